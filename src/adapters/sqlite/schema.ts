@@ -1,0 +1,128 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+// Times are integer milliseconds since the epoch; money is integer cents.
+
+export const schedulerRuns = sqliteTable('scheduler_runs', {
+  id: text('id').primaryKey(),
+  /** One run per schedule slot: a second process or an overlapping tick finds it taken. */
+  slot: text('slot').notNull().unique(),
+  status: text('status', { enum: ['planned', 'issued', 'failed'] }).notNull(),
+  invoiceCount: integer('invoice_count').notNull(),
+  plannedAt: integer('planned_at').notNull(),
+  issuedAt: integer('issued_at'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+})
+
+export const invoices = sqliteTable(
+  'invoices',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id').references(() => schedulerRuns.id),
+    starkId: text('stark_id').unique(),
+    amount: integer('amount').notNull(),
+    name: text('name').notNull(),
+    taxId: text('tax_id').notNull(),
+    status: text('status', { enum: ['planned', 'issued', 'credited'] }).notNull(),
+    fee: integer('fee'),
+    creditedAt: integer('credited_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('invoices_run').on(t.runId), index('invoices_status').on(t.status)],
+)
+
+/** The inbox: one row per provider event id, whatever the event was. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    source: text('source', { enum: ['starkbank', 'stripe'] }).notNull(),
+    subscription: text('subscription').notNull(),
+    type: text('type').notNull(),
+    subjectId: text('subject_id'),
+    outcome: text('outcome').notNull(),
+    payload: text('payload').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [index('events_subject').on(t.subjectId)],
+)
+
+export const transfers = sqliteTable(
+  'transfers',
+  {
+    /** Also the Stark Bank externalId. */
+    id: text('id').primaryKey(),
+    invoiceStarkId: text('invoice_stark_id').notNull().unique(),
+    eventId: text('event_id').notNull(),
+    amount: integer('amount').notNull(),
+    status: text('status', { enum: ['pending', 'created', 'skipped', 'dead'] }).notNull(),
+    starkId: text('stark_id'),
+    bankStatus: text('bank_status'),
+    /** The destination and tags as sent, so a retry sends the same request after a config change. */
+    request: text('request').notNull(),
+    reason: text('reason'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('transfers_status').on(t.status)],
+)
+
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['transfer', 'forward'] }).notNull(),
+    refId: text('ref_id').notNull(),
+    status: text('status', { enum: ['pending', 'in_flight', 'done', 'dead'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('outbox_due').on(t.kind, t.status, t.nextAttemptAt)],
+)
+
+/** Messages paybridge could not use, kept with the reason; never silently dropped. */
+export const deadLetters = sqliteTable(
+  'dead_letters',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    queue: text('queue').notNull(),
+    messageId: text('message_id').notNull(),
+    body: text('body').notNull(),
+    reason: text('reason').notNull(),
+    receiveCount: integer('receive_count').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('dead_letters_message').on(t.queue, t.messageId)],
+)
+
+/** The embedded queue (used when no SQS is configured). */
+export const queueMessages = sqliteTable(
+  'queue_messages',
+  {
+    id: text('id').primaryKey(),
+    queue: text('queue').notNull(),
+    body: text('body').notNull(),
+    groupId: text('group_id'),
+    sentAt: integer('sent_at').notNull(),
+    visibleAt: integer('visible_at').notNull(),
+    receiveCount: integer('receive_count').notNull().default(0),
+    receipt: text('receipt'),
+  },
+  (t) => [index('queue_messages_visible').on(t.queue, t.visibleAt)],
+)
+
+/** Deduplication ids seen by the embedded queue, kept for the dedup window (like SQS FIFO's 5 minutes). */
+export const queueDedup = sqliteTable(
+  'queue_dedup',
+  {
+    queue: text('queue').notNull(),
+    dedupId: text('dedup_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [uniqueIndex('queue_dedup_key').on(t.queue, t.dedupId)],
+)

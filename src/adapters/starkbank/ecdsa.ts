@@ -1,0 +1,111 @@
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+
+// Stark Bank keys are secp256k1 in PEM: SEC1 "EC PRIVATE KEY" and SubjectPublicKeyInfo "PUBLIC KEY".
+// Bun's WebCrypto and node:crypto have no secp256k1, so the DER is handled here.
+
+const SECP256K1_OID = Uint8Array.from([0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a])
+const SPKI_PREFIX = Uint8Array.from([
+  0x30, 0x56, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04,
+  0x00, 0x0a, 0x03, 0x42, 0x00,
+])
+
+export class KeyFormatError extends Error {
+  override name = 'KeyFormatError'
+}
+
+function pemBody(pem: string, label: string): Uint8Array {
+  const match = pem.match(new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`))
+  if (!match?.[1]) throw new KeyFormatError(`expected a PEM block "${label}"`)
+  return Uint8Array.from(Buffer.from(match[1].replace(/\s+/g, ''), 'base64'))
+}
+
+function toPem(der: Uint8Array, label: string): string {
+  const b64 = Buffer.from(der).toString('base64')
+  const lines = b64.match(/.{1,64}/g) ?? []
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`
+}
+
+/** The 32-byte secret from a SEC1 "EC PRIVATE KEY" PEM. */
+export function privateKeyFromPem(pem: string): Uint8Array {
+  const der = pemBody(pem, 'EC PRIVATE KEY')
+  // SEQUENCE { INTEGER 1, OCTET STRING (32) key, [0] OID, [1] BIT STRING }
+  const at = der.findIndex((_, i) => der[i] === 0x02 && der[i + 1] === 0x01 && der[i + 2] === 0x01)
+  if (at < 0 || der[at + 3] !== 0x04 || der[at + 4] !== 0x20) {
+    throw new KeyFormatError('not a secp256k1 EC PRIVATE KEY')
+  }
+  const secret = der.slice(at + 5, at + 37)
+  if (!secp256k1.utils.isValidSecretKey(secret)) throw new KeyFormatError('invalid secp256k1 private key')
+  return secret
+}
+
+/** The uncompressed point from a SubjectPublicKeyInfo "PUBLIC KEY" PEM. */
+export function publicKeyFromPem(pem: string): Uint8Array {
+  const der = pemBody(pem, 'PUBLIC KEY')
+  const point = der.slice(der.length - 65)
+  const prefixOk = SPKI_PREFIX.every((b, i) => der[i] === b) && der.length === SPKI_PREFIX.length + 65
+  if (!prefixOk || point[0] !== 0x04) throw new KeyFormatError('not a secp256k1 PUBLIC KEY')
+  secp256k1.Point.fromBytes(point) // throws when the point is not on the curve
+  return point
+}
+
+export function publicKeyToPem(point: Uint8Array): string {
+  const der = new Uint8Array(SPKI_PREFIX.length + point.length)
+  der.set(SPKI_PREFIX)
+  der.set(point, SPKI_PREFIX.length)
+  return toPem(der, 'PUBLIC KEY')
+}
+
+export function privateKeyToPem(secret: Uint8Array): string {
+  const point = secp256k1.getPublicKey(secret, false)
+  const body = [
+    0x02,
+    0x01,
+    0x01,
+    0x04,
+    0x20,
+    ...secret,
+    0xa0,
+    0x07,
+    ...SECP256K1_OID,
+    0xa1,
+    0x44,
+    0x03,
+    0x42,
+    0x00,
+    ...point,
+  ]
+  return toPem(Uint8Array.from([0x30, body.length, ...body]), 'EC PRIVATE KEY')
+}
+
+export function generateKeyPair(): { privatePem: string; publicPem: string } {
+  const secret = secp256k1.utils.randomSecretKey()
+  return {
+    privatePem: privateKeyToPem(secret),
+    publicPem: publicKeyToPem(secp256k1.getPublicKey(secret, false)),
+  }
+}
+
+export function publicPemOf(privatePem: string): string {
+  return publicKeyToPem(secp256k1.getPublicKey(privateKeyFromPem(privatePem), false))
+}
+
+/** Base64 DER ECDSA over SHA-256(message), as Stark Bank signs requests and webhooks. */
+export function sign(message: string | Uint8Array, secret: Uint8Array): string {
+  const bytes = typeof message === 'string' ? new TextEncoder().encode(message) : message
+  return Buffer.from(secp256k1.sign(bytes, secret, { format: 'der' })).toString('base64')
+}
+
+/**
+ * Verifies a base64 DER signature. Stark Bank's real signatures can be high-S, so both halves are
+ * accepted. Returns false (never throws) for anything that is not a valid signature.
+ */
+export function verify(message: string | Uint8Array, signatureB64: string, point: Uint8Array): boolean {
+  try {
+    const bytes = typeof message === 'string' ? new TextEncoder().encode(message) : message
+    const der = Uint8Array.from(Buffer.from(signatureB64, 'base64'))
+    if (der.length < 8 || der.length > 80) return false
+    return secp256k1.verify(der, bytes, point, { format: 'der', lowS: false })
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,78 @@
+/** What paybridge needs from Stark Bank, in its own words. Amounts are integer cents. */
+
+export interface NewInvoice {
+  amount: number
+  name: string
+  taxId: string
+  /** Lower-case: Stark Bank lower-cases tags. */
+  tags: string[]
+}
+
+export interface BankInvoice {
+  id: string
+  amount: number
+  fee: number
+  status: string
+  tags: string[]
+}
+
+export interface NewTransfer {
+  amount: number
+  name: string
+  taxId: string
+  bankCode: string
+  branchCode: string
+  accountNumber: string
+  accountType: string
+  /** Unique at Stark Bank: a second transfer with the same externalId is refused. */
+  externalId: string
+  tags: string[]
+}
+
+export interface BankTransfer {
+  id: string
+  amount: number
+  status: string
+  externalId: string
+  tags: string[]
+}
+
+/** One entry of Stark Bank's `{"errors":[{code,message}]}`. */
+export interface BankErrorDetail {
+  code: string
+  message: string
+}
+
+/**
+ * Failures of a Stark Bank call. `transient` (timeout, network, 5xx, 429) may have reached the bank:
+ * callers must look the outcome up before treating it as not done. `rejected` is a 4xx with the bank's
+ * reasons. `retryAfterMs` is set when the bank said when to come back.
+ */
+export class BankError extends Error {
+  override name = 'BankError'
+  constructor(
+    readonly kind: 'transient' | 'rejected',
+    message: string,
+    readonly details: BankErrorDetail[] = [],
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message)
+  }
+}
+
+export interface BankEventPage {
+  events: { id: string; raw: unknown }[]
+  cursor: string | null
+}
+
+export interface Bank {
+  createInvoices(invoices: NewInvoice[]): Promise<BankInvoice[]>
+  /** Invoices carrying every one of `tags`. */
+  findInvoices(tags: string[]): Promise<BankInvoice[]>
+  /** At most 100 at a time. */
+  createTransfers(transfers: NewTransfer[]): Promise<BankTransfer[]>
+  findTransfers(tags: string[]): Promise<BankTransfer[]>
+  /** Stark Bank's current public key (PEM) for webhook signatures. */
+  publicKey(): Promise<string>
+}
