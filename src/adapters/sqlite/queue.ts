@@ -1,0 +1,224 @@
+import type { Database } from 'bun:sqlite'
+import type { OutgoingMessage, Queue, QueueMessage, ReceiveOptions } from '../../ports/queue.ts'
+import type { Ledger } from './database.ts'
+
+export interface SqliteQueueOptions {
+  ledger: Ledger
+  /** Queue name; several queues share the `queue_messages` table. */
+  name: string
+  /** How long a received message stays invisible before it is handed out again. */
+  visibilityTimeoutMs?: number
+  /** Deliveries before the message is moved to `dead_letters` instead of delivered again. */
+  maxReceives?: number
+  /** A second send with a seen dedupId within this window is dropped (SQS FIFO: 5 minutes). */
+  dedupWindowMs?: number
+  /** Milliseconds since the epoch; injectable for tests. */
+  clock?: () => number
+}
+
+interface Row {
+  seq: number
+  id: string
+  body: string
+  group_id: string | null
+  sent_at: number
+  receive_count: number
+}
+
+const POLL_MS = 50
+
+// Senders wake the long polls of the same ledger and queue in this process; other processes are seen
+// by polling. Keyed by the connection so tests with separate ledgers never wake each other.
+const waiters = new WeakMap<Database, Map<string, Set<() => void>>>()
+
+function waitersOf(sqlite: Database, name: string): Set<() => void> {
+  let byName = waiters.get(sqlite)
+  if (!byName) {
+    byName = new Map()
+    waiters.set(sqlite, byName)
+  }
+  let set = byName.get(name)
+  if (!set) {
+    set = new Set()
+    byName.set(name, set)
+  }
+  return set
+}
+
+/**
+ * The embedded Queue on the ledger's SQLite file, for running without SQS. At-least-once like SQS:
+ * a received message is invisible for the visibility timeout and handed out again unless acked; a
+ * message received `maxReceives` times is moved to `dead_letters` on its next turn. Messages with a
+ * `groupId` behave like an SQS FIFO group: handed out in send order, one in flight at a time.
+ *
+ * Every step is one synchronous transaction (bun:sqlite commits an async callback at its first await).
+ */
+export function sqliteQueue({
+  ledger,
+  name,
+  visibilityTimeoutMs = 30_000,
+  maxReceives = 5,
+  dedupWindowMs = 300_000,
+  clock = Date.now,
+}: SqliteQueueOptions): Queue {
+  const { sqlite } = ledger
+  const wake = () => {
+    for (const waiter of waitersOf(sqlite, name)) waiter()
+  }
+
+  const forgetExpiredDedup = sqlite.query(
+    'DELETE FROM queue_dedup WHERE queue = $queue AND expires_at <= $now',
+  )
+  const rememberDedup = sqlite.query(
+    `INSERT INTO queue_dedup (queue, dedup_id, expires_at) VALUES ($queue, $dedupId, $expiresAt)
+     ON CONFLICT (queue, dedup_id) DO NOTHING`,
+  )
+  const insert = sqlite.query(
+    `INSERT INTO queue_messages (id, queue, body, group_id, sent_at, visible_at, receive_count)
+     VALUES ($id, $queue, $body, $groupId, $now, $now, 0)`,
+  )
+  // rowid is the send order. Only the oldest message of a group may go out, and only when it is
+  // visible: an in-flight (or delayed) head blocks its group like SQS FIFO.
+  const candidates = sqlite.query<Row, { queue: string; now: number; max: number }>(
+    `WITH heads AS (
+       SELECT min(rowid) AS seq FROM queue_messages
+       WHERE queue = $queue AND group_id IS NOT NULL GROUP BY group_id
+     )
+     SELECT rowid AS seq, id, body, group_id, sent_at, receive_count FROM queue_messages
+     WHERE queue = $queue AND visible_at <= $now AND (group_id IS NULL OR rowid IN (SELECT seq FROM heads))
+     ORDER BY rowid LIMIT $max`,
+  )
+  const claim = sqlite.query(
+    `UPDATE queue_messages SET receive_count = receive_count + 1, receipt = $receipt, visible_at = $visibleAt
+     WHERE rowid = $seq`,
+  )
+  const bury = sqlite.query(
+    `INSERT INTO dead_letters (queue, message_id, body, reason, receive_count, created_at)
+     VALUES ($queue, $id, $body, $reason, $receiveCount, $now)
+     ON CONFLICT (queue, message_id) DO NOTHING`,
+  )
+  const removeSeq = sqlite.query('DELETE FROM queue_messages WHERE rowid = $seq')
+  const removeReceipt = sqlite.query('DELETE FROM queue_messages WHERE queue = $queue AND receipt = $receipt')
+  const delay = sqlite.query(
+    'UPDATE queue_messages SET visible_at = $visibleAt WHERE queue = $queue AND receipt = $receipt',
+  )
+
+  const sendAll = sqlite.transaction((messages: OutgoingMessage[], now: number) => {
+    forgetExpiredDedup.run({ queue: name, now })
+    for (const m of messages) {
+      if (m.dedupId !== undefined) {
+        const seen = rememberDedup.run({ queue: name, dedupId: m.dedupId, expiresAt: now + dedupWindowMs })
+        if (seen.changes === 0) continue
+      }
+      insert.run({ id: crypto.randomUUID(), queue: name, body: m.body, groupId: m.groupId ?? null, now })
+    }
+  })
+
+  const claimUpTo = sqlite.transaction((max: number, now: number): QueueMessage[] => {
+    const out: QueueMessage[] = []
+    const taken = new Set<number>()
+    // Burying a group's head uncovers the next message of that group: look again until nothing is buried.
+    for (;;) {
+      let buried = false
+      for (const row of candidates.all({ queue: name, now, max: max - out.length + taken.size })) {
+        if (taken.has(row.seq) || out.length >= max) continue
+        if (row.receive_count >= maxReceives) {
+          bury.run({
+            queue: name,
+            id: row.id,
+            body: row.body,
+            reason: `exceeded max receives (${maxReceives})`,
+            receiveCount: row.receive_count,
+            now,
+          })
+          removeSeq.run({ seq: row.seq })
+          buried = true
+          continue
+        }
+        const receipt = crypto.randomUUID()
+        claim.run({ receipt, visibleAt: now + visibilityTimeoutMs, seq: row.seq })
+        taken.add(row.seq)
+        out.push({
+          id: row.id,
+          body: row.body,
+          receipt,
+          receiveCount: row.receive_count + 1,
+          sentAt: row.sent_at,
+          ...(row.group_id === null ? {} : { groupId: row.group_id }),
+        })
+      }
+      if (!buried || out.length >= max) return out
+    }
+  })
+
+  const ackAll = sqlite.transaction((receipts: string[]): string[] =>
+    receipts.filter((receipt) => removeReceipt.run({ queue: name, receipt }).changes === 0),
+  )
+
+  const delayAll = sqlite.transaction((receipts: string[], visibleAt: number) => {
+    for (const receipt of receipts) delay.run({ queue: name, receipt, visibleAt })
+  })
+
+  /** Resolves after `ms`, on a local send, or on abort, whichever comes first. */
+  const nap = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const set = waitersOf(sqlite, name)
+      const done = () => {
+        clearTimeout(timer)
+        set.delete(done)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      set.add(done)
+      signal?.addEventListener('abort', done, { once: true })
+    })
+
+  return {
+    name,
+    kind: 'embedded',
+
+    async send(messages) {
+      if (messages.length === 0) return
+      sendAll.immediate(messages, clock())
+      wake()
+    },
+
+    async receive({ max, waitMs, signal }: ReceiveOptions) {
+      if (max <= 0) return []
+      const deadline = Date.now() + waitMs
+      for (;;) {
+        if (signal?.aborted) return []
+        const got = claimUpTo.immediate(max, clock())
+        if (got.length > 0) return got
+        const left = deadline - Date.now()
+        if (left <= 0) return []
+        await nap(Math.min(POLL_MS, left), signal)
+      }
+    },
+
+    async ack(messages) {
+      if (messages.length === 0) return []
+      return ackAll.immediate(messages.map((m) => m.receipt))
+    },
+
+    // A release or extend with a receipt that is no longer current (redelivered, acked or buried)
+    // changes nothing: the message's newer delivery owns it, and a later ack reports the stale receipt.
+    async release(messages, delayMs = 0) {
+      if (messages.length === 0) return
+      delayAll.immediate(
+        messages.map((m) => m.receipt),
+        clock() + delayMs,
+      )
+      if (delayMs === 0) wake()
+    },
+
+    async extend(message, visibilityMs) {
+      delayAll.immediate([message.receipt], clock() + visibilityMs)
+    },
+
+    async ping() {
+      sqlite.query('SELECT 1').get()
+    },
+  }
+}
