@@ -1,0 +1,359 @@
+import { and, asc, desc, eq, inArray, lte, or, sql } from 'drizzle-orm'
+import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
+import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
+import type { ClaimedTransfer, Store } from '../../ports/store.ts'
+import type { Ledger } from './database.ts'
+import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
+
+/**
+ * The Store on bun:sqlite. Every step is one synchronous IMMEDIATE transaction (bun:sqlite commits an
+ * async callback at its first await, so nothing here awaits), which also serialises writers across
+ * processes sharing the file.
+ */
+export function sqliteStore(ledger: Ledger): Store {
+  const { db } = ledger
+  const tx = <T>(fn: (t: typeof db) => T): T =>
+    db.transaction((t) => fn(t as unknown as typeof db), { behavior: 'immediate' })
+
+  return {
+    planRun(run, now) {
+      return tx((t) => {
+        const taken = t
+          .select({ id: schedulerRuns.id })
+          .from(schedulerRuns)
+          .where(eq(schedulerRuns.slot, run.slot))
+          .get()
+        if (taken) return { kind: 'taken' as const, runId: taken.id }
+        t.insert(schedulerRuns)
+          .values({
+            id: run.id,
+            slot: run.slot,
+            status: 'planned',
+            invoiceCount: run.invoices.length,
+            plannedAt: now,
+          })
+          .run()
+        if (run.invoices.length > 0) {
+          t.insert(invoices)
+            .values(
+              run.invoices.map((i) => ({
+                id: i.id,
+                runId: run.id,
+                amount: i.amount,
+                name: i.name,
+                taxId: i.taxId,
+                status: 'planned' as const,
+                createdAt: now,
+                updatedAt: now,
+              })),
+            )
+            .run()
+        }
+        return { kind: 'planned' as const }
+      })
+    },
+
+    unfinishedRuns() {
+      const runs = db
+        .select()
+        .from(schedulerRuns)
+        .where(eq(schedulerRuns.status, 'planned'))
+        .orderBy(asc(schedulerRuns.plannedAt))
+        .all()
+      return runs.map((r) => {
+        const rows = db
+          .select()
+          .from(invoices)
+          .where(eq(invoices.runId, r.id))
+          .orderBy(asc(invoices.id))
+          .all()
+        const planned: PlannedInvoice[] = rows.map((i) => ({
+          id: i.id,
+          runId: r.id,
+          name: i.name,
+          taxId: i.taxId,
+          amount: i.amount,
+          tags: [runTag(r.id), invoiceTag(i.id)],
+        }))
+        return { id: r.id, slot: r.slot, attempts: r.attempts, invoices: planned }
+      })
+    },
+
+    markRunIssued(runId, issued, now) {
+      tx((t) => {
+        for (const { invoiceId, bankId } of issued) {
+          t.update(invoices)
+            .set({ starkId: bankId, status: 'issued', updatedAt: now })
+            .where(and(eq(invoices.id, invoiceId), eq(invoices.status, 'planned')))
+            .run()
+        }
+        t.update(schedulerRuns)
+          .set({
+            status: 'issued',
+            issuedAt: now,
+            attempts: sql`${schedulerRuns.attempts} + 1`,
+            lastError: null,
+          })
+          .where(eq(schedulerRuns.id, runId))
+          .run()
+      })
+    },
+
+    markRunFailed(runId, error, now) {
+      void now
+      tx((t) =>
+        t
+          .update(schedulerRuns)
+          .set({ attempts: sql`${schedulerRuns.attempts} + 1`, lastError: error.slice(0, 1000) })
+          .where(eq(schedulerRuns.id, runId))
+          .run(),
+      )
+    },
+
+    lastRun() {
+      return db
+        .select({
+          id: schedulerRuns.id,
+          slot: schedulerRuns.slot,
+          status: schedulerRuns.status,
+          plannedAt: schedulerRuns.plannedAt,
+        })
+        .from(schedulerRuns)
+        .orderBy(desc(schedulerRuns.plannedAt))
+        .limit(1)
+        .get()
+    },
+
+    recordBankEvent({ event, payload, decision, transfer }, now) {
+      return tx((t) => {
+        const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
+        const outcome =
+          decision.kind === 'credit'
+            ? `transfer of ${decision.credited} planned`
+            : decision.kind === 'no-transfer' || decision.kind === 'ignore'
+              ? decision.reason
+              : `transfer ${decision.transferId} is ${decision.status}`
+        const inserted = t
+          .insert(events)
+          .values({
+            id: event.id,
+            source: 'starkbank',
+            subscription: event.subscription,
+            type: event.log.type,
+            subjectId,
+            outcome,
+            payload,
+            receivedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning({ id: events.id })
+          .all()
+        if (inserted.length === 0) return { kind: 'duplicate' as const }
+
+        switch (decision.kind) {
+          case 'credit':
+          case 'no-transfer': {
+            const fee = decision.fee
+            const updated = t
+              .update(invoices)
+              .set({ status: 'credited', fee, creditedAt: now, updatedAt: now })
+              .where(eq(invoices.starkId, decision.invoiceId))
+              .returning({ id: invoices.id })
+              .all()
+            if (updated.length === 0) {
+              // Credited invoices paybridge did not issue are still paid out; keep a row for the ledger.
+              const inv = event.log.invoice
+              t.insert(invoices)
+                .values({
+                  id: `external-${decision.invoiceId}`,
+                  starkId: decision.invoiceId,
+                  amount: decision.amount,
+                  name: (inv as { name?: string } | undefined)?.name ?? '',
+                  taxId: (inv as { taxId?: string } | undefined)?.taxId ?? '',
+                  status: 'credited',
+                  fee,
+                  creditedAt: now,
+                  createdAt: now,
+                  updatedAt: now,
+                })
+                .onConflictDoNothing()
+                .run()
+            }
+            if (decision.kind === 'no-transfer') {
+              t.insert(transfers)
+                .values({
+                  id: transferIdFor(decision.invoiceId),
+                  invoiceStarkId: decision.invoiceId,
+                  eventId: event.id,
+                  amount: decision.amount - decision.fee,
+                  status: 'skipped',
+                  request: '{}',
+                  reason: decision.reason,
+                  createdAt: now,
+                  updatedAt: now,
+                })
+                .onConflictDoNothing()
+                .run()
+              break
+            }
+            if (!transfer) throw new Error(`credit of ${decision.invoiceId} recorded without a transfer plan`)
+            addTransfer(t, transfer, decision.invoiceId, event.id, now)
+            break
+          }
+          case 'transfer-update':
+            t.update(transfers)
+              .set({ bankStatus: decision.status, updatedAt: now })
+              .where(eq(transfers.starkId, decision.transferId))
+              .run()
+            break
+          case 'ignore':
+            break
+        }
+        return { kind: 'recorded' as const }
+      })
+    },
+
+    claimTransfers(limit, now, leaseMs) {
+      return tx((t) => {
+        const due = t
+          .select({ id: outbox.id, refId: outbox.refId, attempts: outbox.attempts })
+          .from(outbox)
+          .where(
+            and(
+              eq(outbox.kind, 'transfer'),
+              or(
+                and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
+                and(eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)),
+              ),
+            ),
+          )
+          .orderBy(asc(outbox.nextAttemptAt))
+          .limit(limit)
+          .all()
+        if (due.length === 0) return []
+        t.update(outbox)
+          .set({
+            status: 'in_flight',
+            leaseUntil: now + leaseMs,
+            attempts: sql`${outbox.attempts} + 1`,
+            updatedAt: now,
+          })
+          .where(
+            inArray(
+              outbox.id,
+              due.map((d) => d.id),
+            ),
+          )
+          .run()
+        const rows = t
+          .select({ id: transfers.id, request: transfers.request })
+          .from(transfers)
+          .where(
+            inArray(
+              transfers.id,
+              due.map((d) => d.refId),
+            ),
+          )
+          .all()
+        const requests = new Map(rows.map((r) => [r.id, JSON.parse(r.request) as TransferPlan]))
+        return due.map((d): ClaimedTransfer => {
+          const plan = requests.get(d.refId)
+          if (!plan) throw new Error(`outbox row ${d.id} points at missing transfer ${d.refId}`)
+          return { transferId: d.refId, attempt: d.attempts + 1, plan }
+        })
+      })
+    },
+
+    transferCreated(transferId, bank, now) {
+      tx((t) => {
+        t.update(transfers)
+          .set({ status: 'created', starkId: bank.id, bankStatus: bank.status, reason: null, updatedAt: now })
+          .where(eq(transfers.id, transferId))
+          .run()
+        finishOutbox(t, transferId, 'done', null, now)
+      })
+    },
+
+    transferRetry(transferId, error, nextAttemptAt, now) {
+      tx((t) =>
+        t
+          .update(outbox)
+          .set({
+            status: 'pending',
+            nextAttemptAt,
+            leaseUntil: null,
+            lastError: error.slice(0, 1000),
+            updatedAt: now,
+          })
+          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+          .run(),
+      )
+    },
+
+    transferDead(transferId, reason, now) {
+      tx((t) => {
+        t.update(transfers)
+          .set({ status: 'dead', reason: reason.slice(0, 1000), updatedAt: now })
+          .where(eq(transfers.id, transferId))
+          .run()
+        finishOutbox(t, transferId, 'dead', reason, now)
+      })
+    },
+
+    deadLetter(entry, now) {
+      tx((t) =>
+        t
+          .insert(deadLetters)
+          .values({ ...entry, reason: entry.reason.slice(0, 1000), createdAt: now })
+          .onConflictDoNothing()
+          .run(),
+      )
+    },
+  }
+}
+
+type Tx = Ledger['db']
+
+function addTransfer(t: Tx, plan: TransferPlan, invoiceId: string, eventId: string, now: number): void {
+  // One transfer per invoice: a second credited event for the same invoice finds the row taken.
+  const added = t
+    .insert(transfers)
+    .values({
+      id: plan.externalId,
+      invoiceStarkId: invoiceId,
+      eventId,
+      amount: plan.amount,
+      status: 'pending',
+      request: JSON.stringify(plan),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: transfers.id })
+    .all()
+  if (added.length === 0) return
+  t.insert(outbox)
+    .values({
+      id: `transfer:${plan.externalId}`,
+      kind: 'transfer',
+      refId: plan.externalId,
+      status: 'pending',
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .run()
+}
+
+function finishOutbox(
+  t: Tx,
+  transferId: string,
+  status: 'done' | 'dead',
+  error: string | null,
+  now: number,
+): void {
+  t.update(outbox)
+    .set({ status, leaseUntil: null, lastError: error?.slice(0, 1000) ?? null, updatedAt: now })
+    .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+    .run()
+}

@@ -1,0 +1,54 @@
+import * as v from 'valibot'
+import type { BankEvent } from '../domain/bank-event.ts'
+
+// Stark Bank's webhook body and the worker's queue message share this schema: `{"event": {...}}`.
+// Only what paybridge reads is checked; other fields pass through untouched.
+
+const cents = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))
+const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64))
+const tags = v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(256))), v.maxLength(100)), [])
+
+const InvoiceSchema = v.object({ id, amount: cents, fee: v.optional(cents, 0), status: v.string(), tags })
+const TransferSchema = v.object({
+  id,
+  amount: cents,
+  status: v.string(),
+  externalId: v.optional(v.string()),
+  tags,
+})
+
+const BodySchema = v.object({
+  event: v.object({
+    id,
+    subscription: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    created: v.optional(v.string(), ''),
+    log: v.object({
+      id: v.optional(v.string(), ''),
+      type: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+      invoice: v.optional(InvoiceSchema),
+      transfer: v.optional(TransferSchema),
+    }),
+  }),
+})
+
+export type ParsedBankEvent = { ok: true; event: BankEvent } | { ok: false; reason: string }
+
+/** Parses a raw Stark Bank event body. Never throws: bad input is a value with the reason. */
+export function parseBankEvent(raw: string): ParsedBankEvent {
+  let json: unknown
+  try {
+    json = JSON.parse(raw)
+  } catch {
+    return { ok: false, reason: 'body is not JSON' }
+  }
+  const parsed = v.safeParse(BodySchema, json)
+  if (!parsed.success) {
+    const first = parsed.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
+    return { ok: false, reason: `not a Stark Bank event: ${first.join('; ')}` }
+  }
+  const e = parsed.output.event
+  if (e.subscription === 'invoice' && e.log.type === 'credited' && !e.log.invoice) {
+    return { ok: false, reason: 'not a Stark Bank event: event.log.invoice: missing on a credited log' }
+  }
+  return { ok: true, event: e }
+}

@@ -1,0 +1,179 @@
+import type { Random } from '../domain/random.ts'
+import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { Log } from '../ports/log.ts'
+import type { Queue, QueueMessage } from '../ports/queue.ts'
+import type { Store } from '../ports/store.ts'
+import type { HandleResult } from './record-bank-event.ts'
+
+export interface ConsumerOptions {
+  queue: Queue
+  handle: (body: string, message: QueueMessage) => HandleResult | Promise<HandleResult>
+  store: Pick<Store, 'deadLetter'>
+  log: Log
+  clock: Clock
+  random: Random
+  concurrency: number
+  visibilityMs: number
+  waitMs?: number
+  /** Larger bodies are dead-lettered unread. */
+  maxBodyBytes?: number
+  /** Delay before a message whose handling threw is offered again. */
+  retry?: BackoffPolicy
+}
+
+/**
+ * Polls a queue and runs each message through `handle`, at most `concurrency` at once.
+ * Ack rules: a message is deleted only after `handle` returned (its effects are committed); a message
+ * `handle` cannot use is kept in the ledger's dead letters with the reason, then deleted; a message
+ * whose handling threw is made visible again after a backoff (the queue dead-letters it after its
+ * max receive count). Long handling extends visibility; a delete waits for any visibility change
+ * still in flight for that message.
+ */
+export class QueueConsumer {
+  private running = false
+  private loop: Promise<void> | undefined
+  private poll: AbortController | undefined
+  private readonly inFlight = new Set<Promise<void>>()
+  private slotFreed: (() => void) | undefined
+  private readonly o: Required<ConsumerOptions>
+
+  constructor(options: ConsumerOptions) {
+    this.o = {
+      waitMs: 20_000,
+      maxBodyBytes: 256 * 1024,
+      retry: { baseMs: 1_000, capMs: 60_000 },
+      ...options,
+    }
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.loop = this.run()
+  }
+
+  /**
+   * Drains: stops polling, aborts the long poll, lets messages in hand finish for up to `timeoutMs`
+   * (their visibility covers the rest), and releases received-but-unstarted messages at once.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    this.poll?.abort()
+    this.slotFreed?.()
+    await this.loop
+    const pending = [...this.inFlight]
+    if (pending.length === 0) return
+    this.o.log.info('draining messages in hand', { queue: this.o.queue.name, count: pending.length })
+    let timer: Timer | undefined
+    await Promise.race([Promise.all(pending), new Promise((r) => (timer = setTimeout(r, timeoutMs)))])
+    clearTimeout(timer)
+  }
+
+  private async run(): Promise<void> {
+    const { queue, log } = this.o
+    let failures = 0
+    while (this.running) {
+      const free = this.o.concurrency - this.inFlight.size
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve))
+        continue
+      }
+      this.poll = new AbortController()
+      let messages: QueueMessage[]
+      try {
+        messages = await queue.receive({
+          max: Math.min(10, free),
+          waitMs: this.o.waitMs,
+          signal: this.poll.signal,
+        })
+        failures = 0
+      } catch (err) {
+        if (!this.running) break
+        failures++
+        const delay = backoffMs(failures, this.o.random, { baseMs: 500, capMs: 30_000 })
+        log.warn('queue receive failed; backing off', {
+          queue: queue.name,
+          error: String(err),
+          retryInMs: delay,
+        })
+        await Bun.sleep(delay)
+        continue
+      }
+      if (!this.running) {
+        // Received while stopping: hand them straight back rather than make them wait out visibility.
+        if (messages.length > 0) await queue.release(messages, 0).catch(() => undefined)
+        break
+      }
+      for (const message of messages) {
+        const task = this.process(message).finally(() => {
+          this.inFlight.delete(task)
+          this.slotFreed?.()
+        })
+        this.inFlight.add(task)
+      }
+    }
+  }
+
+  private async process(message: QueueMessage): Promise<void> {
+    const { queue, log, store, clock } = this.o
+    let heartbeat: Promise<void> = Promise.resolve()
+    const timer = setInterval(
+      () => {
+        heartbeat = heartbeat
+          .then(() => queue.extend(message, this.o.visibilityMs))
+          .catch((err) =>
+            log.warn('could not extend visibility', {
+              queue: queue.name,
+              messageId: message.id,
+              error: String(err),
+            }),
+          )
+      },
+      Math.max(250, Math.floor(this.o.visibilityMs / 2)),
+    )
+    try {
+      const bytes = Buffer.byteLength(message.body)
+      const result: HandleResult =
+        bytes > this.o.maxBodyBytes
+          ? { kind: 'dead', reason: `body of ${bytes} bytes is over the ${this.o.maxBodyBytes}-byte limit` }
+          : await this.o.handle(message.body, message)
+      if (result.kind === 'dead') {
+        store.deadLetter(
+          {
+            queue: queue.name,
+            messageId: message.id,
+            body: message.body,
+            reason: result.reason,
+            receiveCount: message.receiveCount,
+          },
+          clock(),
+        )
+        log.warn('message dead-lettered', { queue: queue.name, messageId: message.id, reason: result.reason })
+      }
+      clearInterval(timer)
+      await heartbeat
+      const failed = await queue.ack([message])
+      if (failed.length > 0)
+        log.warn('ack failed; the message will be redelivered and deduplicated', {
+          queue: queue.name,
+          messageId: message.id,
+        })
+    } catch (err) {
+      clearInterval(timer)
+      await heartbeat
+      const delay = backoffMs(message.receiveCount, this.o.random, this.o.retry)
+      log.error('message handling failed; will retry', {
+        queue: queue.name,
+        messageId: message.id,
+        receiveCount: message.receiveCount,
+        error: err instanceof Error ? err.message : String(err),
+        retryInMs: delay,
+      })
+      await queue.release([message], delay).catch(() => undefined)
+    } finally {
+      clearInterval(timer)
+    }
+  }
+}

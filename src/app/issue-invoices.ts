@@ -1,0 +1,97 @@
+import {
+  missingInvoices,
+  type PlannedInvoice,
+  planBatch,
+  runIdForSlot,
+  runTag,
+} from '../domain/invoice-batch.ts'
+import type { Random } from '../domain/random.ts'
+import type { Bank } from '../ports/bank.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { Log } from '../ports/log.ts'
+import type { Store } from '../ports/store.ts'
+
+/**
+ * Issuing a batch of invoices in two steps: the run is planned and written to the ledger (one slot,
+ * one run), then issued. Issuing first asks Stark Bank what it already holds for the run's tag, so a
+ * retry after a crash or a failed call creates only what is missing.
+ */
+export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; random: Random; log: Log }) {
+  const { store, bank, clock, log } = deps
+
+  async function issue(run: { id: string; invoices: PlannedInvoice[] }): Promise<number> {
+    const existing = await bank.findInvoices([runTag(run.id)])
+    const { missing, found } = missingInvoices(run.invoices, existing)
+    if (found.length > 0)
+      log.info('invoices already at Stark Bank from an earlier attempt', {
+        runId: run.id,
+        found: found.length,
+      })
+    const created: { invoiceId: string; bankId: string }[] = []
+    for (let i = 0; i < missing.length; i += 100) {
+      const chunk = missing.slice(i, i + 100)
+      const result = await bank.createInvoices(
+        chunk.map(({ amount, name, taxId, tags }) => ({ amount, name, taxId, tags })),
+      )
+      created.push(...missingInvoices(chunk, result).found)
+    }
+    store.markRunIssued(run.id, [...found, ...created], clock())
+    for (const c of created)
+      log.info('invoice issued', { runId: run.id, invoiceId: c.invoiceId, bankInvoiceId: c.bankId })
+    log.info('invoice run issued', { runId: run.id, created: created.length, alreadyThere: found.length })
+    return created.length
+  }
+
+  // One resume at a time in this process: two concurrent ones could both find a run's invoices missing.
+  let resuming: Promise<void> = Promise.resolve()
+
+  /** Finishes every run that was planned but not issued. Failures stay planned for the next try. */
+  function resume(): Promise<void> {
+    resuming = resuming.then(resumeNow, resumeNow)
+    return resuming
+  }
+
+  async function resumeNow(): Promise<void> {
+    for (const run of store.unfinishedRuns()) {
+      log.info('resuming unfinished invoice run', { runId: run.id, attempts: run.attempts })
+      try {
+        await issue(run)
+      } catch (err) {
+        store.markRunFailed(run.id, String(err), clock())
+        log.error('invoice run failed; will retry', {
+          runId: run.id,
+          error: err instanceof Error ? err.message : String(err),
+        })
+      }
+    }
+  }
+
+  /**
+   * Plans and issues the run of one schedule slot. A slot that already has a run (an overlapping tick,
+   * another process) is left to it.
+   */
+  async function runSlot(
+    slot: Date,
+    kind: 'sched' | 'manual' = 'sched',
+  ): Promise<{ runId: string; planned: boolean }> {
+    const runId = runIdForSlot(slot, kind)
+    const invoices = planBatch(runId, deps.random)
+    const plan = store.planRun({ id: runId, slot: `${kind}:${slot.toISOString()}`, invoices }, clock())
+    if (plan.kind === 'taken') {
+      log.info('slot already has a run; not planning another', {
+        slot: slot.toISOString(),
+        runId: plan.runId,
+      })
+      return { runId: plan.runId, planned: false }
+    }
+    log.info('invoice run planned', {
+      runId,
+      invoices: invoices.length,
+      total: invoices.reduce((s, i) => s + i.amount, 0),
+    })
+    await resume()
+    return { runId, planned: true }
+  }
+
+  return { runSlot, resume }
+}

@@ -1,0 +1,142 @@
+import type { Random } from '../domain/random.ts'
+import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
+import { TRANSFER_TAG } from '../domain/transfer.ts'
+import { type Bank, BankError, type BankErrorDetail, type BankTransfer } from '../ports/bank.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { Log } from '../ports/log.ts'
+import type { ClaimedTransfer, Store } from '../ports/store.ts'
+
+export interface RelayOptions {
+  store: Store
+  bank: Bank
+  clock: Clock
+  random: Random
+  log: Log
+  /** Stark Bank takes at most 100 transfers a call. */
+  batchSize?: number
+  /** How long a claimed row is ours before another relay may take it (crash recovery). */
+  leaseMs?: number
+  backoff?: BackoffPolicy
+  /** Transient failures are retried this many times, then the transfer is dead. */
+  maxAttempts?: number
+}
+
+export interface RelayReport {
+  created: number
+  retried: number
+  dead: number
+}
+
+/** Duplicate externalId: the transfer exists at Stark Bank (an earlier attempt got through). */
+function isDuplicate(details: BankErrorDetail[]): boolean {
+  return details.some((d) => /external.?id/i.test(`${d.code} ${d.message}`))
+}
+
+/**
+ * Sends the outbox's transfers to Stark Bank, each with its externalId as the idempotency key.
+ * A row whose earlier attempt ended unknown (timeout, crash) is looked up by tag before it is sent again.
+ */
+export function transferRelay(options: RelayOptions) {
+  const { store, bank, clock, random, log } = options
+  const batchSize = Math.min(100, options.batchSize ?? 100)
+  const leaseMs = options.leaseMs ?? 60_000
+  const policy = options.backoff ?? { baseMs: 1_000, capMs: 5 * 60_000 }
+  const maxAttempts = options.maxAttempts ?? 50
+
+  async function lookup(c: ClaimedTransfer): Promise<BankTransfer | undefined> {
+    const tag = c.plan.tags.find((t) => t !== TRANSFER_TAG) ?? TRANSFER_TAG
+    const found = await bank.findTransfers([tag])
+    return found.find((t) => t.externalId === c.plan.externalId)
+  }
+
+  function created(c: ClaimedTransfer, t: BankTransfer, how: string, report: RelayReport) {
+    store.transferCreated(c.transferId, { id: t.id, status: t.status }, clock())
+    report.created++
+    log.info(`transfer ${how}`, {
+      transferId: c.transferId,
+      bankTransferId: t.id,
+      amount: t.amount,
+      attempt: c.attempt,
+    })
+  }
+
+  function retryOrDie(c: ClaimedTransfer, err: BankError | Error, report: RelayReport) {
+    const message = err.message
+    if (c.attempt >= maxAttempts) {
+      store.transferDead(c.transferId, `gave up after ${c.attempt} attempts: ${message}`, clock())
+      report.dead++
+      log.error('transfer dead after retries', {
+        transferId: c.transferId,
+        attempt: c.attempt,
+        error: message,
+      })
+      return
+    }
+    const retryAfter = err instanceof BankError ? err.retryAfterMs : undefined
+    const delay = backoffMs(c.attempt, random, policy, retryAfter)
+    store.transferRetry(c.transferId, message, clock() + delay, clock())
+    report.retried++
+    log.warn('transfer call failed; will retry', {
+      transferId: c.transferId,
+      attempt: c.attempt,
+      error: message,
+      retryInMs: delay,
+    })
+  }
+
+  async function send(batch: ClaimedTransfer[], report: RelayReport): Promise<void> {
+    try {
+      const result = await bank.createTransfers(batch.map((c) => c.plan))
+      const byExternal = new Map(result.map((t) => [t.externalId, t]))
+      for (const c of batch) {
+        const t = byExternal.get(c.plan.externalId)
+        if (t) created(c, t, 'created', report)
+        else retryOrDie(c, new Error('Stark Bank did not return this transfer'), report)
+      }
+    } catch (err) {
+      if (!(err instanceof BankError) || err.kind === 'transient') {
+        for (const c of batch) retryOrDie(c, err as Error, report)
+        return
+      }
+      // Stark Bank rejects a whole batch for one bad transfer: isolate it by sending one at a time.
+      if (batch.length > 1) {
+        for (const c of batch) await send([c], report)
+        return
+      }
+      const [c] = batch as [ClaimedTransfer]
+      if (isDuplicate(err.details)) {
+        const existing = await lookup(c).catch(() => undefined)
+        if (existing) return created(c, existing, 'found already created', report)
+      }
+      const reason = err.details.map((d) => `${d.code}: ${d.message}`).join('; ') || err.message
+      store.transferDead(c.transferId, reason, clock())
+      report.dead++
+      log.error('transfer rejected by Stark Bank', { transferId: c.transferId, reason })
+    }
+  }
+
+  /** Claims one batch of due transfers and relays it. */
+  async function relayOnce(): Promise<RelayReport & { claimed: number }> {
+    const report: RelayReport = { created: 0, retried: 0, dead: 0 }
+    const claimed = store.claimTransfers(batchSize, clock(), leaseMs)
+    const fresh: ClaimedTransfer[] = []
+    for (const c of claimed) {
+      if (c.attempt === 1) {
+        fresh.push(c)
+        continue
+      }
+      // An earlier attempt may have reached Stark Bank before it failed or the process died.
+      try {
+        const existing = await lookup(c)
+        if (existing) created(c, existing, 'found already created', report)
+        else fresh.push(c)
+      } catch (err) {
+        retryOrDie(c, err as Error, report)
+      }
+    }
+    if (fresh.length > 0) await send(fresh, report)
+    return { ...report, claimed: claimed.length }
+  }
+
+  return { relayOnce }
+}

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs'
+import * as v from 'valibot'
+import type { Destination } from './domain/transfer.ts'
+
+// The only reader of process.env. Every problem is listed with its variable; secrets are never echoed.
+
+const int = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^\d+$/, 'must be a whole number'),
+    v.transform(Number),
+    v.minValue(min, `must be ≥ ${min}`),
+    v.maxValue(max, `must be ≤ ${max}`),
+  )
+const share = v.pipe(
+  v.string(),
+  v.transform(Number),
+  v.number('must be a number'),
+  v.minValue(0, 'must be ≥ 0'),
+  v.maxValue(1, 'must be ≤ 1'),
+)
+const url = v.pipe(v.string(), v.trim(), v.url('must be a URL like http://127.0.0.1:9100'))
+const nonEmpty = v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty'))
+
+const EnvSchema = v.object({
+  STARK_PROJECT_ID: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'must be the numeric project id')),
+  ),
+  STARK_PRIVATE_KEY: v.optional(v.pipe(v.string(), v.includes('PRIVATE KEY', 'must be a PEM private key'))),
+  STARK_PRIVATE_KEY_FILE: v.optional(nonEmpty),
+  STARK_ENVIRONMENT: v.optional(
+    v.picklist(['sandbox', 'production'], 'must be sandbox or production'),
+    'sandbox',
+  ),
+  STARK_API_URL: v.optional(url),
+  STARK_TIMEOUT_MS: v.optional(int(100, 120_000), '15000'),
+  PORT: v.optional(int(0, 65535), '3000'),
+  HOST: v.optional(nonEmpty, '127.0.0.1'),
+  DATABASE_PATH: v.optional(nonEmpty, 'data/paybridge.sqlite'),
+  INVOICE_SCHEDULE: v.optional(nonEmpty, '0 */3 * * *'),
+  TRANSFER_NAME: v.optional(nonEmpty, 'Stark Bank S.A.'),
+  TRANSFER_TAX_ID: v.optional(nonEmpty, '20.018.183/0001-80'),
+  TRANSFER_BANK_CODE: v.optional(nonEmpty, '20018183'),
+  TRANSFER_BRANCH_CODE: v.optional(nonEmpty, '0001'),
+  TRANSFER_ACCOUNT_NUMBER: v.optional(nonEmpty, '6341320293482496'),
+  TRANSFER_ACCOUNT_TYPE: v.optional(
+    v.picklist(['checking', 'savings', 'salary', 'payment'], 'must be checking, savings, salary or payment'),
+    'payment',
+  ),
+  QUEUE_VISIBILITY_MS: v.optional(int(1_000, 43_200_000), '30000'),
+  QUEUE_MAX_RECEIVES: v.optional(int(1, 1000), '5'),
+  WORKER_CONCURRENCY: v.optional(int(1, 100), '4'),
+  RELAY_INTERVAL_MS: v.optional(int(10, 600_000), '500'),
+  EMULATOR_PAY_SHARE: v.optional(share, '0.8'),
+  EMULATOR_PAY_DELAY_MS: v.optional(int(0, 3_600_000), '1500'),
+  LOG_LEVEL: v.optional(
+    v.picklist(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error'),
+    'info',
+  ),
+})
+
+export interface StarkCredentials {
+  projectId: string
+  privateKeyPem: string
+  environment: 'sandbox' | 'production'
+  /** Base URL the SDK's /v2/... paths go to instead of Stark Bank's hosts (emulators, proxies, tests). */
+  apiUrl: string | undefined
+}
+
+export interface Config {
+  /** Absent: paybridge runs its embedded Stark Bank emulator. */
+  stark: StarkCredentials | undefined
+  starkTimeoutMs: number
+  port: number
+  host: string
+  databasePath: string
+  invoiceSchedule: string
+  destination: Destination
+  queue: { visibilityMs: number; maxReceives: number }
+  workerConcurrency: number
+  relayIntervalMs: number
+  emulator: { payShare: number; payDelayMs: number }
+  logLevel: 'debug' | 'info' | 'warn' | 'error'
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  }
+}
+
+/** Parses the environment once. Throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  )
+  const parsed = v.safeParse(EnvSchema, defined)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.issues.map((i) => `${v.getDotPath(i) ?? '?'}: ${i.message}`))
+  }
+  const e = parsed.output
+  const problems: string[] = []
+
+  let privateKeyPem = e.STARK_PRIVATE_KEY
+  if (e.STARK_PRIVATE_KEY && e.STARK_PRIVATE_KEY_FILE) {
+    problems.push('STARK_PRIVATE_KEY, STARK_PRIVATE_KEY_FILE: set one, not both')
+  } else if (e.STARK_PRIVATE_KEY_FILE) {
+    try {
+      privateKeyPem = readFileSync(e.STARK_PRIVATE_KEY_FILE, 'utf8')
+      if (!privateKeyPem.includes('PRIVATE KEY'))
+        problems.push('STARK_PRIVATE_KEY_FILE: file holds no PEM private key')
+    } catch (err) {
+      problems.push(`STARK_PRIVATE_KEY_FILE: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  if (e.STARK_PROJECT_ID && !privateKeyPem) {
+    problems.push('STARK_PRIVATE_KEY: required when STARK_PROJECT_ID is set (or STARK_PRIVATE_KEY_FILE)')
+  }
+  if (!e.STARK_PROJECT_ID && privateKeyPem) {
+    problems.push('STARK_PROJECT_ID: required when a Stark Bank private key is given')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return {
+    stark:
+      e.STARK_PROJECT_ID && privateKeyPem
+        ? {
+            projectId: e.STARK_PROJECT_ID,
+            privateKeyPem,
+            environment: e.STARK_ENVIRONMENT,
+            apiUrl: e.STARK_API_URL?.replace(/\/+$/, ''),
+          }
+        : undefined,
+    starkTimeoutMs: e.STARK_TIMEOUT_MS,
+    port: e.PORT,
+    host: e.HOST,
+    databasePath: e.DATABASE_PATH,
+    invoiceSchedule: e.INVOICE_SCHEDULE,
+    destination: {
+      name: e.TRANSFER_NAME,
+      taxId: e.TRANSFER_TAX_ID,
+      bankCode: e.TRANSFER_BANK_CODE,
+      branchCode: e.TRANSFER_BRANCH_CODE,
+      accountNumber: e.TRANSFER_ACCOUNT_NUMBER,
+      accountType: e.TRANSFER_ACCOUNT_TYPE,
+    },
+    queue: { visibilityMs: e.QUEUE_VISIBILITY_MS, maxReceives: e.QUEUE_MAX_RECEIVES },
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    relayIntervalMs: e.RELAY_INTERVAL_MS,
+    emulator: { payShare: e.EMULATOR_PAY_SHARE, payDelayMs: e.EMULATOR_PAY_DELAY_MS },
+    logLevel: e.LOG_LEVEL,
+  }
+}

@@ -1,0 +1,258 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { renderTable } from './adapters/cli/table.ts'
+import { consoleLog } from './adapters/console-log.ts'
+import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
+import { httpApp } from './adapters/http/server.ts'
+import { starkWebhook } from './adapters/http/stark-webhook.ts'
+import { type Ledger, openLedger } from './adapters/sqlite/database.ts'
+import { ledgerView, VIEWS, type View } from './adapters/sqlite/ledger-views.ts'
+import { sqliteQueue } from './adapters/sqlite/queue.ts'
+import { sqliteStore } from './adapters/sqlite/store.ts'
+import { starkBank } from './adapters/starkbank/bank.ts'
+import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
+import { type StarkBankEmulator, startStarkBankEmulator } from './adapters/starkbank/emulator.ts'
+import { starkSignatureVerifier } from './adapters/starkbank/webhook-signature.ts'
+import { QueueConsumer } from './app/consumer.ts'
+import { invoiceIssuer } from './app/issue-invoices.ts'
+import { Poller } from './app/poller.ts'
+import { recordBankEvent } from './app/record-bank-event.ts'
+import { transferRelay } from './app/relay-transfers.ts'
+import { type Config, ConfigError, loadConfig, type StarkCredentials } from './config.ts'
+import type { Log } from './ports/log.ts'
+
+/** The project id paybridge uses with its embedded emulator. */
+const EMBEDDED_PROJECT_ID = '1000000000000001'
+
+export interface Paybridge {
+  port: number
+  ledger: Ledger
+  emulator: StarkBankEmulator | undefined
+  issueInvoicesNow(): Promise<{ runId: string; planned: boolean }>
+  stop(): Promise<void>
+}
+
+/**
+ * The composition root: config → ledger (+migrations) → adapters → use cases → server, worker, relay,
+ * scheduler. Without Stark Bank credentials it starts the local emulator in-process and says so.
+ */
+export async function startPaybridge(
+  config: Config,
+  options: { log?: Log; scheduler?: boolean; random?: () => number } = {},
+): Promise<Paybridge> {
+  const log = options.log ?? consoleLog({ level: config.logLevel })
+  const clock = Date.now
+  const random = options.random ?? Math.random
+
+  if (config.databasePath !== ':memory:') mkdirSync(dirname(config.databasePath), { recursive: true })
+  const ledger = openLedger(config.databasePath)
+  const store = sqliteStore(ledger)
+
+  let emulator: StarkBankEmulator | undefined
+  let stark = config.stark
+  if (!stark) {
+    const keys = generateKeyPair()
+    emulator = await startStarkBankEmulator({
+      port: 0,
+      projects: { [EMBEDDED_PROJECT_ID]: keys.publicPem },
+      payShare: config.emulator.payShare,
+      payDelayMs: config.emulator.payDelayMs,
+    })
+    stark = {
+      projectId: EMBEDDED_PROJECT_ID,
+      privateKeyPem: keys.privatePem,
+      environment: 'sandbox',
+      apiUrl: emulator.url,
+    }
+    const banner = [
+      '',
+      '==================================================================================',
+      '  paybridge is running on its EMBEDDED defaults: no Stark Bank credentials, no SQS.',
+      `  Stark Bank: LOCAL EMULATOR at ${emulator.url} (no real money moves).`,
+      `  Queue: EMBEDDED SQLite queue in ${config.databasePath}.`,
+      '  Set STARK_PROJECT_ID and STARK_PRIVATE_KEY to talk to Stark Bank instead.',
+      '==================================================================================',
+      '',
+    ]
+    for (const line of banner) log.warn(line)
+  } else {
+    log.info('Stark Bank', {
+      environment: stark.environment,
+      project: stark.projectId,
+      apiUrl: stark.apiUrl ?? 'Stark Bank hosts',
+    })
+  }
+
+  const bank = starkBankFor(stark, config.starkTimeoutMs)
+  const queue = sqliteQueue({
+    ledger,
+    name: 'stark-events',
+    visibilityTimeoutMs: config.queue.visibilityMs,
+    maxReceives: config.queue.maxReceives,
+  })
+  log.info('queue', { kind: queue.kind, name: queue.name })
+
+  const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log })
+  const app = httpApp({ log, routes: { '/webhook/starkbank': starkWebhook({ verifier, queue, log }) } })
+  const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
+  const port = server.port ?? config.port
+  log.info('listening', { url: `http://${config.host}:${port}`, webhook: '/webhook/starkbank' })
+  emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`)
+
+  const relay = transferRelay({ store, bank, clock, random, log })
+  const relayPoller = new Poller(
+    'transfer relay',
+    async () => (await relay.relayOnce()).claimed >= 100,
+    config.relayIntervalMs,
+    log,
+  )
+  const handle = recordBankEvent({ store, destination: config.destination, clock, log })
+  const consumer = new QueueConsumer({
+    queue,
+    store,
+    log,
+    clock,
+    random,
+    concurrency: config.workerConcurrency,
+    visibilityMs: config.queue.visibilityMs,
+    waitMs: 1_000,
+    handle: (body) => {
+      const result = handle(body)
+      relayPoller.poke()
+      return result
+    },
+  })
+  consumer.start()
+  relayPoller.start()
+
+  const issuer = invoiceIssuer({ store, bank, clock, random, log })
+  const schedule = invoiceSchedule({
+    pattern: config.invoiceSchedule,
+    issuer,
+    lastPlannedAt: () => store.lastRun()?.plannedAt,
+    clock,
+    log,
+  })
+  const scheduling = options.scheduler === false ? Promise.resolve() : schedule.start()
+
+  let stopped: Promise<void> | undefined
+  return {
+    port,
+    ledger,
+    emulator,
+    issueInvoicesNow: () => issuer.runSlot(new Date(clock()), 'manual'),
+    stop: () => {
+      stopped ??= (async () => {
+        log.info('stopping: draining worker and relay')
+        schedule.stop()
+        await server.stop()
+        await consumer.stop()
+        await relayPoller.stop()
+        await scheduling.catch(() => undefined)
+        await emulator?.stop()
+        ledger.close()
+        log.info('stopped')
+      })()
+      return stopped
+    },
+  }
+}
+
+function starkBankFor(stark: StarkCredentials, timeoutMs: number) {
+  return starkBank({
+    projectId: stark.projectId,
+    privateKeyPem: stark.privateKeyPem,
+    environment: stark.environment,
+    apiUrl: stark.apiUrl,
+    timeoutMs,
+  })
+}
+
+const USAGE = `usage: bun run src/main.ts [command]
+
+  (no command)            run paybridge: webhook server, worker, transfer relay, invoice scheduler
+  invoices issue          issue one batch of invoices now (needs Stark Bank credentials or STARK_API_URL)
+  ledger <view> [--limit N] [--json]
+                          print the ledger; views: ${VIEWS.join(', ')}
+`
+
+async function cli(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv
+  let config: Config
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`paybridge: ${err.message}\n`)
+      return 2
+    }
+    throw err
+  }
+  const log = consoleLog({ level: config.logLevel })
+
+  if (command === undefined || command === 'run') {
+    const paybridge = await startPaybridge(config, { log })
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: string) => {
+        log.info('signal received', { signal })
+        resolve()
+      }
+      process.once('SIGTERM', () => onSignal('SIGTERM'))
+      process.once('SIGINT', () => onSignal('SIGINT'))
+    })
+    await paybridge.stop()
+    return 0
+  }
+
+  if (command === 'ledger') {
+    const view = sub as View
+    if (!VIEWS.includes(view)) {
+      process.stderr.write(`paybridge: unknown ledger view "${sub ?? ''}"\n${USAGE}`)
+      return 2
+    }
+    const limitAt = rest.indexOf('--limit')
+    const limit = limitAt >= 0 ? Number(rest[limitAt + 1]) : 50
+    if (!Number.isInteger(limit) || limit <= 0) {
+      process.stderr.write('paybridge: --limit takes a positive whole number\n')
+      return 2
+    }
+    const ledger = openLedger(config.databasePath)
+    const rows = ledgerView(ledger, view, limit)
+    ledger.close()
+    process.stdout.write(rest.includes('--json') ? `${JSON.stringify(rows, null, 2)}\n` : renderTable(rows))
+    return 0
+  }
+
+  if (command === 'invoices' && sub === 'issue') {
+    if (!config.stark) {
+      process.stderr.write(
+        'paybridge: `invoices issue` needs Stark Bank credentials (STARK_PROJECT_ID, STARK_PRIVATE_KEY);\n' +
+          'on the embedded default, the running paybridge issues a batch at start and every period.\n',
+      )
+      return 2
+    }
+    const ledger = openLedger(config.databasePath)
+    try {
+      const bank = starkBankFor(config.stark, config.starkTimeoutMs)
+      const issuer = invoiceIssuer({
+        store: sqliteStore(ledger),
+        bank,
+        clock: Date.now,
+        random: Math.random,
+        log,
+      })
+      const run = await issuer.runSlot(new Date(), 'manual')
+      log.info('done', { runId: run.runId })
+    } finally {
+      ledger.close()
+    }
+    return 0
+  }
+
+  process.stderr.write(`paybridge: unknown command "${argv.join(' ')}"\n${USAGE}`)
+  return 2
+}
+
+if (import.meta.main) {
+  process.exitCode = await cli(process.argv.slice(2))
+}

@@ -1,0 +1,53 @@
+import type { BankEvent, EventDecision } from '../domain/bank-event.ts'
+import type { PlannedInvoice } from '../domain/invoice-batch.ts'
+import type { TransferPlan } from '../domain/transfer.ts'
+
+/**
+ * The ledger, shaped as whole steps: each method is one atomic write, so an adapter makes it a
+ * synchronous transaction on SQLite (or an async one on another engine). Network calls happen
+ * between steps, never inside one.
+ */
+export interface Store {
+  // Invoice scheduler
+  /** Writes the run and its invoices; `taken` when the slot already has a run (overlap or another process). */
+  planRun(
+    run: { id: string; slot: string; invoices: PlannedInvoice[] },
+    now: number,
+  ): { kind: 'planned' } | { kind: 'taken'; runId: string }
+  /** Runs planned but not yet fully issued (after a crash or a failed call), oldest first. */
+  unfinishedRuns(): { id: string; slot: string; attempts: number; invoices: PlannedInvoice[] }[]
+  markRunIssued(runId: string, issued: { invoiceId: string; bankId: string }[], now: number): void
+  markRunFailed(runId: string, error: string, now: number): void
+  lastRun(): { id: string; slot: string; status: string; plannedAt: number } | undefined
+
+  // Worker
+  /**
+   * Records a Stark Bank event in the inbox and acts on its decision in the same transaction: the
+   * invoice marked credited, the transfer and its outbox row added. A repeated event id, or a second
+   * credit of the same invoice, changes nothing.
+   */
+  recordBankEvent(
+    input: { event: BankEvent; payload: string; decision: EventDecision; transfer?: TransferPlan },
+    now: number,
+  ): { kind: 'recorded' } | { kind: 'duplicate' }
+
+  // Outbox relay
+  /** Leases up to `limit` due transfer rows; a lease that runs out (crash) makes the row due again. */
+  claimTransfers(limit: number, now: number, leaseMs: number): ClaimedTransfer[]
+  transferCreated(transferId: string, bank: { id: string; status: string }, now: number): void
+  transferRetry(transferId: string, error: string, nextAttemptAt: number, now: number): void
+  transferDead(transferId: string, reason: string, now: number): void
+
+  /** Keeps a message paybridge cannot use, with the reason. Idempotent per (queue, message id). */
+  deadLetter(
+    entry: { queue: string; messageId: string; body: string; reason: string; receiveCount: number },
+    now: number,
+  ): void
+}
+
+export interface ClaimedTransfer {
+  transferId: string
+  /** Attempts so far, this one included. */
+  attempt: number
+  plan: TransferPlan
+}
