@@ -1,0 +1,64 @@
+import { publicKeyFromPem, verify } from '../ecdsa.ts'
+import type { WireError } from './wire.ts'
+
+/** Stark Bank refuses requests whose Access-Time is further than this from its clock. */
+export const ACCESS_TIME_TOLERANCE_S = 600
+
+export type Authentication = { ok: true; accessId: string | null } | { ok: false; error: WireError }
+
+/** Registered projects by id, with their public keys. */
+export function projectRegistry(initial: Record<string, string> = {}) {
+  const keys = new Map<string, Uint8Array>()
+  const register = (id: string, publicPem: string) => keys.set(id, publicKeyFromPem(publicPem))
+  for (const [id, pem] of Object.entries(initial)) register(id, pem)
+
+  return {
+    register,
+
+    /**
+     * Checks `Access-Id`, `Access-Time` and `Access-Signature` over "<id>:<time>:<raw body>".
+     * With no project registered the emulator is open: anyone may call it.
+     */
+    authenticate(headers: Headers, rawBody: string, nowMs: number): Authentication {
+      if (keys.size === 0) return { ok: true, accessId: headers.get('access-id') }
+      const accessId = headers.get('access-id')
+      const accessTime = headers.get('access-time')
+      const signature = headers.get('access-signature')
+      if (!accessId || !accessTime || !signature) {
+        return {
+          ok: false,
+          error: {
+            code: 'invalidCredentials',
+            message:
+              'Missing Access-Id, Access-Time or Access-Signature header. See https://docs.api.starkbank.com/#auth',
+          },
+        }
+      }
+      const key = keys.get(accessId.replace(/^project\//, ''))
+      if (!accessId.startsWith('project/') || !key) {
+        return { ok: false, error: { code: 'invalidAccessId', message: `Unknown Access-Id ${accessId}` } }
+      }
+      const seconds = Number(accessTime)
+      if (!Number.isFinite(seconds) || Math.abs(nowMs / 1000 - seconds) > ACCESS_TIME_TOLERANCE_S) {
+        return {
+          ok: false,
+          error: {
+            code: 'invalidAccessTime',
+            message: `Access-Time ${accessTime} is more than ${ACCESS_TIME_TOLERANCE_S} s away from the server clock`,
+          },
+        }
+      }
+      if (!verify(`${accessId}:${accessTime}:${rawBody}`, signature, key)) {
+        return {
+          ok: false,
+          error: {
+            code: 'invalidCredentials',
+            message:
+              'Provided digital signature in the header Access-Signature does not check out. See https://docs.api.starkbank.com/#auth',
+          },
+        }
+      }
+      return { ok: true, accessId }
+    },
+  }
+}

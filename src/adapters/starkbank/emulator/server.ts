@@ -1,0 +1,178 @@
+import { generateKeyPair, privateKeyFromPem, publicPemOf } from '../ecdsa.ts'
+import { projectRegistry } from './auth.ts'
+import { type Fault, faultQueue, faultResponse, faultStatus } from './faults.ts'
+import { emulatorLedger } from './ledger.ts'
+import { type EmulatorRoute, errorResponse, handleRoute, matchRoute, ROUTES } from './routes.ts'
+import { timerSet } from './timers.ts'
+import { type DeliveryAttempt, webhookDelivery } from './webhooks.ts'
+import { starkTime, type WireEvent, type WireInvoice, type WireTransfer } from './wire.ts'
+
+export type RequestHook = (route: EmulatorRoute, body: string) => Promise<void> | void
+
+export interface StarkBankEmulatorOptions {
+  /** 0 picks a free port. The emulator listens on 127.0.0.1 only. */
+  port: number
+  /** Project id -> public PEM. With none registered, any caller is accepted unsigned. */
+  projects?: Record<string, string>
+  webhookUrl?: string
+  /** Share of new invoices paid automatically, 0..1; default 0.8. */
+  payShare?: number
+  /** Delay before an invoice picked for payment is paid; default 1500 ms. */
+  payDelayMs?: number
+  /** Fee in cents charged on a paid invoice or a transfer; default `feeCents`, capped at the amount. */
+  fee?: (amountCents: number) => number
+  /** Flat fee in cents when `fee` is not given; default 50. */
+  feeCents?: number
+  /** Delays before each webhook retry; default [5_000, 30_000, 120_000] (Stark's 5/30/120 min over 60). */
+  webhookRetryDelaysMs?: number[]
+  /** How long one webhook delivery may take before it counts as failed; default 5000 ms. */
+  webhookTimeoutMs?: number
+  random?: () => number
+  now?: () => number
+  /** Private PEM (SEC1) of the key signing webhooks; generated when absent. */
+  signingKey?: string
+  onRequest?: RequestHook
+}
+
+export interface EmulatorEvent extends WireEvent {
+  attempts: DeliveryAttempt[]
+}
+
+export interface StarkBankEmulator {
+  readonly url: string
+  readonly port: number
+  /** The current webhook signing key, as `GET /v2/public-key` serves it. */
+  readonly publicKeyPem: string
+  readonly workspaceId: string
+  /** Requests received per route, authenticated or not. */
+  readonly counts: Readonly<Record<EmulatorRoute, number>>
+  /** Awaited after authentication and before any fault or processing. */
+  onRequest: RequestHook | undefined
+  registerProject(id: string, publicPem: string): void
+  setWebhookUrl(url: string | undefined): void
+  invoices(): WireInvoice[]
+  transfers(): WireTransfer[]
+  /** Events with their delivery attempts, oldest first. */
+  events(): EmulatorEvent[]
+  /** Queues a fault on a route; faults are consumed in order, `times` requests each. */
+  fail(route: EmulatorRoute, fault: Fault): void
+  /** Pays an unpaid invoice now and sends its webhook; undefined when the invoice is unknown or not payable. */
+  payInvoice(id: string): WireEvent | undefined
+  /** Signs webhooks with a new key from now on; returns its public PEM. */
+  rotateSigningKey(): string
+  stop(): Promise<void>
+}
+
+/** Starts an in-memory Stark Bank (v2 wire protocol) for the routes paybridge uses. */
+export async function startStarkBankEmulator(options: StarkBankEmulatorOptions): Promise<StarkBankEmulator> {
+  const now = options.now ?? Date.now
+  const random = options.random ?? Math.random
+  const payShare = options.payShare ?? 0.8
+  const payDelayMs = options.payDelayMs ?? 1500
+  const feeCents = options.feeCents ?? 50
+  const timers = timerSet()
+  const projects = projectRegistry(options.projects)
+  const faults = faultQueue()
+  const ledger = emulatorLedger({ now, fee: options.fee ?? (() => feeCents) })
+  const counts = Object.fromEntries(ROUTES.map((r) => [r, 0])) as Record<EmulatorRoute, number>
+  const attempts = new Map<string, DeliveryAttempt[]>()
+  let webhookUrl = options.webhookUrl
+  let signingPem = options.signingKey ?? generateKeyPair().privatePem
+  let signingSecret = privateKeyFromPem(signingPem)
+  const publicKeys = [{ id: `${now()}`, content: publicPemOf(signingPem), created: starkTime(now()) }]
+
+  const webhooks = webhookDelivery({
+    url: () => webhookUrl,
+    signingKey: () => signingSecret,
+    retryDelaysMs: options.webhookRetryDelaysMs ?? [5_000, 30_000, 120_000],
+    timeoutMs: options.webhookTimeoutMs ?? 5_000,
+    timers,
+    onAttempt: (eventId, attempt) => attempts.set(eventId, [...(attempts.get(eventId) ?? []), attempt]),
+    onDelivered: (eventId) => ledger.setDelivered(eventId, true),
+  })
+
+  function payInvoice(id: string): WireEvent | undefined {
+    const event = ledger.payInvoice(id)
+    if (event) webhooks.send(event)
+    return event
+  }
+
+  const context = {
+    ledger,
+    publicKeys: () => publicKeys,
+    onInvoicesCreated(invoices: WireInvoice[]) {
+      for (const invoice of invoices) {
+        if (random() < payShare) timers.later(payDelayMs, () => payInvoice(invoice.id))
+      }
+    },
+  }
+
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: options.port,
+    // Hung requests are a feature here: never close a connection for being idle.
+    idleTimeout: 0,
+    fetch: (request) =>
+      handle(request).catch((error: unknown) =>
+        errorResponse(500, [{ code: 'internalServerError', message: String(error) }]),
+      ),
+  })
+  const port = server.port ?? options.port
+
+  const emulator: StarkBankEmulator = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get publicKeyPem() {
+      return publicKeys[0]?.content ?? ''
+    },
+    workspaceId: ledger.workspaceId,
+    counts,
+    onRequest: options.onRequest,
+    registerProject: (id, publicPem) => void projects.register(id, publicPem),
+    setWebhookUrl: (url) => {
+      webhookUrl = url
+    },
+    invoices: () => ledger.snapshot().invoices,
+    transfers: () => ledger.snapshot().transfers,
+    events: () => ledger.snapshot().events.map((e) => ({ ...e, attempts: attempts.get(e.id) ?? [] })),
+    fail: (route, fault) => faults.add(route, fault),
+    payInvoice,
+    rotateSigningKey() {
+      signingPem = generateKeyPair().privatePem
+      signingSecret = privateKeyFromPem(signingPem)
+      publicKeys.unshift({ id: `${now()}`, content: publicPemOf(signingPem), created: starkTime(now()) })
+      return emulator.publicKeyPem
+    },
+    async stop() {
+      timers.stop()
+      faults.clear()
+      await server.stop(true)
+    },
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    const match = matchRoute(request.method, url.pathname)
+    if (!match)
+      return errorResponse(404, [{ code: 'notFound', message: `${request.method} ${url.pathname}` }])
+    counts[match.route] += 1
+    const body = request.method === 'GET' ? '' : await request.text()
+    const auth = projects.authenticate(request.headers, body, now())
+    if (!auth.ok) return errorResponse(401, [auth.error])
+    await emulator.onRequest?.(match.route, body)
+    const fault = faults.take(match.route)
+    const status = fault && faultStatus(fault)
+    if (fault && !fault.afterProcessing) {
+      if (fault.delayMs) await timers.sleep(fault.delayMs)
+      if (status) return faultResponse(status, fault)
+    }
+    const response = handleRoute(match, body, url.searchParams, context)
+    if (fault?.afterProcessing) {
+      if (fault.delayMs) await timers.sleep(fault.delayMs)
+      if (status) return faultResponse(status, fault)
+    }
+    return response
+  }
+
+  return emulator
+}

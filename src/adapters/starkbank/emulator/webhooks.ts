@@ -1,0 +1,56 @@
+import { sign } from '../ecdsa.ts'
+import type { TimerSet } from './timers.ts'
+import type { WireEvent } from './wire.ts'
+
+export interface DeliveryAttempt {
+  at: string
+  /** HTTP status of the receiver's answer; absent when it could not be reached. */
+  status?: number
+  error?: string
+}
+
+export interface WebhookDeps {
+  url: () => string | undefined
+  signingKey: () => Uint8Array
+  /** One entry per retry after the first attempt. */
+  retryDelaysMs: number[]
+  timeoutMs: number
+  timers: TimerSet
+  onAttempt: (eventId: string, attempt: DeliveryAttempt) => void
+  onDelivered: (eventId: string) => void
+}
+
+/** The webhook body is the event without `isDelivered`, signed over the exact bytes sent. */
+export function webhookBody(event: WireEvent): string {
+  const { isDelivered: _, ...rest } = event
+  return JSON.stringify({ event: rest })
+}
+
+/** Posts events to the webhook URL; a non-2xx answer or a network error is retried per the delays. */
+export function webhookDelivery(deps: WebhookDeps) {
+  async function attempt(event: WireEvent, retry: number): Promise<void> {
+    const url = deps.url()
+    if (!url || deps.timers.stopped) return
+    const body = webhookBody(event)
+    const at = new Date().toISOString()
+    let delivered = false
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        body,
+        headers: { 'Content-Type': 'application/json', 'Digital-Signature': sign(body, deps.signingKey()) },
+        signal: AbortSignal.timeout(deps.timeoutMs),
+      })
+      await response.arrayBuffer().catch(() => undefined)
+      delivered = response.ok
+      deps.onAttempt(event.id, { at, status: response.status })
+    } catch (error) {
+      deps.onAttempt(event.id, { at, error: error instanceof Error ? error.message : String(error) })
+    }
+    if (delivered) return deps.onDelivered(event.id)
+    const delay = deps.retryDelaysMs[retry]
+    if (delay !== undefined) deps.timers.later(delay, () => void attempt(event, retry + 1))
+  }
+
+  return { send: (event: WireEvent) => void attempt(event, 0) }
+}
