@@ -52,6 +52,7 @@ const EnvSchema = v.object({
   QUEUE_MAX_RECEIVES: v.optional(int(1, 1000), '5'),
   WORKER_CONCURRENCY: v.optional(int(1, 100), '4'),
   RELAY_INTERVAL_MS: v.optional(int(10, 600_000), '500'),
+  RELAY_LEASE_MS: v.optional(int(1_000, 3_600_000), '60000'),
   EMULATOR_PAY_SHARE: v.optional(share, '0.8'),
   EMULATOR_PAY_DELAY_MS: v.optional(int(0, 3_600_000), '1500'),
   LOG_LEVEL: v.optional(
@@ -80,6 +81,8 @@ export interface Config {
   queue: { visibilityMs: number; maxReceives: number }
   workerConcurrency: number
   relayIntervalMs: number
+  /** How long a relay owns claimed outbox rows; after a crash they are sent again once it runs out. */
+  relayLeaseMs: number
   emulator: { payShare: number; payDelayMs: number }
   logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
@@ -149,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     queue: { visibilityMs: e.QUEUE_VISIBILITY_MS, maxReceives: e.QUEUE_MAX_RECEIVES },
     workerConcurrency: e.WORKER_CONCURRENCY,
     relayIntervalMs: e.RELAY_INTERVAL_MS,
+    relayLeaseMs: e.RELAY_LEASE_MS,
     emulator: { payShare: e.EMULATOR_PAY_SHARE, payDelayMs: e.EMULATOR_PAY_DELAY_MS },
     logLevel: e.LOG_LEVEL,
   }

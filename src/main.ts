@@ -99,7 +99,7 @@ export async function startPaybridge(
   log.info('listening', { url: `http://${config.host}:${port}`, webhook: '/webhook/starkbank' })
   emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`)
 
-  const relay = transferRelay({ store, bank, clock, random, log })
+  const relay = transferRelay({ store, bank, clock, random, log, leaseMs: config.relayLeaseMs })
   const relayPoller = new Poller(
     'transfer relay',
     async () => (await relay.relayOnce()).claimed >= 100,
@@ -133,7 +133,16 @@ export async function startPaybridge(
     clock,
     log,
   })
-  const scheduling = options.scheduler === false ? Promise.resolve() : schedule.start()
+  const scheduling =
+    options.scheduler === false
+      ? Promise.resolve()
+      : schedule
+          .start()
+          .then(async (ranCatchUp) => {
+            // The embedded emulator starts empty each time: give it a batch to pay so the flow shows at once.
+            if (emulator && !ranCatchUp) await issuer.runSlot(new Date(clock()), 'manual')
+          })
+          .catch((err) => log.error('start-up invoice run failed', { error: String(err) }))
 
   let stopped: Promise<void> | undefined
   return {

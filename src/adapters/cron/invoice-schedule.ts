@@ -3,7 +3,8 @@ import type { Clock } from '../../ports/clock.ts'
 import type { Log } from '../../ports/log.ts'
 
 export interface InvoiceSchedule {
-  start(): Promise<void>
+  /** Resolves after the start-up catch-up; true when it ran a missed slot. */
+  start(): Promise<boolean>
   stop(): void
   running(): boolean
 }
@@ -56,7 +57,9 @@ export function invoiceSchedule(deps: {
       if (latestSlot && (last === undefined || last < latestSlot.getTime())) {
         log.info('no run since the latest schedule time; running one now', { slot: latestSlot.toISOString() })
         await fire()
+        return true
       }
+      return false
     },
     stop() {
       job?.stop()

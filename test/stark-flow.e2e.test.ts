@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { ledgerView } from '../src/adapters/sqlite/ledger-views.ts'
+import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
+import { type Rig, startRig } from './support/paybridge.ts'
+import { waitFor } from './support/wait.ts'
+
+// End to end over real HTTP: the real starkbank SDK → local emulator, signed webhooks → paybridge's
+// webhook → embedded queue → worker → ledger + outbox → relay → transfers at the emulator.
+
+const DESTINATION = {
+  name: 'Stark Bank S.A.',
+  taxId: '20.018.183/0001-80',
+  bankCode: '20018183',
+  branchCode: '0001',
+  accountNumber: '6341320293482496',
+  accountType: 'payment',
+}
+
+function counts(rig: Rig) {
+  const q = (sql: string) => (rig.paybridge.ledger.sqlite.query(sql).get() as { n: number }).n
+  return {
+    events: q('select count(*) as n from events'),
+    transfers: q('select count(*) as n from transfers'),
+    queued: q('select count(*) as n from queue_messages'),
+    dead: q('select count(*) as n from dead_letters'),
+  }
+}
+
+async function post(rig: Rig, body: string, headers: Record<string, string>) {
+  return fetch(rig.webhookUrl, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  })
+}
+
+describe('Stark Bank flow, end to end', () => {
+  let rig: Rig
+  beforeAll(async () => {
+    rig = await startRig({ payShare: 1 })
+  })
+  afterAll(async () => {
+    await rig.stop()
+  })
+
+  it('issues 8–12 invoices and pays each credited one out once, as amount − fee to the configured account', async () => {
+    const run = await rig.paybridge.issueInvoicesNow()
+    expect(run.planned).toBe(true)
+    const issued = rig.emulator.invoices()
+    expect(issued.length).toBeGreaterThanOrEqual(8)
+    expect(issued.length).toBeLessThanOrEqual(12)
+    await waitFor('every invoice paid and transferred', () => {
+      const paid = rig.emulator.invoices().filter((i) => i.status === 'paid')
+      return paid.length === issued.length && rig.emulator.transfers().length === paid.length
+    })
+    // Let late retries or duplicates show up before counting.
+    await Bun.sleep(300)
+    const paid = rig.emulator.invoices()
+    const transfers = rig.emulator.transfers()
+    expect(transfers.length).toBe(paid.length)
+    for (const invoice of paid) {
+      const forIt = transfers.filter((t) => t.externalId === `paybridge-invoice-${invoice.id}`)
+      expect(forIt.length).toBe(1)
+      const t = forIt[0]!
+      expect(t.amount).toBe(invoice.amount - (invoice.fee ?? 0))
+      expect({
+        name: t.name,
+        taxId: t.taxId,
+        bankCode: t.bankCode,
+        branchCode: t.branchCode,
+        accountNumber: t.accountNumber,
+        accountType: t.accountType,
+      }).toEqual(DESTINATION)
+    }
+    const rows = ledgerView(rig.paybridge.ledger, 'transfers', 100)
+    expect(rows.length).toBe(paid.length)
+    expect(rows.every((r) => r.status === 'created')).toBe(true)
+    expect(ledgerView(rig.paybridge.ledger, 'invoices', 100).every((r) => r.status === 'credited')).toBe(true)
+  })
+
+  it('creates one transfer when the same signed webhook is delivered twice', async () => {
+    const before = rig.emulator.transfers().length
+    const event = rig.emulator.events().at(-1)!
+    const body = JSON.stringify({ event: { ...event, attempts: undefined } })
+    const signature = sign(body, privateKeyFromPem(rig.signingKey))
+    const first = await post(rig, body, { 'Digital-Signature': signature })
+    const second = await post(rig, body, { 'Digital-Signature': signature })
+    expect([first.status, second.status]).toEqual([200, 200])
+    await Bun.sleep(500)
+    expect(rig.emulator.transfers().length).toBe(before)
+    expect(counts(rig).queued).toBe(0)
+  })
+
+  it('creates one transfer when the same queue message is delivered twice', async () => {
+    const invoice = rig.emulator.invoices()[0]!
+    const body = JSON.stringify({
+      event: {
+        id: 'evt-replayed-message',
+        subscription: 'invoice',
+        created: new Date().toISOString(),
+        log: { id: 'log-x', type: 'credited', invoice: { ...invoice, status: 'paid' } },
+      },
+    })
+    const before = counts(rig)
+    // Two copies of one message with no dedup id: the queue delivers both, the inbox keeps one.
+    const { sqliteQueue } = await import('../src/adapters/sqlite/queue.ts')
+    const queue = sqliteQueue({ ledger: rig.paybridge.ledger, name: 'stark-events' })
+    await queue.send([{ body }, { body }])
+    await waitFor('both copies consumed', () => counts(rig).queued === 0)
+    await Bun.sleep(300)
+    const after = counts(rig)
+    expect(after.events).toBe(before.events + 1)
+    expect(after.transfers).toBe(before.transfers)
+    expect(
+      rig.emulator.transfers().filter((t) => t.externalId === `paybridge-invoice-${invoice.id}`).length,
+    ).toBe(1)
+  })
+
+  it('refuses forged, tampered, unsigned and malformed webhooks and changes nothing', async () => {
+    const before = counts(rig)
+    const body = JSON.stringify({
+      event: {
+        id: 'evt-forged',
+        subscription: 'invoice',
+        created: new Date().toISOString(),
+        log: {
+          id: 'l',
+          type: 'credited',
+          invoice: { id: 'inv-forged', amount: 100_000, fee: 0, status: 'paid', tags: [] },
+        },
+      },
+    })
+    const forger = generateKeyPair()
+    const forged = await post(rig, body, {
+      'Digital-Signature': sign(body, privateKeyFromPem(forger.privatePem)),
+    })
+    expect(forged.status).toBe(401)
+    const genuine = sign(body, privateKeyFromPem(rig.signingKey))
+    const tampered = await post(rig, body.replace('100000', '900000'), { 'Digital-Signature': genuine })
+    expect(tampered.status).toBe(401)
+    const unsigned = await post(rig, body, {})
+    expect(unsigned.status).toBe(401)
+    const garbage = await post(rig, body, { 'Digital-Signature': 'not base64 at all!!' })
+    expect(garbage.status).toBe(401)
+    const malformed = '{"event": {"id": "evt-bad", '
+    const badJson = await post(rig, malformed, {
+      'Digital-Signature': sign(malformed, privateKeyFromPem(rig.signingKey)),
+    })
+    expect(badJson.status).toBe(400)
+    const wrongShape = JSON.stringify({ event: { id: 42 } })
+    const badShape = await post(rig, wrongShape, {
+      'Digital-Signature': sign(wrongShape, privateKeyFromPem(rig.signingKey)),
+    })
+    expect(badShape.status).toBe(400)
+    const huge = JSON.stringify({ pad: 'x'.repeat(70 * 1024) })
+    const tooLarge = await post(rig, huge, {
+      'Digital-Signature': sign(huge, privateKeyFromPem(rig.signingKey)),
+    })
+    expect(tooLarge.status).toBe(413)
+    await Bun.sleep(200)
+    expect(counts(rig)).toEqual(before)
+  })
+
+  it('ends with exactly one transfer when the first transfer call fails with 500, then hangs past the timeout', async () => {
+    const transfersBefore = rig.emulator.transfers().length
+    rig.emulator.fail('POST /v2/transfer', { status: 500, times: 1 })
+    // The hang happens after the transfer was created: the response is lost, the effect is not.
+    rig.emulator.fail('POST /v2/transfer', { delayMs: 3_000, afterProcessing: true, times: 1 })
+    const run = await rig.paybridge.issueInvoicesNow()
+    expect(run.planned).toBe(true)
+    const total = rig.emulator.invoices().length
+    await waitFor(
+      'all transfers created despite faults',
+      () =>
+        rig.emulator.transfers().length === total &&
+        ledgerView(rig.paybridge.ledger, 'outbox', 500).every((o) => o.status === 'done'),
+      20_000,
+    )
+    await Bun.sleep(300)
+    const transfers = rig.emulator.transfers()
+    expect(transfers.length).toBe(total)
+    expect(transfers.length).toBeGreaterThan(transfersBefore)
+    expect(new Set(transfers.map((t) => t.externalId)).size).toBe(transfers.length)
+    expect(rig.emulator.counts['POST /v2/transfer']).toBeGreaterThanOrEqual(3)
+    // The transfers created by the hung call were found by their tag, not created again.
+    expect(rig.logs.some((l) => l.includes('transfer found already created'))).toBe(true)
+    expect(rig.logs.some((l) => l.includes('transfer call failed; will retry'))).toBe(true)
+  })
+})
