@@ -5,9 +5,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import {
+  ChangeMessageVisibilityCommand,
+  type DeleteMessageBatchCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs'
 import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
 import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
-import type { OutgoingMessage, Queue, QueueMessage } from '../src/ports/queue.ts'
+import { deadLetterQueueName, ensureQueue } from '../src/adapters/sqs/provision.ts'
+import { sqsQueue } from '../src/adapters/sqs/queue.ts'
+import { type OutgoingMessage, type Queue, type QueueMessage, QueueUnavailable } from '../src/ports/queue.ts'
+import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
 
 interface Made {
   queue: Queue
@@ -28,15 +39,23 @@ interface Subject {
 
 let dir: string
 let ledger: Ledger
+let fauxqs: Fauxqs
+let client: SQSClient
 let counter = 0
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'paybridge-queue-'))
   ledger = openLedger(join(dir, 'ledger.db'))
+  fauxqs = await startFauxqs()
+  // fauxqs hands out queue URLs on sqs.<region>.localhost, which does not resolve here; with an
+  // explicit endpoint the SDK sends every request to it whatever host the queue URL names.
+  client = new SQSClient({ ...fauxqsClientConfig, endpoint: fauxqs.endpoint })
 })
 
-afterAll(() => {
+afterAll(async () => {
+  client?.destroy()
+  await fauxqs?.stop()
   ledger?.close()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
@@ -61,7 +80,31 @@ const embedded: Subject = {
   },
 }
 
-const subjects: Subject[] = [embedded]
+function sqsSubject(fifo: boolean): Subject {
+  return {
+    label: fifo ? 'SQS FIFO (fauxqs)' : 'SQS standard (fauxqs)',
+    fifo,
+    shortVisibilityMs: 1000,
+    gaps: new Set(['malformed-receipt']),
+    async make({ visibilityMs, maxReceives }) {
+      const name = unique(fifo ? 'fifo' : 'standard')
+      const queueUrl = await ensureQueue({ client, name, fifo, maxReceiveCount: maxReceives })
+      const queue = sqsQueue({ client, queueUrl, visibilityTimeoutSeconds: visibilityMs / 1000 })
+      return {
+        queue,
+        async deadLetters() {
+          const dlq = await client.send(
+            new GetQueueUrlCommand({ QueueName: deadLetterQueueName(name, fifo) }),
+          )
+          const dead = sqsQueue({ client, queueUrl: dlq.QueueUrl ?? '' })
+          return bodies(await dead.receive({ max: 10, waitMs: 1000 }))
+        },
+      }
+    },
+  }
+}
+
+const subjects: Subject[] = [embedded, sqsSubject(false), sqsSubject(true)]
 
 /** Receives (and optionally acks) until `count` messages arrived or `timeoutMs` passed. */
 async function collect(
@@ -144,9 +187,8 @@ for (const subject of subjects) {
       expect(await queue.ack(third ? [third] : [])).toEqual([])
     })
 
-    it('reports a receipt it cannot delete', async () => {
-      // fauxqs accepts a malformed receipt handle; AWS fails the batch entry (ReceiptHandleIsInvalid).
-      if (subject.gaps.has('malformed-receipt')) return
+    // fauxqs accepts a malformed receipt handle; AWS fails the batch entry (ReceiptHandleIsInvalid).
+    it.skipIf(subject.gaps.has('malformed-receipt'))('reports a receipt it cannot delete', async () => {
       const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
       const bogus: QueueMessage = { id: 'x', body: 'x', receipt: 'not-a-receipt', receiveCount: 1, sentAt: 0 }
       expect(await queue.ack([bogus])).toEqual(['not-a-receipt'])
@@ -289,5 +331,119 @@ describe('embedded queue specifics', () => {
     } finally {
       other.close()
     }
+  })
+})
+
+// Paths fauxqs cannot produce on demand (partial batch failures, throttling, slow calls), driven through
+// a fake SQS client that records the commands it saw.
+describe('SQS queue against a scripted client', () => {
+  const queueUrl = 'http://127.0.0.1:1/000000000000/scripted'
+  type Handler = (command: object) => Promise<unknown>
+  const fakeClient = (handler: Handler) => {
+    const log: string[] = []
+    const client = {
+      send: async (command: object) => {
+        log.push(`start ${command.constructor.name}`)
+        try {
+          return await handler(command)
+        } finally {
+          log.push(`end ${command.constructor.name}`)
+        }
+      },
+    }
+    return { client: client as unknown as SQSClient, log }
+  }
+  const delivery: QueueMessage = { id: 'm1', body: 'b', receipt: 'r1', receiveCount: 1, sentAt: 0 }
+
+  it('waits for an extend in flight before deleting the message', async () => {
+    const { client, log } = fakeClient(async (command) => {
+      if (command instanceof ChangeMessageVisibilityCommand) await Bun.sleep(100)
+      return {}
+    })
+    const queue = sqsQueue({ client, queueUrl })
+    const heartbeat = queue.extend(delivery, 30_000)
+    expect(await queue.ack([delivery])).toEqual([])
+    await heartbeat
+    expect(log).toEqual([
+      'start ChangeMessageVisibilityCommand',
+      'end ChangeMessageVisibilityCommand',
+      'start DeleteMessageBatchCommand',
+      'end DeleteMessageBatchCommand',
+    ])
+  })
+
+  it('sends again only the entries SQS failed, and sends 25 as batches of 10, 10 and 5', async () => {
+    const sizes: number[] = []
+    let failOnce = true
+    const { client } = fakeClient(async (command) => {
+      if (!(command instanceof SendMessageBatchCommand)) throw new Error('unexpected command')
+      const entries = command.input.Entries ?? []
+      sizes.push(entries.length)
+      if (failOnce) {
+        failOnce = false
+        return { Failed: [{ Id: entries[3]?.Id, SenderFault: false, Code: 'InternalError' }] }
+      }
+      return { Failed: [] }
+    })
+    await sqsQueue({ client, queueUrl }).send(Array.from({ length: 25 }, (_, i) => ({ body: `m${i}` })))
+    expect(sizes).toEqual([10, 1, 10, 5])
+  })
+
+  it('throws QueueUnavailable when SQS keeps failing entries', async () => {
+    const { client } = fakeClient(async (command) => {
+      const entries = (command as SendMessageBatchCommand).input.Entries ?? []
+      return { Failed: entries.map((e) => ({ Id: e.Id, SenderFault: false, Code: 'ServiceUnavailable' })) }
+    })
+    await expect(sqsQueue({ client, queueUrl }).send([{ body: 'x' }])).rejects.toBeInstanceOf(
+      QueueUnavailable,
+    )
+  })
+
+  it('maps throttling and 5xx to QueueUnavailable and leaves other errors alone', async () => {
+    const failing = (error: object) => fakeClient(async () => Promise.reject(error)).client
+    const throttled = { name: 'RequestThrottled', $fault: 'client', $metadata: { httpStatusCode: 403 } }
+    const internal = { name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } }
+    const missing = Object.assign(new Error('gone'), { name: 'QueueDoesNotExist', $fault: 'client' })
+    const receive = (client: SQSClient) => sqsQueue({ client, queueUrl }).receive({ max: 1, waitMs: 0 })
+    await expect(receive(failing(throttled))).rejects.toBeInstanceOf(QueueUnavailable)
+    await expect(receive(failing(internal))).rejects.toBeInstanceOf(QueueUnavailable)
+    await expect(receive(failing(missing))).rejects.toThrow('gone')
+    await expect(receive(failing(missing))).rejects.not.toBeInstanceOf(QueueUnavailable)
+  })
+
+  it('reports an unreachable SQS as QueueUnavailable', async () => {
+    const client = new SQSClient({ ...fauxqsClientConfig, endpoint: 'http://127.0.0.1:1', maxAttempts: 1 })
+    await expect(sqsQueue({ client, queueUrl }).ping()).rejects.toBeInstanceOf(QueueUnavailable)
+    client.destroy()
+  })
+
+  it('asks for at most 10 messages, the receive count and the send time', async () => {
+    const { client } = fakeClient(async (command) => {
+      const input = (command as ReceiveMessageCommand).input
+      expect(command).toBeInstanceOf(ReceiveMessageCommand)
+      expect(input).toMatchObject({ MaxNumberOfMessages: 10, WaitTimeSeconds: 20 })
+      expect(input.MessageSystemAttributeNames).toEqual(['ApproximateReceiveCount', 'SentTimestamp'])
+      return {
+        Messages: [
+          {
+            MessageId: 'm',
+            ReceiptHandle: 'r',
+            Body: 'b',
+            Attributes: { ApproximateReceiveCount: '3', SentTimestamp: '42' },
+          },
+        ],
+      }
+    })
+    const got = await sqsQueue({ client, queueUrl }).receive({ max: 50, waitMs: 60_000 })
+    expect(got).toEqual([{ id: 'm', body: 'b', receipt: 'r', receiveCount: 3, sentAt: 42 }])
+  })
+
+  it('returns the receipts SQS could not delete', async () => {
+    const { client } = fakeClient(async (command) => {
+      const entries = (command as DeleteMessageBatchCommand).input.Entries ?? []
+      return { Failed: [{ Id: entries[1]?.Id, SenderFault: true, Code: 'ReceiptHandleIsInvalid' }] }
+    })
+    const other = { ...delivery, receipt: 'r2' }
+    expect(await sqsQueue({ client, queueUrl }).ack([delivery, other])).toEqual(['r2'])
   })
 })
