@@ -100,31 +100,31 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   )
   const parsed = v.safeParse(EnvSchema, defined)
-  if (!parsed.success) {
-    throw new ConfigError(parsed.issues.map((i) => `${v.getDotPath(i) ?? '?'}: ${i.message}`))
-  }
-  const e = parsed.output
-  const problems: string[] = []
+  const problems = parsed.success ? [] : parsed.issues.map((i) => `${v.getDotPath(i) ?? '?'}: ${i.message}`)
 
-  let privateKeyPem = e.STARK_PRIVATE_KEY
-  if (e.STARK_PRIVATE_KEY && e.STARK_PRIVATE_KEY_FILE) {
+  // Cross-field rules are checked on the raw values too, so one run lists every problem.
+  const projectId = defined.STARK_PROJECT_ID
+  const keyFile = defined.STARK_PRIVATE_KEY_FILE
+  let privateKeyPem = defined.STARK_PRIVATE_KEY
+  if (privateKeyPem && keyFile) {
     problems.push('STARK_PRIVATE_KEY, STARK_PRIVATE_KEY_FILE: set one, not both')
-  } else if (e.STARK_PRIVATE_KEY_FILE) {
+  } else if (keyFile) {
     try {
-      privateKeyPem = readFileSync(e.STARK_PRIVATE_KEY_FILE, 'utf8')
+      privateKeyPem = readFileSync(keyFile, 'utf8')
       if (!privateKeyPem.includes('PRIVATE KEY'))
         problems.push('STARK_PRIVATE_KEY_FILE: file holds no PEM private key')
     } catch (err) {
       problems.push(`STARK_PRIVATE_KEY_FILE: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
     }
   }
-  if (e.STARK_PROJECT_ID && !privateKeyPem) {
+  if (projectId && !privateKeyPem && !keyFile) {
     problems.push('STARK_PRIVATE_KEY: required when STARK_PROJECT_ID is set (or STARK_PRIVATE_KEY_FILE)')
   }
-  if (!e.STARK_PROJECT_ID && privateKeyPem) {
+  if (!projectId && privateKeyPem) {
     problems.push('STARK_PROJECT_ID: required when a Stark Bank private key is given')
   }
-  if (problems.length > 0) throw new ConfigError(problems)
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
+  const e = parsed.output
 
   return {
     stark:

@@ -11,7 +11,11 @@ import { sqliteQueue } from './adapters/sqlite/queue.ts'
 import { sqliteStore } from './adapters/sqlite/store.ts'
 import { starkBank } from './adapters/starkbank/bank.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
-import { type StarkBankEmulator, startStarkBankEmulator } from './adapters/starkbank/emulator.ts'
+import {
+  runStandaloneEmulator,
+  type StarkBankEmulator,
+  startStarkBankEmulator,
+} from './adapters/starkbank/emulator.ts'
 import { starkSignatureVerifier } from './adapters/starkbank/webhook-signature.ts'
 import { QueueConsumer } from './app/consumer.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
@@ -180,13 +184,35 @@ function starkBankFor(stark: StarkCredentials, timeoutMs: number) {
 const USAGE = `usage: bun run src/main.ts [command]
 
   (no command)            run paybridge: webhook server, worker, transfer relay, invoice scheduler
-  invoices issue          issue one batch of invoices now (needs Stark Bank credentials or STARK_API_URL)
+  invoices issue          issue one batch of invoices now (needs Stark Bank credentials)
+  emulator                run the local Stark Bank emulator alone (EMULATOR_PORT, default 9100;
+                          EMULATOR_WEBHOOK_URL, EMULATOR_PAY_SHARE, EMULATOR_PAY_DELAY_MS,
+                          EMULATOR_PROJECT_ID + EMULATOR_PROJECT_PUBLIC_KEY)
+  keys create             print a new secp256k1 key pair for a Stark Bank project (PEM)
   ledger <view> [--limit N] [--json]
                           print the ledger; views: ${VIEWS.join(', ')}
 `
 
 async function cli(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  if (command === 'keys' && sub === 'create') {
+    const keys = generateKeyPair()
+    process.stdout.write(`${keys.privatePem}\n${keys.publicPem}`)
+    return 0
+  }
+  if (command === 'emulator') {
+    const emulator = await runStandaloneEmulator(process.env, (line) => process.stderr.write(`${line}\n`))
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve)
+      process.once('SIGINT', resolve)
+    })
+    await emulator.stop()
+    return 0
+  }
   let config: Config
   try {
     config = loadConfig(process.env)

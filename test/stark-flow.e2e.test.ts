@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
 import { ledgerView } from '../src/adapters/sqlite/ledger-views.ts'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
@@ -23,6 +24,7 @@ function counts(rig: Rig) {
     transfers: q('select count(*) as n from transfers'),
     queued: q('select count(*) as n from queue_messages'),
     dead: q('select count(*) as n from dead_letters'),
+    invoices: q('select count(*) as n from invoices'),
   }
 }
 
@@ -185,5 +187,30 @@ describe('Stark Bank flow, end to end', () => {
     // The transfers created by the hung call were found by their tag, not created again.
     expect(rig.logs.some((l) => l.includes('transfer found already created'))).toBe(true)
     expect(rig.logs.some((l) => l.includes('transfer call failed; will retry'))).toBe(true)
+  })
+
+  it('prints the ledger from the CLI, as a table and as JSON', async () => {
+    const cli = (...args: string[]) =>
+      Bun.spawnSync([process.execPath, 'run', 'src/main.ts', 'ledger', ...args], {
+        cwd: join(import.meta.dir, '..'),
+        env: { ...process.env, DATABASE_PATH: rig.config.databasePath },
+      })
+    const json = cli('transfers', '--json', '--limit', '500')
+    expect(json.exitCode).toBe(0)
+    const rows = JSON.parse(json.stdout.toString()) as { transfer: string; status: string }[]
+    expect(rows.length).toBe(rig.emulator.transfers().length)
+    expect(new Set(rows.map((r) => r.transfer))).toEqual(
+      new Set(rig.emulator.transfers().map((t) => t.externalId)),
+    )
+    const table = cli('invoices')
+    expect(table.exitCode).toBe(0)
+    const lines = table.stdout.toString().trim().split('\n')
+    expect(lines[0]).toMatch(/^invoice\s+stark_id\s+status\s+amount/)
+    const inLedger = counts(rig).invoices
+    expect(inLedger).toBe(rig.emulator.invoices().length)
+    expect(lines.length).toBe(2 + Math.min(50, inLedger))
+    const bad = cli('nonsense')
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr.toString()).toContain('unknown ledger view "nonsense"')
   })
 })
