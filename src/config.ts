@@ -55,6 +55,24 @@ const EnvSchema = v.object({
   RELAY_LEASE_MS: v.optional(int(1_000, 3_600_000), '60000'),
   EMULATOR_PAY_SHARE: v.optional(share, '0.8'),
   EMULATOR_PAY_DELAY_MS: v.optional(int(0, 3_600_000), '1500'),
+  SQS_QUEUE_URL: v.optional(url),
+  SQS_QUEUE_NAME: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^[\w-]{1,75}(\.fifo)?$/, 'must be an SQS queue name')),
+  ),
+  SQS_ENDPOINT: v.optional(url),
+  SQS_RECEIVE_LOOPS: v.optional(int(1, 20), '2'),
+  AWS_REGION: v.optional(nonEmpty),
+  STRIPE_SERVICE_URL: v.optional(url),
+  STRIPE_WEBHOOK_SECRET: v.optional(nonEmpty),
+  STRIPE_QUEUE_URL: v.optional(url),
+  STRIPE_QUEUE_NAME: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^[\w-]{1,75}(\.fifo)?$/, 'must be an SQS queue name')),
+  ),
+  STRIPE_TIMEOUT_MS: v.optional(int(100, 120_000), '10000'),
+  STRIPE_CONCURRENCY: v.optional(int(1, 256), '8'),
+  STRIPE_RETRY_BASE_MS: v.optional(int(10, 3_600_000), '1000'),
+  STRIPE_RETRY_CAP_MS: v.optional(int(10, 86_400_000), '300000'),
+  STRIPE_RETRY_FOR_MS: v.optional(int(0, 30 * 86_400_000), '86400000'),
   LOG_LEVEL: v.optional(
     v.picklist(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error'),
     'info',
@@ -84,7 +102,33 @@ export interface Config {
   /** How long a relay owns claimed outbox rows; after a crash they are sent again once it runs out. */
   relayLeaseMs: number
   emulator: { payShare: number; payDelayMs: number }
+  /** From AWS_REGION and SQS_ENDPOINT; credentials come from the AWS SDK's default chain. */
+  aws: { region: string; endpoint: string | undefined } | undefined
+  /** Absent: the embedded SQLite queue. */
+  sqs: SqsConfig | undefined
+  /** Absent: the Stripe forwarder is off. */
+  stripe: StripeConfig | undefined
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+}
+
+export interface SqsConfig {
+  /** Region from AWS_REGION; credentials come from the AWS SDK's default chain. */
+  region: string
+  endpoint: string | undefined
+  /** The Stark Bank events queue: a URL, or a name paybridge creates (with its DLQ) if missing. */
+  queue: { url: string } | { name: string }
+  receiveLoops: number
+}
+
+export interface StripeConfig {
+  serviceUrl: string
+  /** The secret the downstream verifies `Stripe-Signature` with. */
+  webhookSecret: string
+  /** On SQS when configured (URL or name), else the embedded queue named `stripe-events`. */
+  queue: { url: string } | { name: string } | undefined
+  timeoutMs: number
+  concurrency: number
+  retry: { baseMs: number; capMs: number; forMs: number }
 }
 
 export class ConfigError extends Error {
@@ -123,7 +167,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!projectId && privateKeyPem) {
     problems.push('STARK_PROJECT_ID: required when a Stark Bank private key is given')
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
+  if (defined.SQS_QUEUE_URL && defined.SQS_QUEUE_NAME)
+    problems.push('SQS_QUEUE_URL, SQS_QUEUE_NAME: set one, not both')
+  if ((defined.SQS_QUEUE_URL || defined.SQS_QUEUE_NAME) && !defined.AWS_REGION) {
+    problems.push('AWS_REGION: required when SQS_QUEUE_URL or SQS_QUEUE_NAME is set')
+  }
+  if (defined.STRIPE_QUEUE_URL && defined.STRIPE_QUEUE_NAME) {
+    problems.push('STRIPE_QUEUE_URL, STRIPE_QUEUE_NAME: set one, not both')
+  }
+  if (defined.STRIPE_SERVICE_URL && !defined.STRIPE_WEBHOOK_SECRET) {
+    problems.push('STRIPE_WEBHOOK_SECRET: required when STRIPE_SERVICE_URL is set')
+  }
+  if ((defined.STRIPE_QUEUE_URL || defined.STRIPE_QUEUE_NAME) && !defined.AWS_REGION) {
+    problems.push('AWS_REGION: required when STRIPE_QUEUE_URL or STRIPE_QUEUE_NAME is set')
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)])
   const e = parsed.output
 
   return {
@@ -154,6 +212,35 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     relayIntervalMs: e.RELAY_INTERVAL_MS,
     relayLeaseMs: e.RELAY_LEASE_MS,
     emulator: { payShare: e.EMULATOR_PAY_SHARE, payDelayMs: e.EMULATOR_PAY_DELAY_MS },
+    aws: e.AWS_REGION ? { region: e.AWS_REGION, endpoint: e.SQS_ENDPOINT } : undefined,
+    sqs:
+      e.AWS_REGION && (e.SQS_QUEUE_URL || e.SQS_QUEUE_NAME)
+        ? {
+            region: e.AWS_REGION,
+            endpoint: e.SQS_ENDPOINT,
+            queue: e.SQS_QUEUE_URL ? { url: e.SQS_QUEUE_URL } : { name: e.SQS_QUEUE_NAME ?? '' },
+            receiveLoops: e.SQS_RECEIVE_LOOPS,
+          }
+        : undefined,
+    stripe:
+      e.STRIPE_SERVICE_URL && e.STRIPE_WEBHOOK_SECRET
+        ? {
+            serviceUrl: e.STRIPE_SERVICE_URL.replace(/\/+$/, ''),
+            webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+            queue: e.STRIPE_QUEUE_URL
+              ? { url: e.STRIPE_QUEUE_URL }
+              : e.STRIPE_QUEUE_NAME
+                ? { name: e.STRIPE_QUEUE_NAME }
+                : undefined,
+            timeoutMs: e.STRIPE_TIMEOUT_MS,
+            concurrency: e.STRIPE_CONCURRENCY,
+            retry: {
+              baseMs: e.STRIPE_RETRY_BASE_MS,
+              capMs: e.STRIPE_RETRY_CAP_MS,
+              forMs: e.STRIPE_RETRY_FOR_MS,
+            },
+          }
+        : undefined,
     logLevel: e.LOG_LEVEL,
   }
 }
