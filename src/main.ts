@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { SQSClient } from '@aws-sdk/client-sqs'
 import { renderTable } from './adapters/cli/table.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
@@ -9,6 +10,8 @@ import { type Ledger, openLedger } from './adapters/sqlite/database.ts'
 import { ledgerView, VIEWS, type View } from './adapters/sqlite/ledger-views.ts'
 import { sqliteQueue } from './adapters/sqlite/queue.ts'
 import { sqliteStore } from './adapters/sqlite/store.ts'
+import { ensureQueue } from './adapters/sqs/provision.ts'
+import { sqsQueue } from './adapters/sqs/queue.ts'
 import { starkBank } from './adapters/starkbank/bank.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
 import {
@@ -24,6 +27,7 @@ import { recordBankEvent } from './app/record-bank-event.ts'
 import { transferRelay } from './app/relay-transfers.ts'
 import { type Config, ConfigError, loadConfig, type StarkCredentials } from './config.ts'
 import type { Log } from './ports/log.ts'
+import type { Queue } from './ports/queue.ts'
 
 /** The project id paybridge uses with its embedded emulator. */
 const EMBEDDED_PROJECT_ID = '1000000000000001'
@@ -31,6 +35,8 @@ const EMBEDDED_PROJECT_ID = '1000000000000001'
 export interface Paybridge {
   port: number
   ledger: Ledger
+  /** The Stark Bank events queue in use (embedded or SQS). */
+  queue: Queue
   emulator: StarkBankEmulator | undefined
   issueInvoicesNow(): Promise<{ runId: string; planned: boolean }>
   stop(): Promise<void>
@@ -71,9 +77,11 @@ export async function startPaybridge(
     const banner = [
       '',
       '==================================================================================',
-      '  paybridge is running on its EMBEDDED defaults: no Stark Bank credentials, no SQS.',
+      '  paybridge is running on its EMBEDDED Stark Bank default: no Stark Bank credentials.',
       `  Stark Bank: LOCAL EMULATOR at ${emulator.url} (no real money moves).`,
-      `  Queue: EMBEDDED SQLite queue in ${config.databasePath}.`,
+      config.sqs
+        ? `  Queue: SQS ${'url' in config.sqs.queue ? config.sqs.queue.url : config.sqs.queue.name}.`
+        : `  Queue: EMBEDDED SQLite queue in ${config.databasePath} (no AWS).`,
       '  Set STARK_PROJECT_ID and STARK_PRIVATE_KEY to talk to Stark Bank instead.',
       '==================================================================================',
       '',
@@ -88,13 +96,12 @@ export async function startPaybridge(
   }
 
   const bank = starkBankFor(stark, config.starkTimeoutMs)
-  const queue = sqliteQueue({
-    ledger,
-    name: 'stark-events',
-    visibilityTimeoutMs: config.queue.visibilityMs,
-    maxReceives: config.queue.maxReceives,
+  const queue = await starkEventsQueue(config, ledger)
+  log.info(queue.kind === 'sqs' ? 'queue: Amazon SQS (or compatible)' : 'queue: embedded SQLite', {
+    kind: queue.kind,
+    name: queue.name,
+    endpoint: config.aws?.endpoint,
   })
-  log.info('queue', { kind: queue.kind, name: queue.name })
 
   const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log })
   const app = httpApp({ log, routes: { '/webhook/starkbank': starkWebhook({ verifier, queue, log }) } })
@@ -111,22 +118,30 @@ export async function startPaybridge(
     log,
   )
   const handle = recordBankEvent({ store, destination: config.destination, clock, log })
-  const consumer = new QueueConsumer({
-    queue,
-    store,
-    log,
-    clock,
-    random,
-    concurrency: config.workerConcurrency,
-    visibilityMs: config.queue.visibilityMs,
-    waitMs: 1_000,
-    handle: (body) => {
-      const result = handle(body)
-      relayPoller.poke()
-      return result
-    },
-  })
-  consumer.start()
+  // SQS hands out at most 10 messages a receive: several receive loops keep the workers busy.
+  const loops = queue.kind === 'sqs' ? (config.sqs?.receiveLoops ?? 1) : 1
+  const consumers = Array.from(
+    { length: loops },
+    () =>
+      new QueueConsumer({
+        queue,
+        store,
+        log,
+        clock,
+        random,
+        concurrency: Math.max(1, Math.ceil(config.workerConcurrency / loops)),
+        visibilityMs: config.queue.visibilityMs,
+        waitMs: 20_000,
+        // The webhook takes at most 64 KiB, so a larger message did not come from it.
+        maxBodyBytes: 64 * 1024,
+        handle: (body) => {
+          const result = handle(body)
+          relayPoller.poke()
+          return result
+        },
+      }),
+  )
+  for (const consumer of consumers) consumer.start()
   relayPoller.start()
 
   const issuer = invoiceIssuer({ store, bank, clock, random, log })
@@ -152,6 +167,7 @@ export async function startPaybridge(
   return {
     port,
     ledger,
+    queue,
     emulator,
     issueInvoicesNow: () => issuer.runSlot(new Date(clock()), 'manual'),
     stop: () => {
@@ -159,7 +175,7 @@ export async function startPaybridge(
         log.info('stopping: draining worker and relay')
         schedule.stop()
         await server.stop()
-        await consumer.stop()
+        await Promise.all(consumers.map((c) => c.stop()))
         await relayPoller.stop()
         await scheduling.catch(() => undefined)
         await emulator?.stop()
@@ -169,6 +185,35 @@ export async function startPaybridge(
       return stopped
     },
   }
+}
+
+/** The Stark Bank events queue: SQS when configured (created with its DLQ if named), else embedded. */
+async function starkEventsQueue(config: Config, ledger: Ledger): Promise<Queue> {
+  if (!config.sqs) {
+    return sqliteQueue({
+      ledger,
+      name: 'stark-events',
+      visibilityTimeoutMs: config.queue.visibilityMs,
+      maxReceives: config.queue.maxReceives,
+    })
+  }
+  const client = new SQSClient({
+    region: config.sqs.region,
+    ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+  })
+  const visibilityTimeoutSeconds = Math.ceil(config.queue.visibilityMs / 1000)
+  const target = config.sqs.queue
+  const queueUrl =
+    'url' in target
+      ? target.url
+      : await ensureQueue({
+          client,
+          name: target.name,
+          fifo: target.name.endsWith('.fifo'),
+          maxReceiveCount: config.queue.maxReceives,
+          visibilityTimeoutSeconds,
+        })
+  return sqsQueue({ client, queueUrl, visibilityTimeoutSeconds })
 }
 
 function starkBankFor(stark: StarkCredentials, timeoutMs: number) {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { ledgerView } from '../src/adapters/sqlite/ledger-views.ts'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
+import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
 import { waitFor } from './support/wait.ts'
 
@@ -22,7 +24,6 @@ function counts(rig: Rig) {
   return {
     events: q('select count(*) as n from events'),
     transfers: q('select count(*) as n from transfers'),
-    queued: q('select count(*) as n from queue_messages'),
     dead: q('select count(*) as n from dead_letters'),
     invoices: q('select count(*) as n from invoices'),
   }
@@ -36,13 +37,51 @@ async function post(rig: Rig, body: string, headers: Record<string, string>) {
   })
 }
 
-describe('Stark Bank flow, end to end', () => {
+/** Messages still on the queue, visible or in flight. */
+async function queued(rig: Rig): Promise<number> {
+  if (rig.paybridge.queue.kind === 'embedded') {
+    return (
+      rig.paybridge.ledger.sqlite.query('select count(*) as n from queue_messages').get() as { n: number }
+    ).n
+  }
+  const client = new SQSClient({ ...fauxqsClientConfig, endpoint: fauxqs?.endpoint })
+  const url = (await client.send(new GetQueueUrlCommand({ QueueName: rig.paybridge.queue.name }))).QueueUrl
+  const attrs = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  )
+  return (
+    Number(attrs.Attributes?.ApproximateNumberOfMessages) +
+    Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible)
+  )
+}
+
+let fauxqs: Fauxqs | undefined
+
+describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the %s queue', (queueKind) => {
   let rig: Rig
   beforeAll(async () => {
-    rig = await startRig({ payShare: 1 })
+    let env: Record<string, string> = {}
+    if (queueKind === 'sqs') {
+      fauxqs = await startFauxqs()
+      // The AWS SDK's default credential chain reads these; fauxqs accepts any.
+      process.env.AWS_ACCESS_KEY_ID = 'test'
+      process.env.AWS_SECRET_ACCESS_KEY = 'test'
+      env = {
+        AWS_REGION: 'us-east-1',
+        SQS_ENDPOINT: fauxqs.endpoint,
+        SQS_QUEUE_NAME: 'stark-events-e2e.fifo',
+      }
+    }
+    rig = await startRig({ payShare: 1, env })
+    expect(rig.paybridge.queue.kind).toBe(queueKind)
   })
   afterAll(async () => {
     await rig.stop()
+    await fauxqs?.stop()
+    fauxqs = undefined
   })
 
   it('issues 8–12 invoices and pays each credited one out once, as amount − fee to the configured account', async () => {
@@ -90,7 +129,7 @@ describe('Stark Bank flow, end to end', () => {
     expect([first.status, second.status]).toEqual([200, 200])
     await Bun.sleep(500)
     expect(rig.emulator.transfers().length).toBe(before)
-    expect(counts(rig).queued).toBe(0)
+    expect(await queued(rig)).toBe(0)
   })
 
   it('creates one transfer when the same queue message is delivered twice', async () => {
@@ -105,10 +144,8 @@ describe('Stark Bank flow, end to end', () => {
     })
     const before = counts(rig)
     // Two copies of one message with no dedup id: the queue delivers both, the inbox keeps one.
-    const { sqliteQueue } = await import('../src/adapters/sqlite/queue.ts')
-    const queue = sqliteQueue({ ledger: rig.paybridge.ledger, name: 'stark-events' })
-    await queue.send([{ body }, { body }])
-    await waitFor('both copies consumed', () => counts(rig).queued === 0)
+    await rig.paybridge.queue.send([{ body }, { body }])
+    await waitFor('both copies consumed', async () => (await queued(rig)) === 0)
     await Bun.sleep(300)
     const after = counts(rig)
     expect(after.events).toBe(before.events + 1)
@@ -116,6 +153,39 @@ describe('Stark Bank flow, end to end', () => {
     expect(
       rig.emulator.transfers().filter((t) => t.externalId === `paybridge-invoice-${invoice.id}`).length,
     ).toBe(1)
+  })
+
+  it('dead-letters messages it cannot read, with the reason, and processes the ones behind them', async () => {
+    const before = counts(rig)
+    const invoice = rig.emulator.invoices()[1]!
+    const good = JSON.stringify({
+      event: {
+        id: 'evt-behind-poison',
+        subscription: 'invoice',
+        created: new Date().toISOString(),
+        log: { id: 'log-y', type: 'credited', invoice: { ...invoice, status: 'paid' } },
+      },
+    })
+    await rig.paybridge.queue.send([
+      { body: '{"event": oops' },
+      { body: JSON.stringify({ event: { id: 'evt-shape', subscription: 7 } }) },
+      { body: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }) },
+      { body: good },
+    ])
+    await waitFor('queue drained', async () => (await queued(rig)) === 0)
+    const after = counts(rig)
+    expect(after.dead).toBe(before.dead + 3)
+    expect(after.events).toBe(before.events + 1)
+    const reasons = rig.paybridge.ledger.sqlite.query('select reason from dead_letters').all() as {
+      reason: string
+    }[]
+    expect(reasons.map((r) => r.reason)).toEqual(
+      expect.arrayContaining([
+        'body is not JSON',
+        expect.stringContaining('not a Stark Bank event'),
+        expect.stringContaining('over the 65536-byte limit'),
+      ]),
+    )
   })
 
   it('refuses forged, tampered, unsigned and malformed webhooks and changes nothing', async () => {
