@@ -126,3 +126,29 @@ export const queueDedup = sqliteTable(
   },
   (t) => [uniqueIndex('queue_dedup_key').on(t.queue, t.dedupId)],
 )
+
+/**
+ * Stripe events forwarded downstream, one row per Stripe event id (the inbox row in `events` shares
+ * the id). `body` is the exact text POSTed on every attempt: the downstream signs nothing but checks
+ * our `Stripe-Signature` over these bytes.
+ */
+export const forwards = sqliteTable(
+  'forwards',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    shape: text('shape', { enum: ['raw', 'eventbridge', 'sns'] }).notNull(),
+    body: text('body').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'dead'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Start of the retry window; cleared by a replay. */
+    firstAttemptAt: integer('first_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    latencyMs: integer('latency_ms'),
+    deliveredAt: integer('delivered_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('forwards_status').on(t.status, t.createdAt)],
+)
