@@ -38,7 +38,7 @@ export interface Paybridge {
   /** The Stark Bank events queue in use (embedded or SQS). */
   queue: Queue
   emulator: StarkBankEmulator | undefined
-  issueInvoicesNow(): Promise<{ runId: string; planned: boolean }>
+  issueInvoicesNow(): Promise<{ runId: string; planned: boolean; issued: boolean }>
   stop(): Promise<void>
 }
 
@@ -322,7 +322,16 @@ async function cli(argv: string[]): Promise<number> {
         log,
       })
       const run = await issuer.runSlot(new Date(), 'manual')
-      log.info('done', { runId: run.runId })
+      if (!run.issued) {
+        log.error(
+          'run planned but not issued; the running paybridge (or the next `invoices issue`) retries it',
+          {
+            runId: run.runId,
+          },
+        )
+        return 1
+      }
+      log.info('invoice run done', { runId: run.runId })
     } finally {
       ledger.close()
     }
@@ -334,5 +343,6 @@ async function cli(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  process.exitCode = await cli(process.argv.slice(2))
+  // Exit explicitly: keep-alive sockets to Stark Bank would otherwise hold a finished command open.
+  process.exit(await cli(process.argv.slice(2)))
 }

@@ -73,7 +73,7 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
   async function runSlot(
     slot: Date,
     kind: 'sched' | 'manual' = 'sched',
-  ): Promise<{ runId: string; planned: boolean }> {
+  ): Promise<{ runId: string; planned: boolean; issued: boolean }> {
     const runId = runIdForSlot(slot, kind)
     const invoices = planBatch(runId, deps.random)
     const plan = store.planRun({ id: runId, slot: `${kind}:${slot.toISOString()}`, invoices }, clock())
@@ -82,7 +82,7 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
         slot: slot.toISOString(),
         runId: plan.runId,
       })
-      return { runId: plan.runId, planned: false }
+      return { runId: plan.runId, planned: false, issued: isIssued(plan.runId) }
     }
     log.info('invoice run planned', {
       runId,
@@ -90,8 +90,10 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
       total: invoices.reduce((s, i) => s + i.amount, 0),
     })
     await resume()
-    return { runId, planned: true }
+    return { runId, planned: true, issued: isIssued(runId) }
   }
+
+  const isIssued = (runId: string) => !store.unfinishedRuns().some((r) => r.id === runId)
 
   return { runSlot, resume }
 }

@@ -62,7 +62,11 @@ export function invoiceTag(invoiceId: string): string {
 /** A run id that is also a valid lower-case tag, derived from the schedule slot it serves. */
 export function runIdForSlot(slot: Date, prefix: 'sched' | 'manual' = 'sched'): string {
   const iso = slot.toISOString() // 2026-11-25T12:00:00.000Z
-  const compact = iso.slice(0, 19).replace(/[-:]/g, '').toLowerCase()
+  // Schedule slots fall on whole minutes; manual runs keep milliseconds so two never share an id.
+  const compact = iso
+    .slice(0, prefix === 'manual' ? 23 : 19)
+    .replace(/[-:.]/g, '')
+    .toLowerCase()
   return `${prefix}-${compact}`
 }
 

@@ -41,7 +41,7 @@ describe('planning an invoice run', () => {
 
   it('derives the run id from the schedule slot', () => {
     expect(runIdForSlot(new Date('2026-11-25T12:00:00Z'))).toBe('sched-20261125t120000')
-    expect(runIdForSlot(new Date('2026-11-25T12:00:00Z'), 'manual')).toBe('manual-20261125t120000')
+    expect(runIdForSlot(new Date('2026-11-25T12:00:00.042Z'), 'manual')).toBe('manual-20261125t120000042')
   })
 
   it('after a crash, finds which planned invoices the bank already holds and which are missing', () => {
