@@ -1,0 +1,267 @@
+import { and, asc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm'
+import { stripeSubscription } from '../../domain/stripe-event.ts'
+import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
+import type { Ledger } from './database.ts'
+import { events, forwards, outbox } from './schema.ts'
+import { sqliteStore } from './store.ts'
+
+/** Outbox rows have stable ids, so a forward's row is found (and never doubled) by its event id. */
+const outboxId = (eventId: string) => `forward-${eventId}`
+const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
+
+/**
+ * The ForwardStore on bun:sqlite. Every step is one synchronous IMMEDIATE transaction: nothing here
+ * awaits (bun:sqlite commits an async callback at its first await), and IMMEDIATE serialises writers
+ * across processes sharing the ledger file.
+ */
+export function sqliteForwardStore(ledger: Ledger): ForwardStore {
+  const { db } = ledger
+  const tx = <T>(fn: (t: typeof db) => T): T =>
+    db.transaction((t) => fn(t as unknown as typeof db), { behavior: 'immediate' })
+  // A forward's outbox row, for the attempt that still owns it.
+  const owned = (id: string, attempt: number) =>
+    and(
+      eq(outbox.id, outboxId(id)),
+      eq(outbox.kind, 'forward'),
+      eq(outbox.status, 'in_flight'),
+      eq(outbox.attempts, attempt),
+    )
+
+  return {
+    deadLetter: sqliteStore(ledger).deadLetter,
+
+    recordStripeEvent(event, payload, now) {
+      return tx((t) => {
+        const inserted = t
+          .insert(events)
+          .values({
+            id: event.id,
+            source: 'stripe',
+            subscription: stripeSubscription(event.type),
+            type: event.type,
+            subjectId: null,
+            outcome: `forward queued (${event.shape})`,
+            payload,
+            receivedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning({ id: events.id })
+          .all()
+        if (inserted.length === 0) return { kind: 'duplicate' as const }
+        t.insert(forwards)
+          .values({
+            id: event.id,
+            type: event.type,
+            shape: event.shape,
+            body: event.body,
+            status: 'pending',
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+          .run()
+        t.insert(outbox)
+          .values({
+            id: outboxId(event.id),
+            kind: 'forward',
+            refId: event.id,
+            status: 'pending',
+            nextAttemptAt: now,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+          .run()
+        return { kind: 'recorded' as const }
+      })
+    },
+
+    claimForwards(limit, now, leaseMs) {
+      if (limit <= 0) return []
+      return tx((t) => {
+        const due = t
+          .select({ refId: outbox.refId, attempts: outbox.attempts })
+          .from(outbox)
+          .where(
+            and(
+              eq(outbox.kind, 'forward'),
+              or(
+                and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
+                and(eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)),
+              ),
+            ),
+          )
+          .orderBy(asc(outbox.nextAttemptAt))
+          .limit(limit)
+          .all()
+        if (due.length === 0) return []
+        const ids = due.map((d) => d.refId)
+        t.update(outbox)
+          .set({
+            status: 'in_flight',
+            leaseUntil: now + leaseMs,
+            attempts: sql`${outbox.attempts} + 1`,
+            updatedAt: now,
+          })
+          .where(inArray(outbox.id, ids.map(outboxId)))
+          .run()
+        const rows = t
+          .update(forwards)
+          .set({
+            attempts: sql`${forwards.attempts} + 1`,
+            firstAttemptAt: sql`coalesce(${forwards.firstAttemptAt}, ${now})`,
+            updatedAt: now,
+          })
+          .where(inArray(forwards.id, ids))
+          .returning({
+            id: forwards.id,
+            type: forwards.type,
+            body: forwards.body,
+            firstAttemptAt: forwards.firstAttemptAt,
+          })
+          .all()
+        const byId = new Map(rows.map((r) => [r.id, r]))
+        return due.map((d): ClaimedForward => {
+          const row = byId.get(d.refId)
+          if (!row) throw new Error(`outbox row ${outboxId(d.refId)} points at missing forward ${d.refId}`)
+          return {
+            id: row.id,
+            type: row.type,
+            body: row.body,
+            attempt: d.attempts + 1,
+            firstAttemptAt: row.firstAttemptAt ?? now,
+          }
+        })
+      })
+    },
+
+    forwardDelivered(id, { statusCode, latencyMs }, now) {
+      tx((t) => {
+        t.update(forwards)
+          .set({
+            status: 'delivered',
+            lastStatusCode: statusCode,
+            lastError: null,
+            latencyMs,
+            deliveredAt: now,
+            updatedAt: now,
+          })
+          .where(eq(forwards.id, id))
+          .run()
+        t.update(outbox)
+          .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: now })
+          .where(eq(outbox.id, outboxId(id)))
+          .run()
+      })
+    },
+
+    forwardRetry(id, attempt, { statusCode, error, nextAttemptAt }, now) {
+      tx((t) => {
+        const moved = t
+          .update(outbox)
+          .set({ status: 'pending', nextAttemptAt, leaseUntil: null, lastError: clip(error), updatedAt: now })
+          .where(owned(id, attempt))
+          .returning({ id: outbox.id })
+          .all()
+        if (moved.length === 0) return
+        t.update(forwards)
+          .set({ lastStatusCode: statusCode, lastError: clip(error), updatedAt: now })
+          .where(eq(forwards.id, id))
+          .run()
+      })
+    },
+
+    forwardDead(id, attempt, { statusCode, error }, now) {
+      tx((t) => {
+        const moved = t
+          .update(outbox)
+          .set({ status: 'dead', leaseUntil: null, lastError: clip(error), updatedAt: now })
+          .where(owned(id, attempt))
+          .returning({ id: outbox.id })
+          .all()
+        if (moved.length === 0) return
+        t.update(forwards)
+          .set({ status: 'dead', lastStatusCode: statusCode, lastError: clip(error), updatedAt: now })
+          .where(eq(forwards.id, id))
+          .run()
+      })
+    },
+
+    replayForwards(filter, now, { dryRun }) {
+      return tx((t) => {
+        const where: SQL[] = []
+        if (filter.dead) where.push(eq(forwards.status, 'dead'))
+        if (filter.since !== undefined) where.push(gte(forwards.createdAt, filter.since))
+        if (filter.eventId !== undefined) where.push(eq(forwards.id, filter.eventId))
+        const rows = t
+          .select({
+            id: forwards.id,
+            type: forwards.type,
+            status: forwards.status,
+            attempts: forwards.attempts,
+            lastError: forwards.lastError,
+          })
+          .from(forwards)
+          .where(and(...where))
+          .orderBy(asc(forwards.createdAt), asc(forwards.id))
+          .all()
+        const entries = rows.map((r): ReplayEntry => ({ ...r, action: actionFor(r.status, filter.force) }))
+        if (dryRun) return entries
+        for (const e of entries) {
+          if (e.action !== 'requeue' && e.action !== 'resend') continue
+          t.update(forwards)
+            .set({ status: 'pending', attempts: 0, firstAttemptAt: null, updatedAt: now })
+            .where(eq(forwards.id, e.id))
+            .run()
+          const requeued = {
+            status: 'pending' as const,
+            attempts: 0,
+            nextAttemptAt: now,
+            leaseUntil: null,
+            lastError: null,
+            updatedAt: now,
+          }
+          t.insert(outbox)
+            .values({ id: outboxId(e.id), kind: 'forward', refId: e.id, createdAt: now, ...requeued })
+            .onConflictDoUpdate({ target: outbox.id, set: requeued })
+            .run()
+        }
+        return entries
+      })
+    },
+  }
+}
+
+function actionFor(status: 'pending' | 'delivered' | 'dead', force: boolean | undefined): ReplayAction {
+  switch (status) {
+    case 'dead':
+      return 'requeue'
+    case 'delivered':
+      return force ? 'resend' : 'skip-delivered'
+    case 'pending':
+      return 'skip-pending'
+  }
+}
+
+/** Read-only `forwards` view for the ledger CLI and admin surface, newest first. */
+export function forwardsView(ledger: Ledger, limit = 50): Record<string, string | number>[] {
+  const time = (ms: number | null) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '')
+  return ledger.db
+    .select()
+    .from(forwards)
+    .orderBy(sql`${forwards.createdAt} desc`, sql`${forwards.id} desc`)
+    .limit(limit)
+    .all()
+    .map((f) => ({
+      event: f.id,
+      type: f.type,
+      shape: f.shape,
+      status: f.status,
+      attempts: f.attempts,
+      last_status: f.lastStatusCode ?? '',
+      latency_ms: f.latencyMs ?? '',
+      error: f.lastError ?? '',
+      received: time(f.createdAt),
+      delivered: time(f.deliveredAt),
+    }))
+}

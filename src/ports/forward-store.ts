@@ -1,0 +1,88 @@
+import type { StripeEvent } from '../domain/stripe-event.ts'
+import type { Store } from './store.ts'
+
+/** A forward leased to one relay for one attempt. */
+export interface ClaimedForward {
+  /** The Stripe event id. */
+  id: string
+  type: string
+  /** The exact text to POST. */
+  body: string
+  /** This attempt's number, from 1 (reset by a replay); also the fence for recording its outcome. */
+  attempt: number
+  /** When the current retry window opened (the first attempt since recording or replay). */
+  firstAttemptAt: number
+}
+
+export type ForwardStatus = 'pending' | 'delivered' | 'dead'
+
+/** Which forwards a replay concerns; the criteria combine (all must hold). */
+export interface ReplayFilter {
+  /** Only dead forwards. */
+  dead?: boolean
+  /** Only forwards recorded at or after this time (ms since the epoch). */
+  since?: number
+  /** Only this Stripe event. */
+  eventId?: string
+  /** Also send delivered events again. */
+  force?: boolean
+}
+
+export type ReplayAction = 'requeue' | 'resend' | 'skip-delivered' | 'skip-pending'
+
+export interface ReplayEntry {
+  id: string
+  type: string
+  status: ForwardStatus
+  attempts: number
+  lastError: string | null
+  action: ReplayAction
+}
+
+/**
+ * The ledger's steps for Stripe forwarding, each one atomic (a synchronous transaction on SQLite).
+ * Network calls happen between steps, never inside one. `deadLetter` is the consumer's step for
+ * messages that are not Stripe events.
+ */
+export interface ForwardStore extends Pick<Store, 'deadLetter'> {
+  /**
+   * Writes the inbox row, the forward and its outbox row together. A Stripe event id seen before
+   * changes nothing and is reported as a duplicate. `payload` is the queue message as received.
+   */
+  recordStripeEvent(event: StripeEvent, payload: string, now: number): { kind: 'recorded' | 'duplicate' }
+
+  /**
+   * Leases up to `limit` due forwards for `leaseMs`, counting an attempt on each. A lease that runs
+   * out (the process died mid-POST) makes the forward due again.
+   */
+  claimForwards(limit: number, now: number, leaseMs: number): ClaimedForward[]
+
+  /** The downstream took the event: final. Wins over any other outcome recorded for it. */
+  forwardDelivered(id: string, result: { statusCode: number; latencyMs: number }, now: number): void
+
+  /**
+   * Attempt `attempt` failed; try again at `nextAttemptAt`. Ignored when that attempt no longer owns
+   * the forward (its lease ran out and another attempt took over, or it was delivered meanwhile).
+   */
+  forwardRetry(
+    id: string,
+    attempt: number,
+    failure: { statusCode: number | null; error: string; nextAttemptAt: number },
+    now: number,
+  ): void
+
+  /** Attempt `attempt` failed for good; fenced like `forwardRetry`. */
+  forwardDead(
+    id: string,
+    attempt: number,
+    failure: { statusCode: number | null; error: string },
+    now: number,
+  ): void
+
+  /**
+   * Finds the forwards matching `filter` and, unless `dryRun`, puts the dead ones (and, with `force`,
+   * the delivered ones) back in the outbox with a fresh retry window, in one transaction.
+   * Returns every match with what was (or would be) done to it, oldest first.
+   */
+  replayForwards(filter: ReplayFilter, now: number, options: { dryRun: boolean }): ReplayEntry[]
+}
