@@ -1,0 +1,117 @@
+import type { StripeConfig } from '../config.ts'
+import type { Random } from '../domain/random.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { ForwardStore } from '../ports/forward-store.ts'
+import type { Log } from '../ports/log.ts'
+import type { Queue } from '../ports/queue.ts'
+import { QueueConsumer } from './consumer.ts'
+import { forwardStripeEvent } from './forward-stripe-event.ts'
+import { Poller } from './poller.ts'
+import { forwardRelay } from './relay-forwards.ts'
+
+/** Where the Stripe-processing service takes events. */
+export const STRIPE_WEBHOOK_PATH = '/api/v1/Stripe/Webhook'
+
+/** Knobs with production defaults; tests shorten them. */
+export interface StripeForwardingTuning {
+  /** How often the relay looks for due forwards when idle (new events wake it at once). */
+  pollIntervalMs: number
+  /** How long a claimed forward is ours; raised to at least `timeoutMs` + 1 s. */
+  leaseMs: number
+  /** Queue visibility while a message is handled. */
+  visibilityMs: number
+  /** Long-poll wait of one receive. */
+  waitMs: number
+  /** Larger messages are dead-lettered unread (SQS's own limit is 256 KiB). */
+  maxBodyBytes: number
+  /** Messages handled at once; each is one short SQLite transaction. */
+  consumerConcurrency: number
+}
+
+export interface StripeForwardingOptions {
+  store: ForwardStore
+  /** The Stripe events queue: SQS when configured, else the embedded `stripe-events` queue. */
+  queue: Queue
+  config: StripeConfig
+  log: Log
+  clock: Clock
+  random: Random
+  fetch?: typeof fetch
+  tuning?: Partial<StripeForwardingTuning>
+}
+
+/**
+ * The Stripe forwarder: a consumer that records each queued Stripe event once (inbox + forward +
+ * outbox, acked after the commit) and a relay that POSTs the forwards to
+ * `{serviceUrl}/api/v1/Stripe/Webhook`, signed afresh per attempt. `stop()` drains both: no new
+ * messages or claims, the POSTs in hand finish (each within `timeoutMs`).
+ */
+export function stripeForwarding(options: StripeForwardingOptions) {
+  const { store, queue, config, clock, random } = options
+  const log = options.log.child({ component: 'stripe-forwarder' })
+  const tuning: StripeForwardingTuning = {
+    pollIntervalMs: 250,
+    leaseMs: 60_000,
+    visibilityMs: 30_000,
+    waitMs: 10_000,
+    maxBodyBytes: 256 * 1024,
+    consumerConcurrency: 10,
+    ...options.tuning,
+  }
+  const url = `${config.serviceUrl.replace(/\/+$/, '')}${STRIPE_WEBHOOK_PATH}`
+
+  const relay = forwardRelay({
+    store,
+    url,
+    secret: config.webhookSecret,
+    timeoutMs: config.timeoutMs,
+    concurrency: config.concurrency,
+    retry: config.retry,
+    leaseMs: Math.max(tuning.leaseMs, config.timeoutMs + 1_000),
+    clock,
+    random,
+    log,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  })
+  const poller = new Poller(
+    'forward relay',
+    async () => (await relay.relayOnce()).more,
+    tuning.pollIntervalMs,
+    log,
+  )
+  const consumer = new QueueConsumer({
+    queue,
+    store,
+    log,
+    clock,
+    random,
+    concurrency: tuning.consumerConcurrency,
+    visibilityMs: tuning.visibilityMs,
+    waitMs: tuning.waitMs,
+    maxBodyBytes: tuning.maxBodyBytes,
+    handle: forwardStripeEvent({ store, clock, log, recorded: () => poller.poke() }),
+  })
+
+  let stopping: Promise<void> | undefined
+  return {
+    url,
+    start(): void {
+      log.info('Stripe forwarder on', {
+        queue: queue.name,
+        queueKind: queue.kind,
+        url,
+        concurrency: config.concurrency,
+        timeoutMs: config.timeoutMs,
+      })
+      consumer.start()
+      poller.start()
+    },
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        await consumer.stop()
+        await Promise.all([poller.stop(), relay.drain()])
+      })()
+      return stopping
+    },
+  }
+}
