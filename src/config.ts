@@ -149,7 +149,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Cross-field rules are checked on the raw values too, so one run lists every problem.
   const projectId = defined.STARK_PROJECT_ID
   const keyFile = defined.STARK_PRIVATE_KEY_FILE
-  let privateKeyPem = defined.STARK_PRIVATE_KEY
+  // A PEM in one env line usually carries literal "\n" escapes.
+  let privateKeyPem = defined.STARK_PRIVATE_KEY?.replace(/\\n/g, '\n')
   if (privateKeyPem && keyFile) {
     problems.push('STARK_PRIVATE_KEY, STARK_PRIVATE_KEY_FILE: set one, not both')
   } else if (keyFile) {
