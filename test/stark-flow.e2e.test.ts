@@ -283,4 +283,31 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     expect(bad.exitCode).toBe(2)
     expect(bad.stderr.toString()).toContain('unknown ledger view "nonsense"')
   })
+
+  // Last on purpose: it stops the SQS server.
+  if (queueKind !== 'sqs') return
+  it('answers 503 while the queue cannot take the event, so Stark Bank retries', async () => {
+    await fauxqs?.stop()
+    fauxqs = undefined
+    const body = JSON.stringify({
+      event: {
+        id: 'evt-queue-down',
+        subscription: 'invoice',
+        created: new Date().toISOString(),
+        log: {
+          id: 'l',
+          type: 'credited',
+          invoice: { id: 'inv-queue-down', amount: 500, fee: 0, status: 'paid', tags: [] },
+        },
+      },
+    })
+    const res = await post(rig, body, { 'Digital-Signature': sign(body, privateKeyFromPem(rig.signingKey)) })
+    expect(res.status).toBe(503)
+    expect(await res.json()).toEqual({ error: 'queue unavailable' })
+    expect(
+      rig.logs.some(
+        (l) => l.includes('webhook not queued; Stark Bank will retry') && l.includes('evt-queue-down'),
+      ),
+    ).toBe(true)
+  })
 })
