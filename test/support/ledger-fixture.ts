@@ -1,0 +1,170 @@
+import { join } from 'node:path'
+import { type Ledger, openLedger } from '../../src/adapters/sqlite/database.ts'
+import { sqliteForwardStore } from '../../src/adapters/sqlite/forward-store.ts'
+import { sqliteStore } from '../../src/adapters/sqlite/store.ts'
+import { type BankEvent, decideBankEvent } from '../../src/domain/bank-event.ts'
+import { planTransfer, transferIdFor } from '../../src/domain/transfer.ts'
+import { tempDir } from './paybridge.ts'
+
+export const DESTINATION = {
+  name: 'Stark Bank S.A.',
+  taxId: '20.018.183/0001-80',
+  bankCode: '20018183',
+  branchCode: '0001',
+  accountNumber: '6341320293482496',
+  accountType: 'payment',
+}
+
+/** 2026-03-01 and the day before, at 10:00 UTC. */
+export const DAY = '2026-03-01'
+export const T = Date.UTC(2026, 2, 1, 10, 0, 0)
+export const PREVIOUS_DAY = '2026-02-28'
+export const T0 = Date.UTC(2026, 1, 28, 10, 0, 0)
+/** "Now" for the fixture: the next day, long after every step. */
+export const NOW = Date.UTC(2026, 2, 2, 12, 0, 0)
+
+export interface PlantedLedger {
+  ledger: Ledger
+  cleanup(): void
+}
+
+function creditEvent(id: string, invoice: { id: string; amount: number; fee: number }): BankEvent {
+  return {
+    id,
+    subscription: 'invoice',
+    created: new Date(T).toISOString(),
+    log: { id: `log-${id}`, type: 'credited', invoice: { ...invoice, status: 'paid', tags: [] } },
+  }
+}
+
+function transferEvent(id: string, transfer: { id: string; amount: number; status: string }): BankEvent {
+  return {
+    id,
+    subscription: 'transfer',
+    created: new Date(T).toISOString(),
+    log: { id: `log-${id}`, type: transfer.status, transfer: { ...transfer, tags: [] } },
+  }
+}
+
+/**
+ * A real ledger file (real migrations), written through the real Store steps, with known rows:
+ *
+ * - 2026-02-28: invoice `inv-z` (stark `sz`) 3000 − 30 credited, transferred and confirmed: a clean day.
+ * - 2026-03-01, run `run-1` of six invoices (stark `sa`…`sf`):
+ *   - `inv-a` 10000 − 50 credited → transfer created → Stark Bank `success` (confirmed);
+ *   - `inv-b` 20000 − 100 credited → transfer created, then PLANTED: its amount rewritten to 19000;
+ *   - `inv-c` 5000 − 0 credited → transfer created → Stark Bank `failed`;
+ *   - `inv-d` 7000 − 70 credited, then PLANTED: its transfer and outbox row deleted;
+ *   - `inv-e` issued, never credited;
+ *   - `inv-f` 4000 − 40 credited → transfer rejected (dead, outbox dead).
+ * - one dead letter on `stark-events`, one message waiting on `stark-events` sent 90 s before NOW;
+ * - Stripe forwards `evt_ok` (delivered) and `evt_bad` (dead: HTTP 400).
+ */
+export function plantLedger(): PlantedLedger {
+  const dir = tempDir('paybridge-ledger-')
+  const ledger = openLedger(join(dir.path, 'ledger.sqlite'))
+  const store = sqliteStore(ledger)
+
+  const credit = (eventId: string, invoice: { id: string; amount: number; fee: number }, at: number) => {
+    const event = creditEvent(eventId, invoice)
+    const decision = decideBankEvent(event)
+    const transfer =
+      decision.kind === 'credit'
+        ? planTransfer(decision.invoiceId, decision.credited, DESTINATION)
+        : undefined
+    store.recordBankEvent(
+      { event, payload: JSON.stringify({ event }), decision, ...(transfer ? { transfer } : {}) },
+      at,
+    )
+  }
+  const confirm = (eventId: string, transfer: { id: string; amount: number; status: string }, at: number) => {
+    const event = transferEvent(eventId, transfer)
+    store.recordBankEvent({ event, payload: JSON.stringify({ event }), decision: decideBankEvent(event) }, at)
+  }
+  const planned = (id: string, amount: number) => ({
+    id,
+    runId: '',
+    name: `Payer ${id}`,
+    taxId: '012.345.678-90',
+    amount,
+    tags: [],
+  })
+
+  // The clean day before.
+  store.planRun(
+    { id: 'run-0', slot: 'sched:2026-02-28T09:00:00.000Z', invoices: [planned('inv-z', 3000)] },
+    T0,
+  )
+  store.markRunIssued('run-0', [{ invoiceId: 'inv-z', bankId: 'sz' }], T0)
+  credit('evt-z', { id: 'sz', amount: 3000, fee: 30 }, T0 + 1000)
+  store.claimTransfers(100, T0 + 2000, 60_000)
+  store.transferCreated(transferIdFor('sz'), { id: 'bank-tz', status: 'created' }, T0 + 3000)
+  confirm('evt-tz', { id: 'bank-tz', amount: 2970, status: 'success' }, T0 + 4000)
+
+  const amounts = { a: 10000, b: 20000, c: 5000, d: 7000, e: 6000, f: 4000 }
+  const letters = Object.keys(amounts) as (keyof typeof amounts)[]
+  store.planRun(
+    {
+      id: 'run-1',
+      slot: 'sched:2026-03-01T09:00:00.000Z',
+      invoices: letters.map((l) => planned(`inv-${l}`, amounts[l])),
+    },
+    T,
+  )
+  store.markRunIssued(
+    'run-1',
+    letters.map((l) => ({ invoiceId: `inv-${l}`, bankId: `s${l}` })),
+    T + 1000,
+  )
+  credit('evt-a', { id: 'sa', amount: 10000, fee: 50 }, T + 60_000)
+  credit('evt-b', { id: 'sb', amount: 20000, fee: 100 }, T + 61_000)
+  credit('evt-c', { id: 'sc', amount: 5000, fee: 0 }, T + 62_000)
+  credit('evt-d', { id: 'sd', amount: 7000, fee: 70 }, T + 63_000)
+  credit('evt-f', { id: 'sf', amount: 4000, fee: 40 }, T + 64_000)
+  store.claimTransfers(100, T + 70_000, 60_000)
+  store.transferCreated(transferIdFor('sa'), { id: 'bank-ta', status: 'created' }, T + 71_000)
+  store.transferCreated(transferIdFor('sb'), { id: 'bank-tb', status: 'processing' }, T + 71_000)
+  store.transferCreated(transferIdFor('sc'), { id: 'bank-tc', status: 'created' }, T + 71_000)
+  store.transferDead(transferIdFor('sf'), 'invalidAccountNumber: the account does not exist', T + 71_000)
+  // sd's transfer stays claimed until the planted deletion below.
+  confirm('evt-ta', { id: 'bank-ta', amount: 9950, status: 'success' }, T + 120_000)
+  confirm('evt-tc', { id: 'bank-tc', amount: 5000, status: 'failed' }, T + 121_000)
+
+  // The planted mismatches: a rewritten amount, and a credited invoice whose transfer vanished.
+  ledger.sqlite.run('UPDATE transfers SET amount = 19000 WHERE id = ?', [transferIdFor('sb')])
+  ledger.sqlite.run('DELETE FROM outbox WHERE ref_id = ?', [transferIdFor('sd')])
+  ledger.sqlite.run('DELETE FROM transfers WHERE id = ?', [transferIdFor('sd')])
+
+  store.deadLetter(
+    {
+      queue: 'stark-events',
+      messageId: 'msg-poison',
+      body: '{"event": oops',
+      reason: 'body is not JSON',
+      receiveCount: 1,
+    },
+    T + 5000,
+  )
+  ledger.sqlite.run(
+    `INSERT INTO queue_messages (id, queue, body, sent_at, visible_at, receive_count)
+     VALUES ('msg-waiting', 'stark-events', '{}', ?, ?, 0)`,
+    [NOW - 90_000, NOW - 90_000],
+  )
+
+  const forwards = sqliteForwardStore(ledger)
+  for (const id of ['evt_ok', 'evt_bad']) {
+    const body = JSON.stringify({ id, type: 'charge.succeeded' })
+    forwards.recordStripeEvent({ id, type: 'charge.succeeded', shape: 'raw', body }, body, T + 200_000)
+  }
+  forwards.claimForwards(10, T + 201_000, 60_000)
+  forwards.forwardDelivered('evt_ok', { statusCode: 200, latencyMs: 12 }, T + 202_000)
+  forwards.forwardDead('evt_bad', 1, { statusCode: 400, error: 'HTTP 400: bad payload' }, T + 202_000)
+
+  return {
+    ledger,
+    cleanup() {
+      ledger.close()
+      dir.cleanup()
+    },
+  }
+}
