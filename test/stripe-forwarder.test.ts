@@ -314,6 +314,18 @@ describe('Stripe forwarder over SQS (fauxqs)', () => {
     expect(row.last_status_code).toBe(503)
   })
 
+  it('keeps at most `concurrency` POSTs in flight to a slow downstream', async () => {
+    const r = await rig({ concurrency: 3 })
+    const batch = Array.from({ length: 12 }, () => stripeEvent())
+    r.downstream.script('*', ...batch.map(() => ({ status: 200, delayMs: 100 })))
+    await r.queue.send(batch.map((e) => ({ body: JSON.stringify(e) })))
+    for (const e of batch) await settled(r, e.id)
+    expect(r.downstream.maxConcurrent()).toBe(3)
+    expect([...r.downstream.deliveredCounts().values()]).toEqual(batch.map(() => 1))
+    const latencies = r.ledger.sqlite.query('select latency_ms as ms from forwards').all() as { ms: number }[]
+    expect(latencies.every((l) => l.ms >= 100)).toBe(true)
+  })
+
   it('dead-letters poison messages with the reason and delivers the rest', async () => {
     const r = await rig()
     const good = stripeEvent()
@@ -406,6 +418,8 @@ describe('Stripe forwarder over the embedded queue', () => {
     expect(r.downstream.delivered(a.id)).toBe(1)
     expect(r.downstream.delivered(b.id)).toBe(1)
     expect(r.forward(b.id).attempts).toBe(2)
+    expect(r.count("select count(*) as n from events where source = 'stripe'")).toBe(2)
+    expect(r.logs.filter((l) => l.includes('not forwarded again'))).toHaveLength(2)
     expect(r.count('select count(*) as n from dead_letters')).toBe(1)
   })
 

@@ -15,8 +15,8 @@ export interface Delivery {
   verified: boolean
   /** Why verification failed. */
   error?: string
-  /** What the server answered (`hang` for no answer). */
-  answered: number | 'hang'
+  /** What the server answered: `pending` until it does, `hang` for never. */
+  answered: number | 'hang' | 'pending'
   at: number
   body: string
   contentType: string | null
@@ -30,6 +30,8 @@ export interface StripeDownstream {
   script(eventId: string | '*', ...replies: Reply[]): void
   /** Called on every verified request before it is answered (e.g. to kill paybridge mid-flight). */
   onRequest: ((delivery: Delivery) => void | Promise<void>) | undefined
+  /** The most requests the server held at once. */
+  maxConcurrent(): number
   /** Verified requests answered 2xx, per event id. */
   delivered(eventId: string): number
   /** Every event id answered 2xx at least once, with its count. */
@@ -44,6 +46,8 @@ export async function startStripeDownstream(options: { secret: string }): Promis
   const scripts = new Map<string, Reply[]>()
   const deliveries: Delivery[] = []
   const hanging = new Set<() => void>()
+  let open = 0
+  let maxOpen = 0
 
   const server = Bun.serve({
     port: 0,
@@ -53,45 +57,56 @@ export async function startStripeDownstream(options: { secret: string }): Promis
       const url = new URL(request.url)
       if (request.method !== 'POST' || url.pathname !== PATH)
         return new Response('not found', { status: 404 })
-      const body = await request.text()
-      const delivery: Delivery = {
-        eventId: undefined,
-        attempt: Number(request.headers.get('Paybridge-Attempt') ?? 0),
-        verified: false,
-        answered: 400,
-        at: Date.now(),
-        body,
-        contentType: request.headers.get('Content-Type'),
-      }
-      deliveries.push(delivery)
+      open++
+      maxOpen = Math.max(maxOpen, open)
       try {
-        const event = await stripe.webhooks.constructEventAsync(
-          body,
-          request.headers.get('Stripe-Signature') ?? '',
-          options.secret,
-        )
-        delivery.eventId = event.id
-        delivery.verified = true
-      } catch (err) {
-        delivery.error = (err as Error).message
-        return new Response(`Webhook Error: ${delivery.error}`, { status: 400 })
+        return await answer(request)
+      } finally {
+        open--
       }
-      await downstream.onRequest?.(delivery)
-      const reply = next(delivery.eventId) ?? { status: 200 }
-      if ('hang' in reply) {
-        delivery.answered = 'hang'
-        await new Promise<void>((resolve) => hanging.add(resolve))
-        return new Response('gave up', { status: 503 })
-      }
-      if (reply.delayMs) await Bun.sleep(reply.delayMs)
-      delivery.answered = reply.status
-      const headers: Record<string, string> = reply.retryAfter ? { 'Retry-After': reply.retryAfter } : {}
-      return new Response(reply.body ?? (reply.status < 300 ? '{"received":true}' : 'error'), {
-        status: reply.status,
-        headers,
-      })
     },
   })
+
+  async function answer(request: Request): Promise<Response> {
+    const body = await request.text()
+    const delivery: Delivery = {
+      eventId: undefined,
+      attempt: Number(request.headers.get('Paybridge-Attempt') ?? 0),
+      verified: false,
+      answered: 'pending',
+      at: Date.now(),
+      body,
+      contentType: request.headers.get('Content-Type'),
+    }
+    deliveries.push(delivery)
+    try {
+      const event = await stripe.webhooks.constructEventAsync(
+        body,
+        request.headers.get('Stripe-Signature') ?? '',
+        options.secret,
+      )
+      delivery.eventId = event.id
+      delivery.verified = true
+    } catch (err) {
+      delivery.error = (err as Error).message
+      delivery.answered = 400
+      return new Response(`Webhook Error: ${delivery.error}`, { status: 400 })
+    }
+    await downstream.onRequest?.(delivery)
+    const reply = next(delivery.eventId) ?? { status: 200 }
+    if ('hang' in reply) {
+      delivery.answered = 'hang'
+      await new Promise<void>((resolve) => hanging.add(resolve))
+      return new Response('gave up', { status: 503 })
+    }
+    if (reply.delayMs) await Bun.sleep(reply.delayMs)
+    delivery.answered = reply.status
+    const headers: Record<string, string> = reply.retryAfter ? { 'Retry-After': reply.retryAfter } : {}
+    return new Response(reply.body ?? (reply.status < 300 ? '{"received":true}' : 'error'), {
+      status: reply.status,
+      headers,
+    })
+  }
 
   function next(eventId: string | undefined): Reply | undefined {
     for (const key of [eventId ?? '', '*']) {
@@ -107,6 +122,7 @@ export async function startStripeDownstream(options: { secret: string }): Promis
     url: `http://127.0.0.1:${server.port}`,
     deliveries,
     onRequest: undefined,
+    maxConcurrent: () => maxOpen,
     script(eventId, ...replies) {
       scripts.set(eventId, [...(scripts.get(eventId) ?? []), ...replies])
     },

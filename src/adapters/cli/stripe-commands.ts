@@ -52,6 +52,7 @@ export async function openStripeQueue(deps: {
     })
   }
   if (!client) throw new Error('an SQS client is needed for STRIPE_QUEUE_URL / STRIPE_QUEUE_NAME')
+  const visibilityTimeoutSeconds = Math.ceil(visibilityMs / 1000)
   const queueUrl =
     'url' in queue
       ? queue.url
@@ -60,9 +61,9 @@ export async function openStripeQueue(deps: {
           name: queue.name,
           fifo: queue.name.endsWith('.fifo'),
           maxReceiveCount: maxReceives,
-          visibilityTimeoutSeconds: Math.ceil(visibilityMs / 1000),
+          visibilityTimeoutSeconds,
         })
-  return sqsQueue({ client, queueUrl })
+  return sqsQueue({ client, queueUrl, visibilityTimeoutSeconds })
 }
 
 export const STRIPE_ENQUEUE_USAGE = `usage: bun run src/main.ts stripe enqueue <file|->
@@ -72,7 +73,7 @@ export const STRIPE_ENQUEUE_USAGE = `usage: bun run src/main.ts stripe enqueue <
 
 /**
  * `stripe enqueue <file|->`. Exit codes: 0 queued, 1 unreadable or invalid input or queue failure,
- * 2 usage. Each message keeps its event id as the FIFO dedup id.
+ * 2 usage.
  */
 export async function stripeEnqueue(
   args: string[],
@@ -97,7 +98,8 @@ export async function stripeEnqueue(
   for (const item of items) {
     const parsed = parseStripeMessage(item.body)
     if (!parsed.ok) problems.push(`${item.where}: ${parsed.reason}`)
-    else messages.push({ body: item.body, dedupId: parsed.event.id })
+    // No dedup id: the ledger is what deduplicates, and a replay from a file must not be dropped.
+    else messages.push({ body: item.body })
   }
   if (problems.length > 0 || messages.length === 0) {
     if (messages.length === 0 && problems.length === 0) problems.push('no events in the input')

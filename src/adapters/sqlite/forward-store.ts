@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm'
 import { stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
 import type { Ledger } from './database.ts'
@@ -249,7 +249,7 @@ export function forwardsView(ledger: Ledger, limit = 50): Record<string, string 
   return ledger.db
     .select()
     .from(forwards)
-    .orderBy(sql`${forwards.createdAt} desc`, sql`${forwards.id} desc`)
+    .orderBy(desc(forwards.createdAt), desc(forwards.id))
     .limit(limit)
     .all()
     .map((f) => ({
