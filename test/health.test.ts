@@ -1,0 +1,116 @@
+import { Database } from 'bun:sqlite'
+import { afterEach, describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
+import { healthRoutes, queueCheck, starkKeyCheck } from '../src/adapters/http/health.ts'
+import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
+import { ledgerWritable } from '../src/adapters/sqlite/ledger-health.ts'
+import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
+import { tempDir } from './support/paybridge.ts'
+
+const dirs: { cleanup(): void }[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) d.cleanup()
+})
+
+function ledgerFile(): string {
+  const dir = tempDir('paybridge-health-')
+  dirs.push(dir)
+  const path = join(dir.path, 'ledger.sqlite')
+  openLedger(path).close()
+  return path
+}
+
+/** A fake verifier whose key loads on the first verification, or never. */
+function verifier(loads: boolean) {
+  let loaded = false
+  return {
+    loaded: () => loaded,
+    async verify() {
+      if (!loads) throw new Error('Stark Bank answered 503')
+      loaded = true
+      return false
+    },
+  }
+}
+
+describe('health endpoints', () => {
+  it('answers /healthz while the process runs, whatever the checks say', async () => {
+    const app = healthRoutes({ checks: { never: () => 'broken' } })
+    const res = await app.request('/healthz')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: true })
+  })
+
+  it('is ready when the ledger is writable, the queue answers, the key is loaded and the scheduler runs', async () => {
+    const ledger = openLedger(ledgerFile())
+    const app = healthRoutes({
+      checks: {
+        ledger: ledgerWritable(ledger),
+        queue: queueCheck(sqliteQueue({ ledger, name: 'stark-events' })),
+        starkKey: starkKeyCheck(verifier(true)),
+        scheduler: () => true,
+      },
+    })
+    const res = await app.request('/readyz')
+    const body = await res.json()
+    expect(res.status).toBe(200)
+    expect(body.ok).toBe(true)
+    expect(Object.keys(body.checks).sort()).toEqual(['ledger', 'queue', 'scheduler', 'starkKey'])
+    // The probe wrote nothing.
+    expect(ledger.sqlite.query('SELECT count(*) AS n FROM queue_dedup').get()).toEqual({ n: 0 })
+    ledger.close()
+  })
+
+  it('is not ready, with each reason, when the key cannot be loaded, the queue is down and the scheduler stopped', async () => {
+    const ledger = openLedger(ledgerFile())
+    const app = healthRoutes({
+      checks: {
+        ledger: ledgerWritable(ledger),
+        queue: queueCheck({ ping: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:4566')) }),
+        starkKey: starkKeyCheck(verifier(false)),
+        scheduler: () => 'invoice scheduler not running',
+      },
+    })
+    const res = await app.request('/readyz')
+    const body = await res.json()
+    expect(res.status).toBe(503)
+    expect(body.ok).toBe(false)
+    expect(body.checks.ledger.ok).toBe(true)
+    expect(body.checks.queue).toMatchObject({ ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:4566' })
+    expect(body.checks.starkKey).toMatchObject({ ok: false, reason: 'Stark Bank answered 503' })
+    expect(body.checks.scheduler).toMatchObject({ ok: false, reason: 'invoice scheduler not running' })
+    expect(body.reason).toContain('scheduler: invoice scheduler not running')
+    ledger.close()
+  })
+
+  it('is not ready when the ledger is read-only or held by another writer', async () => {
+    const path = ledgerFile()
+    const sqlite = new Database(path, { readonly: true })
+    const readOnly = { sqlite } as unknown as Ledger
+    const locked = openLedger(path, { busyTimeoutMs: 20 })
+    const other = new Database(path)
+    other.exec('BEGIN IMMEDIATE')
+    const app = healthRoutes({
+      checks: { readOnly: ledgerWritable(readOnly), locked: ledgerWritable(locked) },
+    })
+    const res = await app.request('/readyz')
+    const body = await res.json()
+    expect(res.status).toBe(503)
+    expect(body.checks.readOnly.reason).toMatch(/^ledger not writable: .*readonly/i)
+    expect(body.checks.locked.reason).toMatch(/^ledger not writable: .*locked/i)
+    other.exec('ROLLBACK')
+    // Once the other writer is done, the same ledger is ready again.
+    const again = await healthRoutes({ checks: { locked: ledgerWritable(locked) } }).request('/readyz')
+    expect(again.status).toBe(200)
+    other.close()
+    sqlite.close()
+    locked.close()
+  })
+
+  it('gives up on a check that does not answer in time', async () => {
+    const app = healthRoutes({ checks: { queue: () => new Promise(() => {}) }, timeoutMs: 30 })
+    const res = await app.request('/readyz')
+    expect(res.status).toBe(503)
+    expect((await res.json()).checks.queue.reason).toBe('no answer within 30 ms')
+  })
+})
