@@ -7,6 +7,12 @@ import { ledgerWritable } from '../src/adapters/sqlite/ledger-health.ts'
 import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
 import { tempDir } from './support/paybridge.ts'
 
+interface Readiness {
+  ok: boolean
+  reason?: string
+  checks: Record<string, { ok: boolean; reason?: string; ms: number }>
+}
+
 const dirs: { cleanup(): void }[] = []
 afterEach(() => {
   for (const d of dirs.splice(0)) d.cleanup()
@@ -52,7 +58,7 @@ describe('health endpoints', () => {
       },
     })
     const res = await app.request('/readyz')
-    const body = await res.json()
+    const body = (await res.json()) as Readiness
     expect(res.status).toBe(200)
     expect(body.ok).toBe(true)
     expect(Object.keys(body.checks).sort()).toEqual(['ledger', 'queue', 'scheduler', 'starkKey'])
@@ -72,10 +78,10 @@ describe('health endpoints', () => {
       },
     })
     const res = await app.request('/readyz')
-    const body = await res.json()
+    const body = (await res.json()) as Readiness
     expect(res.status).toBe(503)
     expect(body.ok).toBe(false)
-    expect(body.checks.ledger.ok).toBe(true)
+    expect(body.checks.ledger?.ok).toBe(true)
     expect(body.checks.queue).toMatchObject({ ok: false, reason: 'connect ECONNREFUSED 127.0.0.1:4566' })
     expect(body.checks.starkKey).toMatchObject({ ok: false, reason: 'Stark Bank answered 503' })
     expect(body.checks.scheduler).toMatchObject({ ok: false, reason: 'invoice scheduler not running' })
@@ -94,10 +100,10 @@ describe('health endpoints', () => {
       checks: { readOnly: ledgerWritable(readOnly), locked: ledgerWritable(locked) },
     })
     const res = await app.request('/readyz')
-    const body = await res.json()
+    const body = (await res.json()) as Readiness
     expect(res.status).toBe(503)
-    expect(body.checks.readOnly.reason).toMatch(/^ledger not writable: .*readonly/i)
-    expect(body.checks.locked.reason).toMatch(/^ledger not writable: .*locked/i)
+    expect(body.checks.readOnly?.reason).toMatch(/^ledger not writable: .*readonly/i)
+    expect(body.checks.locked?.reason).toMatch(/^ledger not writable: .*locked/i)
     other.exec('ROLLBACK')
     // Once the other writer is done, the same ledger is ready again.
     const again = await healthRoutes({ checks: { locked: ledgerWritable(locked) } }).request('/readyz')
@@ -111,6 +117,6 @@ describe('health endpoints', () => {
     const app = healthRoutes({ checks: { queue: () => new Promise(() => {}) }, timeoutMs: 30 })
     const res = await app.request('/readyz')
     expect(res.status).toBe(503)
-    expect((await res.json()).checks.queue.reason).toBe('no answer within 30 ms')
+    expect(((await res.json()) as Readiness).checks.queue?.reason).toBe('no answer within 30 ms')
   })
 })

@@ -72,7 +72,7 @@ export function starkKeyCheck(verifier: {
   return async () => {
     if (verifier.loaded()) return true
     await verifier.verify(new Uint8Array(), '')
-    return verifier.loaded() || 'Stark Bank public key not loaded'
+    return verifier.loaded() ? (true as const) : 'Stark Bank public key not loaded'
   }
 }
 
@@ -80,6 +80,6 @@ export function starkKeyCheck(verifier: {
 export function queueCheck(queue: { ping(): Promise<void> }): ReadinessCheck {
   return async () => {
     await queue.ping()
-    return true
+    return true as const
   }
 }
