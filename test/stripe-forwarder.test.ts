@@ -75,6 +75,8 @@ interface Rig {
   queue: Queue
   downstream: StripeDownstream
   logs: string[]
+  /** Outcomes the relay reported to metrics, in order. */
+  calls: (number | string)[]
   forward(id: string): {
     status: string
     attempts: number
@@ -118,7 +120,9 @@ async function rig(
     retry: { baseMs: 50, capMs: 400, forMs: options.forMs ?? 60_000 },
   }
   const store = sqliteForwardStore(ledger)
+  const calls: (number | string)[] = []
   const forwarding = stripeForwarding({
+    metrics: { downstreamCall: (outcome) => void calls.push(outcome) },
     store,
     queue,
     config,
@@ -133,6 +137,7 @@ async function rig(
     queue,
     downstream,
     logs,
+    calls,
     forward: (id) =>
       ledger.sqlite
         .query('select status, attempts, last_status_code, last_error from forwards where id = ?')
@@ -261,6 +266,7 @@ describe('Stripe forwarder over SQS (fauxqs)', () => {
       last_status_code: 200,
       last_error: null,
     })
+    expect(r.calls).toEqual([500, 200])
   })
 
   it('waits out a 429 Retry-After before the next attempt', async () => {
@@ -300,6 +306,7 @@ describe('Stripe forwarder over SQS (fauxqs)', () => {
     expect(seen.map((x) => x.answered)).toEqual(['hang', 200])
     expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(300)
     expect(r.logs.some((l) => l.includes('no answer within 300 ms'))).toBe(true)
+    expect(r.calls).toEqual(['timeout', 200])
   })
 
   it('declares a forward dead when the retry window runs out', async () => {

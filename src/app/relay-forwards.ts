@@ -9,6 +9,7 @@ import {
 import type { Clock } from '../ports/clock.ts'
 import type { ClaimedForward, ForwardStore } from '../ports/forward-store.ts'
 import type { Log } from '../ports/log.ts'
+import type { Metrics } from '../ports/metrics.ts'
 
 export interface ForwardRelayOptions {
   store: ForwardStore
@@ -26,6 +27,8 @@ export interface ForwardRelayOptions {
   random: Random
   log: Log
   fetch?: typeof fetch
+  /** Times every POST by outcome (status, timeout or network). */
+  metrics?: Pick<Metrics, 'downstreamCall'>
 }
 
 /** The attempt number on every POST, for the downstream's logs (attempts restart at 1 after a replay). */
@@ -81,6 +84,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
       })
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
+      options.metrics?.downstreamCall(timedOut ? 'timeout' : 'network', (clock() - started) / 1000)
       return failed(
         c,
         null,
@@ -89,6 +93,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
     }
     const status = response.status
     const latencyMs = clock() - started
+    options.metrics?.downstreamCall(status, latencyMs / 1000)
     switch (classifyStatus(status)) {
       case 'delivered':
         // The 2xx is the fact that matters; the body is not read.

@@ -3,6 +3,7 @@ import type { Random } from '../domain/random.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { ForwardStore } from '../ports/forward-store.ts'
 import type { Log } from '../ports/log.ts'
+import type { Metrics } from '../ports/metrics.ts'
 import type { Queue } from '../ports/queue.ts'
 import { QueueConsumer } from './consumer.ts'
 import { forwardStripeEvent } from './forward-stripe-event.ts'
@@ -37,6 +38,7 @@ export interface StripeForwardingOptions {
   clock: Clock
   random: Random
   fetch?: typeof fetch
+  metrics?: Pick<Metrics, 'downstreamCall'>
   tuning?: Partial<StripeForwardingTuning>
 }
 
@@ -72,6 +74,7 @@ export function stripeForwarding(options: StripeForwardingOptions) {
     random,
     log,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   })
   const poller = new Poller(
     'forward relay',
