@@ -48,6 +48,9 @@ const EnvSchema = v.object({
     v.picklist(['checking', 'savings', 'salary', 'payment'], 'must be checking, savings, salary or payment'),
     'payment',
   ),
+  TRANSFER_MAX_AMOUNT: v.optional(int(1, Number.MAX_SAFE_INTEGER), '1000000'),
+  TRANSFER_MAX_DAILY_AMOUNT: v.optional(int(1, Number.MAX_SAFE_INTEGER), '100000000'),
+  TRANSFERS_PAUSED: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'false'),
   QUEUE_VISIBILITY_MS: v.optional(int(1_000, 43_200_000), '30000'),
   QUEUE_MAX_RECEIVES: v.optional(int(1, 1000), '5'),
   WORKER_CONCURRENCY: v.optional(int(1, 100), '4'),
@@ -79,6 +82,15 @@ const EnvSchema = v.object({
   ),
 })
 
+const DESTINATION_VARS = [
+  'TRANSFER_NAME',
+  'TRANSFER_TAX_ID',
+  'TRANSFER_BANK_CODE',
+  'TRANSFER_BRANCH_CODE',
+  'TRANSFER_ACCOUNT_NUMBER',
+  'TRANSFER_ACCOUNT_TYPE',
+] as const
+
 export interface StarkCredentials {
   projectId: string
   privateKeyPem: string
@@ -96,6 +108,10 @@ export interface Config {
   databasePath: string
   invoiceSchedule: string
   destination: Destination
+  /** Cents. Over these, transfers wait for `ledger approve`. */
+  transferLimits: { maxPerTransfer: number; maxPerDay: number }
+  /** Hold every transfer in the outbox (nothing is lost; they go when unpaused). */
+  transfersPaused: boolean
   queue: { visibilityMs: number; maxReceives: number }
   workerConcurrency: number
   relayIntervalMs: number
@@ -168,6 +184,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!projectId && privateKeyPem) {
     problems.push('STARK_PROJECT_ID: required when a Stark Bank private key is given')
   }
+  if (defined.STARK_ENVIRONMENT === 'production') {
+    const unset = DESTINATION_VARS.filter((name) => !defined[name])
+    if (unset.length > 0) {
+      problems.push(
+        `${unset.join(', ')}: must be set explicitly when STARK_ENVIRONMENT=production (no default destination for real money)`,
+      )
+    }
+  }
   if (defined.SQS_QUEUE_URL && defined.SQS_QUEUE_NAME)
     problems.push('SQS_QUEUE_URL, SQS_QUEUE_NAME: set one, not both')
   if ((defined.SQS_QUEUE_URL || defined.SQS_QUEUE_NAME) && !defined.AWS_REGION) {
@@ -208,6 +232,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       accountNumber: e.TRANSFER_ACCOUNT_NUMBER,
       accountType: e.TRANSFER_ACCOUNT_TYPE,
     },
+    transferLimits: { maxPerTransfer: e.TRANSFER_MAX_AMOUNT, maxPerDay: e.TRANSFER_MAX_DAILY_AMOUNT },
+    transfersPaused: e.TRANSFERS_PAUSED === 'true',
     queue: { visibilityMs: e.QUEUE_VISIBILITY_MS, maxReceives: e.QUEUE_MAX_RECEIVES },
     workerConcurrency: e.WORKER_CONCURRENCY,
     relayIntervalMs: e.RELAY_INTERVAL_MS,

@@ -110,7 +110,16 @@ export async function startPaybridge(
   log.info('listening', { url: `http://${config.host}:${port}`, webhook: '/webhook/starkbank' })
   emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`)
 
-  const relay = transferRelay({ store, bank, clock, random, log, leaseMs: config.relayLeaseMs })
+  const relay = transferRelay({
+    store,
+    bank,
+    clock,
+    random,
+    log,
+    leaseMs: config.relayLeaseMs,
+    limits: config.transferLimits,
+    paused: () => config.transfersPaused,
+  })
   const relayPoller = new Poller(
     'transfer relay',
     async () => (await relay.relayOnce()).claimed >= 100,
@@ -234,6 +243,8 @@ const USAGE = `usage: bun run src/main.ts [command]
                           EMULATOR_WEBHOOK_URL, EMULATOR_PAY_SHARE, EMULATOR_PAY_DELAY_MS,
                           EMULATOR_PROJECT_ID + EMULATOR_PROJECT_PUBLIC_KEY)
   keys create             print a new secp256k1 key pair for a Stark Bank project (PEM)
+  ledger approve <transfer id>
+                          release a transfer held by TRANSFER_MAX_AMOUNT / TRANSFER_MAX_DAILY_AMOUNT
   ledger <view> [--limit N] [--json]
                           print the ledger; views: ${VIEWS.join(', ')}
 `
@@ -282,6 +293,31 @@ async function cli(argv: string[]): Promise<number> {
     })
     await paybridge.stop()
     return 0
+  }
+
+  if (command === 'ledger' && sub === 'approve') {
+    const [transferId] = rest
+    if (!transferId) {
+      process.stderr.write('paybridge: usage: ledger approve <transfer id>\n')
+      return 2
+    }
+    const ledger = openLedger(config.databasePath)
+    try {
+      const result = sqliteStore(ledger).approveTransfer(transferId, Date.now())
+      switch (result.kind) {
+        case 'approved':
+          log.info('transfer approved; the relay sends it next', { transferId })
+          return 0
+        case 'unknown':
+          process.stderr.write(`paybridge: no transfer "${transferId}"\n`)
+          return 1
+        case 'not-held':
+          process.stderr.write(`paybridge: transfer "${transferId}" is ${result.status}, not held\n`)
+          return 1
+      }
+    } finally {
+      ledger.close()
+    }
   }
 
   if (command === 'ledger') {

@@ -1,6 +1,7 @@
 import type { Random } from '../domain/random.ts'
 import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
 import { TRANSFER_TAG } from '../domain/transfer.ts'
+import { checkTransferLimits, type TransferLimits, utcDayStart } from '../domain/transfer-limits.ts'
 import { type Bank, BankError, type BankErrorDetail, type BankTransfer } from '../ports/bank.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
@@ -19,6 +20,10 @@ export interface RelayOptions {
   backoff?: BackoffPolicy
   /** Transient failures are retried this many times, then the transfer is dead. */
   maxAttempts?: number
+  /** Over these, transfers wait in the outbox for an operator's approval. */
+  limits?: TransferLimits
+  /** While true nothing is sent; every transfer stays in the outbox. */
+  paused?: () => boolean
 }
 
 export interface RelayReport {
@@ -115,12 +120,38 @@ export function transferRelay(options: RelayOptions) {
     }
   }
 
+  const limits = options.limits ?? {
+    maxPerTransfer: Number.MAX_SAFE_INTEGER,
+    maxPerDay: Number.MAX_SAFE_INTEGER,
+  }
+  let pausedLogged = false
+
   /** Claims one batch of due transfers and relays it. */
-  async function relayOnce(): Promise<RelayReport & { claimed: number }> {
+  async function relayOnce(): Promise<RelayReport & { claimed: number; held: number }> {
     const report: RelayReport = { created: 0, retried: 0, dead: 0 }
+    if (options.paused?.()) {
+      if (!pausedLogged) log.warn('transfers are paused (TRANSFERS_PAUSED); the outbox keeps them')
+      pausedLogged = true
+      return { ...report, claimed: 0, held: 0 }
+    }
+    pausedLogged = false
     const claimed = store.claimTransfers(batchSize, clock(), leaseMs)
     const fresh: ClaimedTransfer[] = []
+    let sentToday = claimed.length > 0 ? store.sentSince(utcDayStart(clock())) : 0
+    let held = 0
     for (const c of claimed) {
+      const decision = checkTransferLimits(limits, c.plan.amount, sentToday, c.approved)
+      if (decision.kind === 'hold') {
+        store.transferHeld(c.transferId, decision.reason, clock())
+        held++
+        log.warn('transfer held for approval', {
+          transferId: c.transferId,
+          amount: c.plan.amount,
+          reason: decision.reason,
+        })
+        continue
+      }
+      sentToday += c.plan.amount
       if (c.attempt === 1) {
         fresh.push(c)
         continue
@@ -135,7 +166,7 @@ export function transferRelay(options: RelayOptions) {
       }
     }
     if (fresh.length > 0) await send(fresh, report)
-    return { ...report, claimed: claimed.length }
+    return { ...report, claimed: claimed.length, held }
   }
 
   return { relayOnce }

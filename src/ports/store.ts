@@ -35,6 +35,15 @@ export interface Store {
   /** Leases up to `limit` due transfer rows; a lease that runs out (crash) makes the row due again. */
   claimTransfers(limit: number, now: number, leaseMs: number): ClaimedTransfer[]
   transferCreated(transferId: string, bank: { id: string; status: string }, now: number): void
+  /** Parks a claimed transfer until an operator approves it (over a money limit). */
+  transferHeld(transferId: string, reason: string, now: number): void
+  /** Releases a held transfer past the limits. `unknown` if no such transfer; `not-held` if it is not waiting. */
+  approveTransfer(
+    transferId: string,
+    now: number,
+  ): { kind: 'approved' } | { kind: 'unknown' } | { kind: 'not-held'; status: string }
+  /** Cents of transfers Stark Bank accepted since `since` (ms). */
+  sentSince(since: number): number
   transferRetry(transferId: string, error: string, nextAttemptAt: number, now: number): void
   transferDead(transferId: string, reason: string, now: number): void
 
@@ -50,4 +59,6 @@ export interface ClaimedTransfer {
   /** Attempts so far, this one included. */
   attempt: number
   plan: TransferPlan
+  /** An operator approved it past the amount limits. */
+  approved: boolean
 }

@@ -56,16 +56,20 @@ export const transfers = sqliteTable(
     invoiceStarkId: text('invoice_stark_id').notNull().unique(),
     eventId: text('event_id').notNull(),
     amount: integer('amount').notNull(),
-    status: text('status', { enum: ['pending', 'created', 'skipped', 'dead'] }).notNull(),
+    status: text('status', { enum: ['pending', 'held', 'created', 'skipped', 'dead'] }).notNull(),
     starkId: text('stark_id'),
     bankStatus: text('bank_status'),
     /** The destination and tags as sent, so a retry sends the same request after a config change. */
     request: text('request').notNull(),
     reason: text('reason'),
+    /** An operator released this transfer past the amount limits. */
+    approvedAt: integer('approved_at'),
+    /** When Stark Bank accepted it; the daily limit counts transfers by this time. */
+    sentAt: integer('sent_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('transfers_status').on(t.status)],
+  (t) => [index('transfers_status').on(t.status), index('transfers_sent').on(t.sentAt)],
 )
 
 export const outbox = sqliteTable(
@@ -74,7 +78,7 @@ export const outbox = sqliteTable(
     id: text('id').primaryKey(),
     kind: text('kind', { enum: ['transfer', 'forward'] }).notNull(),
     refId: text('ref_id').notNull(),
-    status: text('status', { enum: ['pending', 'in_flight', 'done', 'dead'] }).notNull(),
+    status: text('status', { enum: ['pending', 'in_flight', 'held', 'done', 'dead'] }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at').notNull(),
     leaseUntil: integer('lease_until'),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, lte, or, sql } from 'drizzle-orm'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
 import type { ClaimedTransfer, Store } from '../../ports/store.ts'
@@ -246,7 +246,7 @@ export function sqliteStore(ledger: Ledger): Store {
           )
           .run()
         const rows = t
-          .select({ id: transfers.id, request: transfers.request })
+          .select({ id: transfers.id, request: transfers.request, approvedAt: transfers.approvedAt })
           .from(transfers)
           .where(
             inArray(
@@ -255,11 +255,12 @@ export function sqliteStore(ledger: Ledger): Store {
             ),
           )
           .all()
-        const requests = new Map(rows.map((r) => [r.id, JSON.parse(r.request) as TransferPlan]))
+        const byId = new Map(rows.map((r) => [r.id, r]))
         return due.map((d): ClaimedTransfer => {
-          const plan = requests.get(d.refId)
-          if (!plan) throw new Error(`outbox row ${d.id} points at missing transfer ${d.refId}`)
-          return { transferId: d.refId, attempt: d.attempts + 1, plan }
+          const row = byId.get(d.refId)
+          if (!row) throw new Error(`outbox row ${d.id} points at missing transfer ${d.refId}`)
+          const plan = JSON.parse(row.request) as TransferPlan
+          return { transferId: d.refId, attempt: d.attempts + 1, plan, approved: row.approvedAt !== null }
         })
       })
     },
@@ -267,11 +268,68 @@ export function sqliteStore(ledger: Ledger): Store {
     transferCreated(transferId, bank, now) {
       tx((t) => {
         t.update(transfers)
-          .set({ status: 'created', starkId: bank.id, bankStatus: bank.status, reason: null, updatedAt: now })
+          .set({
+            status: 'created',
+            starkId: bank.id,
+            bankStatus: bank.status,
+            reason: null,
+            sentAt: now,
+            updatedAt: now,
+          })
           .where(eq(transfers.id, transferId))
           .run()
         finishOutbox(t, transferId, 'done', null, now)
       })
+    },
+
+    transferHeld(transferId, reason, now) {
+      tx((t) => {
+        t.update(transfers)
+          .set({ status: 'held', reason, updatedAt: now })
+          .where(eq(transfers.id, transferId))
+          .run()
+        t.update(outbox)
+          // The claim counted an attempt that never happened.
+          .set({
+            status: 'held',
+            leaseUntil: null,
+            attempts: sql`${outbox.attempts} - 1`,
+            lastError: reason,
+            updatedAt: now,
+          })
+          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+          .run()
+      })
+    },
+
+    approveTransfer(transferId, now) {
+      return tx((t) => {
+        const row = t
+          .select({ status: transfers.status })
+          .from(transfers)
+          .where(eq(transfers.id, transferId))
+          .get()
+        if (!row) return { kind: 'unknown' as const }
+        if (row.status !== 'held') return { kind: 'not-held' as const, status: row.status }
+        t.update(transfers)
+          .set({ status: 'pending', approvedAt: now, reason: null, updatedAt: now })
+          .where(eq(transfers.id, transferId))
+          .run()
+        t.update(outbox)
+          .set({ status: 'pending', nextAttemptAt: now, lastError: null, updatedAt: now })
+          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+          .run()
+        return { kind: 'approved' as const }
+      })
+    },
+
+    sentSince(since) {
+      const row = db
+        .select({ total: sql<number>`coalesce(sum(${transfers.amount}), 0)` })
+        .from(transfers)
+        .where(and(eq(transfers.status, 'created'), gte(transfers.sentAt, since)))
+        .get()
+      return Number(row?.total ?? 0)
     },
 
     transferRetry(transferId, error, nextAttemptAt, now) {
