@@ -1,6 +1,6 @@
 import type { Clock } from '../../ports/clock.ts'
 import type { Log } from '../../ports/log.ts'
-import { publicKeyFromPem, verify } from './ecdsa.ts'
+import { ecdsaBackendInfo, publicKeyFromPem, verify } from './ecdsa.ts'
 
 export interface SignatureVerifier {
   /** True when `signature` is Stark Bank's over exactly these bytes. Throws only if no key can be had. */
@@ -21,6 +21,12 @@ export function starkSignatureVerifier(deps: {
   minRefetchMs?: number
 }): SignatureVerifier {
   const minRefetchMs = deps.minRefetchMs ?? 60_000
+  const backend = ecdsaBackendInfo()
+  if (backend.fallbackReason === undefined) deps.log.info('webhook signatures: libsecp256k1 (native)')
+  else
+    deps.log.warn('webhook signatures: @noble/curves (native libsecp256k1 not loaded, ~8x slower)', {
+      reason: backend.fallbackReason,
+    })
   let key: Uint8Array | undefined
   let fetchedAt = Number.NEGATIVE_INFINITY
   let fetching: Promise<Uint8Array> | undefined
