@@ -21,6 +21,7 @@ import {
 } from './adapters/starkbank/emulator.ts'
 import { starkSignatureVerifier } from './adapters/starkbank/webhook-signature.ts'
 import { QueueConsumer } from './app/consumer.ts'
+import { type GapReport, gapFiller } from './app/fill-gaps.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
 import { Poller } from './app/poller.ts'
 import { recordBankEvent } from './app/record-bank-event.ts'
@@ -39,6 +40,8 @@ export interface Paybridge {
   queue: Queue
   emulator: StarkBankEmulator | undefined
   issueInvoicesNow(): Promise<{ runId: string; planned: boolean; issued: boolean }>
+  /** Records the events Stark Bank has not delivered (also runs at start and hourly). */
+  fillGaps(): Promise<GapReport | undefined>
   stop(): Promise<void>
 }
 
@@ -48,7 +51,7 @@ export interface Paybridge {
  */
 export async function startPaybridge(
   config: Config,
-  options: { log?: Log; scheduler?: boolean; random?: () => number } = {},
+  options: { log?: Log; scheduler?: boolean; gapFill?: boolean; random?: () => number } = {},
 ): Promise<Paybridge> {
   const log = options.log ?? consoleLog({ level: config.logLevel })
   const clock = Date.now
@@ -151,6 +154,18 @@ export async function startPaybridge(
       }),
   )
   for (const consumer of consumers) consumer.start()
+
+  // Webhooks Stark Bank gave up on: at start, then hourly.
+  const gaps = gapFiller({ bank, store, record: handle, clock, log })
+  const fillGaps = () =>
+    gaps.fillOnce().catch((err) => {
+      log.error('gap fill failed; next try within the hour', {
+        error: err instanceof Error ? err.message : String(err),
+      })
+      return undefined
+    })
+  const gapTimer = setInterval(() => void fillGaps().then(() => relayPoller.poke()), 3_600_000)
+  if (options.gapFill !== false) void fillGaps().then(() => relayPoller.poke())
   relayPoller.start()
 
   const issuer = invoiceIssuer({ store, bank, clock, random, log })
@@ -179,10 +194,16 @@ export async function startPaybridge(
     queue,
     emulator,
     issueInvoicesNow: () => issuer.runSlot(new Date(clock()), 'manual'),
+    fillGaps: async () => {
+      const report = await fillGaps()
+      relayPoller.poke()
+      return report
+    },
     stop: () => {
       stopped ??= (async () => {
         log.info('stopping: draining worker and relay')
         schedule.stop()
+        clearInterval(gapTimer)
         await server.stop()
         await Promise.all(consumers.map((c) => c.stop()))
         await relayPoller.stop()
@@ -239,6 +260,7 @@ const USAGE = `usage: bun run src/main.ts [command]
 
   (no command)            run paybridge: webhook server, worker, transfer relay, invoice scheduler
   invoices issue          issue one batch of invoices now (needs Stark Bank credentials)
+  events sync             record the events Stark Bank could not deliver by webhook (also at start, hourly)
   emulator                run the local Stark Bank emulator alone (EMULATOR_PORT, default 9100;
                           EMULATOR_WEBHOOK_URL, EMULATOR_PAY_SHARE, EMULATOR_PAY_DELAY_MS,
                           EMULATOR_PROJECT_ID + EMULATOR_PROJECT_PUBLIC_KEY)
@@ -336,6 +358,26 @@ async function cli(argv: string[]): Promise<number> {
     const rows = ledgerView(ledger, view, limit)
     ledger.close()
     process.stdout.write(rest.includes('--json') ? `${JSON.stringify(rows, null, 2)}\n` : renderTable(rows))
+    return 0
+  }
+
+  if (command === 'events' && sub === 'sync') {
+    if (!config.stark) {
+      process.stderr.write(
+        'paybridge: `events sync` needs Stark Bank credentials (STARK_PROJECT_ID, STARK_PRIVATE_KEY)\n',
+      )
+      return 2
+    }
+    const ledger = openLedger(config.databasePath)
+    try {
+      const store = sqliteStore(ledger)
+      const bank = starkBankFor(config.stark, config.starkTimeoutMs)
+      const record = recordBankEvent({ store, destination: config.destination, clock: Date.now, log })
+      const report = await gapFiller({ bank, store, record, clock: Date.now, log }).fillOnce()
+      log.info('events sync done; the running paybridge relays any new transfers', { ...report })
+    } finally {
+      ledger.close()
+    }
     return 0
   }
 

@@ -62,6 +62,7 @@ export class BankError extends Error {
 }
 
 export interface BankEventPage {
+  /** Each event as Stark Bank's API returns it (the `event` object of a webhook body). */
   events: { id: string; raw: unknown }[]
   cursor: string | null
 }
@@ -75,4 +76,7 @@ export interface Bank {
   findTransfers(tags: string[]): Promise<BankTransfer[]>
   /** Stark Bank's current public key (PEM) for webhook signatures. */
   publicKey(): Promise<string>
+  /** One page of events Stark Bank has not delivered to a webhook (it gives up after 3 retries). */
+  undeliveredEvents(cursor: string | null): Promise<BankEventPage>
+  markEventDelivered(id: string): Promise<void>
 }

@@ -167,6 +167,25 @@ function cents(amount: number): number {
   return amount
 }
 
+interface RawResponse {
+  status: number
+  content: unknown
+}
+interface RawRequests {
+  get(path: string, query: Record<string, string | number>, options: { user: unknown }): Promise<RawResponse>
+  patch(path: string, body: unknown, options: { user: unknown }): Promise<RawResponse>
+}
+
+/** The body of a raw SDK response, or the BankError its status means. */
+function okJson(res: RawResponse, action: string): unknown {
+  if (res.status < 400) return res.content
+  throw toBankError(action, {
+    ...(res.status === 400 ? { errors: (res.content as { errors?: unknown } | null)?.errors ?? [] } : {}),
+    status: res.status,
+    response: { status: res.status, data: res.content },
+  })
+}
+
 /** The Bank port over the official starkbank SDK. The project is passed on every call, never set globally. */
 export function starkBank(options: StarkBankOptions): Bank {
   const user = new starkbank.Project({
@@ -177,6 +196,7 @@ export function starkBank(options: StarkBankOptions): Bank {
   if (options.apiUrl) routeSdkTo(options.apiUrl)
   setSdkTimeout(options.timeoutMs)
   const sdkRest = require('starkbank/sdk/utils/rest.js') as { getPublicKey(user: unknown): Promise<string> }
+  const sdkRequest = (starkbank as unknown as { request: RawRequests }).request
 
   async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -233,5 +253,28 @@ export function starkBank(options: StarkBankOptions): Bank {
     },
 
     publicKey: () => call('fetch the public key', () => sdkRest.getPublicKey(user)),
+
+    // The SDK's event.page drops `isDelivered: false` from the query (it skips falsy values), so the
+    // raw request API is used; it returns errors as responses instead of throwing them.
+    async undeliveredEvents(cursor) {
+      const query: Record<string, string | number> = { isDelivered: 'false', limit: 100 }
+      if (cursor) query.cursor = cursor
+      const res = await call('list undelivered events', () => sdkRequest.get('event', query, { user }))
+      const json = okJson(res, 'list undelivered events') as {
+        cursor?: string | null
+        events?: { id: string }[]
+      }
+      return {
+        events: (json.events ?? []).map((raw) => ({ id: String(raw.id), raw })),
+        cursor: json.cursor ?? null,
+      }
+    },
+
+    async markEventDelivered(id) {
+      const res = await call('mark event delivered', () =>
+        sdkRequest.patch(`event/${encodeURIComponent(id)}`, { isDelivered: true }, { user }),
+      )
+      okJson(res, 'mark event delivered')
+    },
   }
 }
