@@ -1,0 +1,140 @@
+import { describeMismatch, type Reconciliation } from '../../domain/reconcile.ts'
+import type { Clock } from '../../ports/clock.ts'
+import type { Ledger } from '../sqlite/database.ts'
+import {
+  ledgerRows,
+  parseSince,
+  QUERY_VIEWS,
+  type QueryView,
+  STATUS_MEANING,
+} from '../sqlite/ledger-query.ts'
+import { renderTrace, traceItem } from '../sqlite/ledger-trace.ts'
+import { dayStart, reconcile } from '../sqlite/reconcile.ts'
+import { renderTable } from './table.ts'
+
+export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>
+  ledger <view> [--status S] [--since T] [--limit N] [--json]
+      views: ${QUERY_VIEWS.join(', ')}; newest first
+      --status S   ${Object.entries(STATUS_MEANING)
+        .map(([v, m]) => `${v}: ${m}`)
+        .join('\n                   ')}
+      --since T    an ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (30m, 6h, 2d)
+  ledger trace <id> [--json]
+      one item's lineage from any of its ids: Stark Bank event, invoice (ours or Stark Bank's),
+      transfer (externalId or Stark Bank's), run, Stripe event or queue message
+  ledger reconcile [--day YYYY-MM-DD | --from YYYY-MM-DD] [--json]
+      per UTC day: Σ(credited amount − fee) against Σ(transfers created) and Σ(transfers confirmed),
+      and every mismatch; exits 1 when there is one (for cron)
+  exit codes: 0 fine, 1 mismatch found or id unknown, 2 usage
+`
+
+export interface LedgerCommandDeps {
+  ledger: Ledger
+  out(text: string): void
+  err?(text: string): void
+  clock?: Clock
+}
+
+/** Flags with a value, and bare flags; anything else is positional. */
+function parseArgs(
+  args: string[],
+  valued: string[],
+): { flags: Map<string, string>; rest: string[] } | string {
+  const flags = new Map<string, string>()
+  const rest: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string
+    if (!arg.startsWith('--')) rest.push(arg)
+    else if (valued.includes(arg)) {
+      const value = args[++i]
+      if (value === undefined || value.startsWith('--')) return `${arg} needs a value`
+      flags.set(arg, value)
+    } else if (arg === '--json') flags.set(arg, '')
+    else return `unknown option "${arg}"`
+  }
+  return { flags, rest }
+}
+
+/**
+ * `ledger …` for people and scripts: filtered views, `trace <id>` and `reconcile`. Returns the exit
+ * code: 0 fine, 1 a mismatch (reconcile) or an unknown id (trace), 2 usage.
+ */
+export function ledgerCommand(args: string[], deps: LedgerCommandDeps): number {
+  const err = deps.err ?? deps.out
+  const clock = deps.clock ?? Date.now
+  const [command, ...rest] = args
+  const usage = (problem: string) => {
+    err(`paybridge: ${problem}\n${LEDGER_USAGE}`)
+    return 2
+  }
+  const json = (value: unknown) => deps.out(`${JSON.stringify(value, null, 2)}\n`)
+
+  if (command === 'trace') {
+    const parsed = parseArgs(rest, [])
+    if (typeof parsed === 'string') return usage(parsed)
+    const [id, extra] = parsed.rest
+    if (!id || extra) return usage('trace takes one id')
+    const trace = traceItem(deps.ledger, id)
+    if (parsed.flags.has('--json')) json(trace)
+    else deps.out(renderTrace(trace))
+    return trace.found ? 0 : 1
+  }
+
+  if (command === 'reconcile') {
+    const parsed = parseArgs(rest, ['--day', '--from'])
+    if (typeof parsed === 'string') return usage(parsed)
+    if (parsed.rest.length > 0) return usage(`unexpected "${parsed.rest[0]}"`)
+    const day = parsed.flags.get('--day')
+    const from = parsed.flags.get('--from')
+    for (const d of [day, from]) {
+      if (d === undefined) continue
+      try {
+        dayStart(d)
+      } catch (e) {
+        return usage((e as Error).message)
+      }
+    }
+    const result = reconcile(deps.ledger, { day, from, now: clock() })
+    if (parsed.flags.has('--json')) json(result)
+    else deps.out(renderReconciliation(result))
+    return result.ok ? 0 : 1
+  }
+
+  const view = command as QueryView
+  if (!QUERY_VIEWS.includes(view)) return usage(`unknown ledger view "${command ?? ''}"`)
+  const parsed = parseArgs(rest, ['--status', '--since', '--limit'])
+  if (typeof parsed === 'string') return usage(parsed)
+  if (parsed.rest.length > 0) return usage(`unexpected "${parsed.rest[0]}"`)
+  const limitText = parsed.flags.get('--limit')
+  const limit = limitText === undefined ? 50 : Number(limitText)
+  if (!Number.isInteger(limit) || limit <= 0) return usage('--limit takes a positive whole number')
+  const sinceText = parsed.flags.get('--since')
+  const since = parseSince(sinceText, clock())
+  if (sinceText !== undefined && since === undefined) return usage(`--since cannot read "${sinceText}"`)
+  const rows = ledgerRows(deps.ledger, view, { status: parsed.flags.get('--status'), since, limit })
+  if (parsed.flags.has('--json')) json(rows)
+  else deps.out(renderTable(rows))
+  return 0
+}
+
+/** Days as a table, then every mismatch, then the verdict. Amounts in reais. */
+export function renderReconciliation(result: Reconciliation): string {
+  const brl = (cents: number) => (cents / 100).toFixed(2)
+  const table = renderTable(
+    result.days.map((d) => ({
+      day: d.day,
+      invoices: d.invoices,
+      credited: brl(d.credited),
+      transfers_created: brl(d.transfersCreated),
+      confirmed: brl(d.transfersConfirmed),
+      pending: brl(d.pending),
+      mismatches: d.mismatches,
+      ok: d.ok ? 'yes' : 'NO',
+    })),
+  )
+  const lines = result.mismatches.map((m) => `  - ${describeMismatch(m)}`)
+  const verdict = result.ok
+    ? 'reconciled: every credited invoice has its transfer'
+    : `NOT reconciled: ${result.mismatches.length} mismatch(es)`
+  return `${table}${lines.length ? `\nmismatches:\n${lines.join('\n')}\n` : ''}\n${verdict}\n`
+}

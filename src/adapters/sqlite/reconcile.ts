@@ -1,0 +1,83 @@
+import {
+  type CreditedInvoice,
+  type LedgerTransfer,
+  type Reconciliation,
+  reconcile as reconcileRows,
+} from '../../domain/reconcile.ts'
+import type { Ledger } from './database.ts'
+
+export interface ReconcileOptions {
+  /** Only this UTC day (`YYYY-MM-DD`). */
+  day?: string
+  /** Only this UTC day and later (`YYYY-MM-DD`); ignored with `day`. */
+  from?: string
+  /** For the grace period of transfers still pending. Default: now. */
+  now?: number
+  graceMs?: number
+}
+
+const DAY_MS = 86_400_000
+const DAY = /^\d{4}-\d{2}-\d{2}$/
+
+/** Milliseconds at 00:00 UTC of `day`; throws on anything but a real `YYYY-MM-DD`. */
+export function dayStart(day: string): number {
+  const ms = Date.parse(`${day}T00:00:00Z`)
+  if (!DAY.test(day) || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day) {
+    throw new RangeError(`not a day: "${day}" (want YYYY-MM-DD)`)
+  }
+  return ms
+}
+
+/**
+ * Reconciles the ledger's credited invoices against its transfers per UTC day of the credit
+ * (see the domain's `reconcile`). Read in one transaction, so a relay writing meanwhile cannot make
+ * a transfer look missing.
+ */
+export function reconcile(ledger: Ledger, options: ReconcileOptions = {}): Reconciliation {
+  const start = options.day ? dayStart(options.day) : options.from ? dayStart(options.from) : 0
+  const end = options.day ? start + DAY_MS : Number.MAX_SAFE_INTEGER
+  const { sqlite } = ledger
+  const read = sqlite.transaction(() => {
+    const invoices = sqlite
+      .query(
+        `SELECT id, stark_id AS starkId, amount, coalesce(fee, 0) AS fee, credited_at AS creditedAt
+         FROM invoices
+         WHERE status = 'credited' AND stark_id IS NOT NULL AND credited_at >= ? AND credited_at < ?
+         ORDER BY credited_at, id`,
+      )
+      .all(start, end) as CreditedInvoice[]
+    // The range's invoices' transfers, and transfers made in the range for no credited invoice at all.
+    const transfers = sqlite
+      .query(
+        `SELECT id, invoice_stark_id AS invoiceStarkId, amount, status, bank_status AS bankStatus, reason,
+                created_at AS createdAt
+         FROM transfers
+         WHERE invoice_stark_id IN (
+                 SELECT stark_id FROM invoices
+                 WHERE status = 'credited' AND credited_at >= ? AND credited_at < ? AND stark_id IS NOT NULL)
+            OR (created_at >= ? AND created_at < ? AND invoice_stark_id NOT IN (
+                 SELECT stark_id FROM invoices WHERE status = 'credited' AND stark_id IS NOT NULL))
+         ORDER BY created_at, id`,
+      )
+      .all(start, end, start, end) as LedgerTransfer[]
+    return { invoices, transfers }
+  })
+  const { invoices, transfers } = read.deferred()
+  const result = reconcileRows(invoices, transfers, {
+    now: options.now ?? Date.now(),
+    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+  })
+  if (options.day && !result.days.some((d) => d.day === options.day)) {
+    result.days.push({
+      day: options.day,
+      invoices: 0,
+      credited: 0,
+      transfersCreated: 0,
+      transfersConfirmed: 0,
+      pending: 0,
+      mismatches: 0,
+      ok: true,
+    })
+  }
+  return result
+}

@@ -1,0 +1,198 @@
+/** A credited invoice as the ledger holds it. Amounts are integer cents; times ms since the epoch. */
+export interface CreditedInvoice {
+  id: string
+  starkId: string
+  amount: number
+  fee: number
+  creditedAt: number
+}
+
+export type TransferStatus = 'pending' | 'created' | 'skipped' | 'dead'
+
+export interface LedgerTransfer {
+  id: string
+  invoiceStarkId: string
+  amount: number
+  status: TransferStatus
+  /** What Stark Bank last said about it (`success`, `failed`, …), null before any word. */
+  bankStatus: string | null
+  reason: string | null
+  createdAt: number
+}
+
+/** One UTC day's money: what was credited (amount − fee) against what was paid out. */
+export interface DayTotals {
+  day: string
+  invoices: number
+  /** Σ(amount − fee) over the day's credited invoices. */
+  credited: number
+  /** Σ amount of their transfers created at Stark Bank. */
+  transfersCreated: number
+  /** Σ amount of their transfers Stark Bank reported `success` for. */
+  transfersConfirmed: number
+  /** Σ amount of their transfers still on the way (within the grace period). */
+  pending: number
+  mismatches: number
+  ok: boolean
+}
+
+export type Mismatch =
+  | { kind: 'missing-transfer'; day: string; invoiceId: string; starkId: string; credited: number }
+  | {
+      kind: 'amount-differs'
+      day: string
+      invoiceId: string
+      transferId: string
+      credited: number
+      transferred: number
+    }
+  | { kind: 'transfer-failed'; day: string; invoiceId: string; transferId: string; amount: number }
+  | {
+      kind: 'transfer-dead'
+      day: string
+      invoiceId: string
+      transferId: string
+      amount: number
+      reason: string
+    }
+  | {
+      kind: 'transfer-late'
+      day: string
+      invoiceId: string
+      transferId: string
+      amount: number
+      since: number
+    }
+  | {
+      kind: 'transfer-without-credit'
+      day: string
+      transferId: string
+      invoiceStarkId: string
+      amount: number
+    }
+
+export interface Reconciliation {
+  ok: boolean
+  days: DayTotals[]
+  mismatches: Mismatch[]
+}
+
+/** The UTC day of a time, `YYYY-MM-DD`. */
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
+
+/**
+ * Matches every credited invoice with its one transfer, per UTC day of the credit: Σ(amount − fee)
+ * against Σ(transfers created) and Σ(transfers confirmed). Mismatches: a credited invoice with no
+ * transfer, a transfer whose amount is not the credited amount, a transfer Stark Bank failed, a dead
+ * transfer, a transfer still not created after `graceMs`, and a transfer with no credited invoice.
+ * An invoice whose credited amount is ≤ 0 owes nothing and needs no transfer.
+ */
+export function reconcile(
+  invoices: CreditedInvoice[],
+  transfers: LedgerTransfer[],
+  options: { now: number; graceMs?: number },
+): Reconciliation {
+  const graceMs = options.graceMs ?? 15 * 60_000
+  const byInvoice = new Map(transfers.map((t) => [t.invoiceStarkId, t]))
+  const credited = new Set(invoices.map((i) => i.starkId))
+  const days = new Map<string, DayTotals>()
+  const mismatches: Mismatch[] = []
+  const dayOf = (day: string): DayTotals => {
+    let totals = days.get(day)
+    if (!totals) {
+      totals = {
+        day,
+        invoices: 0,
+        credited: 0,
+        transfersCreated: 0,
+        transfersConfirmed: 0,
+        pending: 0,
+        mismatches: 0,
+        ok: true,
+      }
+      days.set(day, totals)
+    }
+    return totals
+  }
+  const flag = (m: Mismatch) => {
+    mismatches.push(m)
+    dayOf(m.day).mismatches++
+  }
+
+  for (const invoice of invoices) {
+    const day = utcDay(invoice.creditedAt)
+    const totals = dayOf(day)
+    const owed = Math.max(0, invoice.amount - invoice.fee)
+    totals.invoices++
+    totals.credited += owed
+    const transfer = byInvoice.get(invoice.starkId)
+    const ids = { day, invoiceId: invoice.id }
+    if (!transfer) {
+      if (owed > 0) flag({ kind: 'missing-transfer', ...ids, starkId: invoice.starkId, credited: owed })
+      continue
+    }
+    const t = { ...ids, transferId: transfer.id, amount: transfer.amount }
+    if (transfer.status !== 'skipped' && transfer.amount !== owed) {
+      flag({
+        kind: 'amount-differs',
+        ...ids,
+        transferId: transfer.id,
+        credited: owed,
+        transferred: transfer.amount,
+      })
+    }
+    switch (transfer.status) {
+      case 'created':
+        totals.transfersCreated += transfer.amount
+        if (transfer.bankStatus === 'success') totals.transfersConfirmed += transfer.amount
+        if (transfer.bankStatus === 'failed') flag({ kind: 'transfer-failed', ...t })
+        break
+      case 'pending':
+        if (options.now - transfer.createdAt > graceMs)
+          flag({ kind: 'transfer-late', ...t, since: transfer.createdAt })
+        else totals.pending += transfer.amount
+        break
+      case 'dead':
+        flag({ kind: 'transfer-dead', ...t, reason: transfer.reason ?? '' })
+        break
+      case 'skipped':
+        if (owed > 0) flag({ kind: 'missing-transfer', ...ids, starkId: invoice.starkId, credited: owed })
+        break
+    }
+  }
+  for (const transfer of transfers) {
+    if (credited.has(transfer.invoiceStarkId)) continue
+    const day = utcDay(transfer.createdAt)
+    dayOf(day)
+    flag({
+      kind: 'transfer-without-credit',
+      day,
+      transferId: transfer.id,
+      invoiceStarkId: transfer.invoiceStarkId,
+      amount: transfer.amount,
+    })
+  }
+
+  const sorted = [...days.values()].sort((a, b) => a.day.localeCompare(b.day))
+  for (const d of sorted) d.ok = d.mismatches === 0 && d.credited === d.transfersCreated + d.pending
+  return { ok: sorted.every((d) => d.ok), days: sorted, mismatches }
+}
+
+/** One line per mismatch, for people. Amounts in reais. */
+export function describeMismatch(m: Mismatch): string {
+  const brl = (cents: number) => (cents / 100).toFixed(2)
+  switch (m.kind) {
+    case 'missing-transfer':
+      return `${m.day} invoice ${m.invoiceId} (${m.starkId}) credited ${brl(m.credited)} but has no transfer`
+    case 'amount-differs':
+      return `${m.day} invoice ${m.invoiceId} credited ${brl(m.credited)} but transfer ${m.transferId} is ${brl(m.transferred)}`
+    case 'transfer-failed':
+      return `${m.day} transfer ${m.transferId} of ${brl(m.amount)} for invoice ${m.invoiceId} failed at Stark Bank`
+    case 'transfer-dead':
+      return `${m.day} transfer ${m.transferId} of ${brl(m.amount)} for invoice ${m.invoiceId} is dead: ${m.reason}`
+    case 'transfer-late':
+      return `${m.day} transfer ${m.transferId} of ${brl(m.amount)} for invoice ${m.invoiceId} not created since ${new Date(m.since).toISOString()}`
+    case 'transfer-without-credit':
+      return `${m.day} transfer ${m.transferId} of ${brl(m.amount)} has no credited invoice ${m.invoiceStarkId}`
+  }
+}
