@@ -124,6 +124,8 @@ export interface Config {
   sqs: SqsConfig | undefined
   /** Absent: the Stripe forwarder is off. */
   stripe: StripeConfig | undefined
+  /** The Stripe events queue on SQS (absent: embedded), also for `stripe enqueue` without a service. */
+  stripeQueue: { url: string } | { name: string } | undefined
   logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
 
@@ -248,6 +250,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             queue: e.SQS_QUEUE_URL ? { url: e.SQS_QUEUE_URL } : { name: e.SQS_QUEUE_NAME ?? '' },
             receiveLoops: e.SQS_RECEIVE_LOOPS,
           }
+        : undefined,
+    stripeQueue: e.STRIPE_QUEUE_URL
+      ? { url: e.STRIPE_QUEUE_URL }
+      : e.STRIPE_QUEUE_NAME
+        ? { name: e.STRIPE_QUEUE_NAME }
         : undefined,
     stripe:
       e.STRIPE_SERVICE_URL && e.STRIPE_WEBHOOK_SECRET

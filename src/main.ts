@@ -1,17 +1,18 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { SQSClient } from '@aws-sdk/client-sqs'
+import { forwardsReplay, openStripeQueue, stripeEnqueue } from './adapters/cli/stripe-commands.ts'
 import { renderTable } from './adapters/cli/table.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
 import { httpApp } from './adapters/http/server.ts'
 import { starkWebhook } from './adapters/http/stark-webhook.ts'
+import { openQueue } from './adapters/open-queue.ts'
 import { type Ledger, openLedger } from './adapters/sqlite/database.ts'
+import { sqliteForwardStore } from './adapters/sqlite/forward-store.ts'
 import { ledgerView, VIEWS, type View } from './adapters/sqlite/ledger-views.ts'
 import { sqliteQueue } from './adapters/sqlite/queue.ts'
 import { sqliteStore } from './adapters/sqlite/store.ts'
-import { ensureQueue } from './adapters/sqs/provision.ts'
-import { sqsQueue } from './adapters/sqs/queue.ts'
 import { starkBank } from './adapters/starkbank/bank.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
 import {
@@ -26,6 +27,7 @@ import { invoiceIssuer } from './app/issue-invoices.ts'
 import { Poller } from './app/poller.ts'
 import { recordBankEvent } from './app/record-bank-event.ts'
 import { transferRelay } from './app/relay-transfers.ts'
+import { stripeForwarding } from './app/stripe-forwarding.ts'
 import { type Config, ConfigError, loadConfig, type StarkCredentials } from './config.ts'
 import type { Log } from './ports/log.ts'
 import type { Queue } from './ports/queue.ts'
@@ -99,7 +101,15 @@ export async function startPaybridge(
   }
 
   const bank = starkBankFor(stark, config.starkTimeoutMs)
-  const queue = await starkEventsQueue(config, ledger)
+  const sqs = sqsClientFor(config)
+  const queue = await openQueue({
+    target: config.sqs?.queue,
+    embeddedName: 'stark-events',
+    ledger,
+    client: sqs,
+    visibilityMs: config.queue.visibilityMs,
+    maxReceives: config.queue.maxReceives,
+  })
   log.info(queue.kind === 'sqs' ? 'queue: Amazon SQS (or compatible)' : 'queue: embedded SQLite', {
     kind: queue.kind,
     name: queue.name,
@@ -168,6 +178,30 @@ export async function startPaybridge(
   if (options.gapFill !== false) void fillGaps().then(() => relayPoller.poke())
   relayPoller.start()
 
+  const forwarder = config.stripe
+    ? stripeForwarding({
+        store: sqliteForwardStore(ledger),
+        queue: await openStripeQueue({
+          queue: config.stripeQueue,
+          ledger,
+          client: sqs,
+          visibilityMs: config.queue.visibilityMs,
+          maxReceives: config.queue.maxReceives,
+        }),
+        config: config.stripe,
+        log,
+        clock,
+        random,
+        tuning: { leaseMs: config.relayLeaseMs, visibilityMs: config.queue.visibilityMs },
+      })
+    : undefined
+  if (forwarder) {
+    forwarder.start()
+    log.info('Stripe forwarder on', { to: forwarder.url })
+  } else {
+    log.info('Stripe forwarder off: set STRIPE_SERVICE_URL and STRIPE_WEBHOOK_SECRET to turn it on')
+  }
+
   const issuer = invoiceIssuer({ store, bank, clock, random, log })
   const schedule = invoiceSchedule({
     pattern: config.invoiceSchedule,
@@ -207,8 +241,10 @@ export async function startPaybridge(
         await server.stop()
         await Promise.all(consumers.map((c) => c.stop()))
         await relayPoller.stop()
+        await forwarder?.stop()
         await scheduling.catch(() => undefined)
         await emulator?.stop()
+        sqs?.destroy()
         ledger.close()
         log.info('stopped')
       })()
@@ -217,33 +253,13 @@ export async function startPaybridge(
   }
 }
 
-/** The Stark Bank events queue: SQS when configured (created with its DLQ if named), else embedded. */
-async function starkEventsQueue(config: Config, ledger: Ledger): Promise<Queue> {
-  if (!config.sqs) {
-    return sqliteQueue({
-      ledger,
-      name: 'stark-events',
-      visibilityTimeoutMs: config.queue.visibilityMs,
-      maxReceives: config.queue.maxReceives,
-    })
-  }
-  const client = new SQSClient({
-    region: config.sqs.region,
-    ...(config.sqs.endpoint ? { endpoint: config.sqs.endpoint } : {}),
+/** One SQS client for the process when AWS is configured (credentials: the SDK's default chain). */
+function sqsClientFor(config: Config): SQSClient | undefined {
+  if (!config.aws) return undefined
+  return new SQSClient({
+    region: config.aws.region,
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
   })
-  const visibilityTimeoutSeconds = Math.ceil(config.queue.visibilityMs / 1000)
-  const target = config.sqs.queue
-  const queueUrl =
-    'url' in target
-      ? target.url
-      : await ensureQueue({
-          client,
-          name: target.name,
-          fifo: target.name.endsWith('.fifo'),
-          maxReceiveCount: config.queue.maxReceives,
-          visibilityTimeoutSeconds,
-        })
-  return sqsQueue({ client, queueUrl, visibilityTimeoutSeconds })
 }
 
 function starkBankFor(stark: StarkCredentials, timeoutMs: number) {
@@ -260,6 +276,9 @@ const USAGE = `usage: bun run src/main.ts [command]
 
   (no command)            run paybridge: webhook server, worker, transfer relay, invoice scheduler
   invoices issue          issue one batch of invoices now (needs Stark Bank credentials)
+  stripe enqueue <file|->  put Stripe events (JSON, an array, or JSON lines) on the Stripe queue
+  forwards replay [--dead] [--since T] [--event evt_…] [--dry-run] [--force]
+                          send dead (or chosen) Stripe forwards again; delivered ones only with --force
   events sync             record the events Stark Bank could not deliver by webhook (also at start, hourly)
   emulator                run the local Stark Bank emulator alone (EMULATOR_PORT, default 9100;
                           EMULATOR_WEBHOOK_URL, EMULATOR_PAY_SHARE, EMULATOR_PAY_DELAY_MS,
@@ -359,6 +378,33 @@ async function cli(argv: string[]): Promise<number> {
     ledger.close()
     process.stdout.write(rest.includes('--json') ? `${JSON.stringify(rows, null, 2)}\n` : renderTable(rows))
     return 0
+  }
+
+  if (command === 'stripe' && sub === 'enqueue') {
+    const ledger = openLedger(config.databasePath)
+    const client = sqsClientFor(config)
+    try {
+      const queue = await openStripeQueue({
+        queue: config.stripeQueue,
+        ledger,
+        client,
+        visibilityMs: config.queue.visibilityMs,
+        maxReceives: config.queue.maxReceives,
+      })
+      return await stripeEnqueue(rest, { queue })
+    } finally {
+      client?.destroy()
+      ledger.close()
+    }
+  }
+
+  if (command === 'forwards' && sub === 'replay') {
+    const ledger = openLedger(config.databasePath)
+    try {
+      return await forwardsReplay(rest, { store: sqliteForwardStore(ledger), clock: Date.now, log })
+    } finally {
+      ledger.close()
+    }
   }
 
   if (command === 'events' && sub === 'sync') {

@@ -1,16 +1,13 @@
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { forwardReplayer, willSend } from '../../app/replay-forwards.ts'
 import { parseStripeMessage } from '../../app/stripe-message-schema.ts'
-import type { StripeConfig } from '../../config.ts'
 import { STRIPE_EVENT_ID } from '../../domain/stripe-event.ts'
 import type { Clock } from '../../ports/clock.ts'
 import type { ForwardStore, ReplayFilter } from '../../ports/forward-store.ts'
 import type { Log } from '../../ports/log.ts'
 import type { OutgoingMessage, Queue } from '../../ports/queue.ts'
+import { openQueue, type QueueTarget } from '../open-queue.ts'
 import type { Ledger } from '../sqlite/database.ts'
-import { sqliteQueue } from '../sqlite/queue.ts'
-import { ensureQueue } from '../sqs/provision.ts'
-import { sqsQueue } from '../sqs/queue.ts'
 import { renderTable } from './table.ts'
 
 /** The embedded queue's name when no SQS queue is configured for Stripe events. */
@@ -30,40 +27,15 @@ const processIo: CliIo = {
   stdin: () => Bun.stdin.text(),
 }
 
-/**
- * The Stripe events queue for the run command and `stripe enqueue` alike: the SQS queue named by
- * STRIPE_QUEUE_URL (used as is) or STRIPE_QUEUE_NAME (created with its DLQ when missing), else the
- * embedded `stripe-events` queue on the ledger. `client` is required for SQS.
- */
-export async function openStripeQueue(deps: {
-  queue: StripeConfig['queue']
+/** The Stripe events queue: SQS when configured, else the embedded `stripe-events` queue. */
+export function openStripeQueue(deps: {
+  queue: QueueTarget
   ledger: Ledger
   client: SQSClient | undefined
   visibilityMs: number
   maxReceives: number
 }): Promise<Queue> {
-  const { queue, ledger, client, visibilityMs, maxReceives } = deps
-  if (!queue) {
-    return sqliteQueue({
-      ledger,
-      name: EMBEDDED_STRIPE_QUEUE,
-      visibilityTimeoutMs: visibilityMs,
-      maxReceives,
-    })
-  }
-  if (!client) throw new Error('an SQS client is needed for STRIPE_QUEUE_URL / STRIPE_QUEUE_NAME')
-  const visibilityTimeoutSeconds = Math.ceil(visibilityMs / 1000)
-  const queueUrl =
-    'url' in queue
-      ? queue.url
-      : await ensureQueue({
-          client,
-          name: queue.name,
-          fifo: queue.name.endsWith('.fifo'),
-          maxReceiveCount: maxReceives,
-          visibilityTimeoutSeconds,
-        })
-  return sqsQueue({ client, queueUrl, visibilityTimeoutSeconds })
+  return openQueue({ ...deps, target: deps.queue, embeddedName: EMBEDDED_STRIPE_QUEUE })
 }
 
 export const STRIPE_ENQUEUE_USAGE = `usage: bun run src/main.ts stripe enqueue <file|->

@@ -1,8 +1,17 @@
 import { desc } from 'drizzle-orm'
 import type { Ledger } from './database.ts'
+import { forwardsView } from './forward-store.ts'
 import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 
-export const VIEWS = ['runs', 'invoices', 'events', 'transfers', 'outbox', 'dead-letters'] as const
+export const VIEWS = [
+  'runs',
+  'invoices',
+  'events',
+  'transfers',
+  'outbox',
+  'dead-letters',
+  'forwards',
+] as const
 export type View = (typeof VIEWS)[number]
 
 const time = (ms: number | null | undefined) =>
@@ -95,6 +104,8 @@ export function ledgerView(ledger: Ledger, view: View, limit = 50): Record<strin
           next_attempt: o.status === 'pending' ? time(o.nextAttemptAt) : '',
           last_error: o.lastError ?? '',
         }))
+    case 'forwards':
+      return forwardsView(ledger, limit)
     case 'dead-letters':
       return db
         .select()

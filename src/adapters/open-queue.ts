@@ -1,0 +1,40 @@
+import type { SQSClient } from '@aws-sdk/client-sqs'
+import type { Queue } from '../ports/queue.ts'
+import type { Ledger } from './sqlite/database.ts'
+import { sqliteQueue } from './sqlite/queue.ts'
+import { ensureQueue } from './sqs/provision.ts'
+import { sqsQueue } from './sqs/queue.ts'
+
+/** Where a queue lives: an SQS URL, an SQS name (created with its DLQ if missing), or embedded. */
+export type QueueTarget = { url: string } | { name: string } | undefined
+
+/**
+ * Opens one of paybridge's queues: on SQS when a target is given, else the embedded SQLite queue
+ * `embeddedName` in the ledger file. Dead-lettering after `maxReceives` either way.
+ */
+export async function openQueue(deps: {
+  target: QueueTarget
+  embeddedName: string
+  ledger: Ledger
+  client: SQSClient | undefined
+  visibilityMs: number
+  maxReceives: number
+}): Promise<Queue> {
+  const { target, ledger, client, visibilityMs, maxReceives } = deps
+  if (!target) {
+    return sqliteQueue({ ledger, name: deps.embeddedName, visibilityTimeoutMs: visibilityMs, maxReceives })
+  }
+  if (!client) throw new Error('an SQS client (AWS_REGION) is needed for an SQS queue')
+  const visibilityTimeoutSeconds = Math.ceil(visibilityMs / 1000)
+  const queueUrl =
+    'url' in target
+      ? target.url
+      : await ensureQueue({
+          client,
+          name: target.name,
+          fifo: target.name.endsWith('.fifo'),
+          maxReceiveCount: maxReceives,
+          visibilityTimeoutSeconds,
+        })
+  return sqsQueue({ client, queueUrl, visibilityTimeoutSeconds })
+}
