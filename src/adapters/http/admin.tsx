@@ -1,0 +1,122 @@
+import { Hono } from 'hono'
+import { html } from 'hono/html'
+import type { Reconciliation } from '../../domain/reconcile.ts'
+import type { Clock } from '../../ports/clock.ts'
+import type { Ledger } from '../sqlite/database.ts'
+import { ledgerRows, parseSince, QUERY_VIEWS, type QueryView } from '../sqlite/ledger-query.ts'
+import { statusSnapshot } from '../sqlite/ledger-status.ts'
+import { traceItem } from '../sqlite/ledger-trace.ts'
+import { dayStart, reconcile } from '../sqlite/reconcile.ts'
+import { adminAuth } from './admin-auth.ts'
+import { StatusPage } from './admin-page.tsx'
+
+export const REPLAY_KINDS = ['transfer', 'forward', 'dead-letter'] as const
+export type ReplayKind = (typeof REPLAY_KINDS)[number]
+
+/**
+ * Puts a dead item back on its way: a dead transfer or forward (by its ledger id) back in the
+ * outbox, a dead letter (by its row id) back on its queue. `ok: false` with a message when it cannot.
+ */
+export type Replay = (kind: ReplayKind, id: string) => Promise<{ ok: boolean; message: string }>
+
+/**
+ * The admin surface, to be mounted at `basePath` (default `/admin`) only when ADMIN_TOKEN is set:
+ * without the token there is no admin route at all (404). Every route needs the token
+ * (see `adminAuth`).
+ *
+ * - `GET /`: the status page (HTML);
+ * - `GET /api/<view>?status=&since=&limit=`: the ledger views as JSON (`QUERY_VIEWS`);
+ * - `GET /api/trace/:id`: one item's lineage; 404 when the ledger knows nothing of it;
+ * - `GET /api/reconcile?day=|from=`: the reconciliation; `ok: false` lists the mismatches;
+ * - `GET /api/status`: the status page's numbers as JSON;
+ * - `POST /api/replay/:kind/:id`: calls `replay`; a form post is answered with a redirect to the page.
+ *
+ * `onReconciled` sees every reconciliation run here (the metrics' last result).
+ */
+export function adminRoutes(deps: {
+  token: string
+  ledger: Ledger
+  replay?: Replay
+  clock?: Clock
+  basePath?: string
+  onReconciled?: (result: Reconciliation, at: number) => void
+}) {
+  const clock = deps.clock ?? Date.now
+  const basePath = deps.basePath ?? '/admin'
+  const app = new Hono()
+  app.use('*', adminAuth({ token: deps.token, basePath }))
+  // Ledger rows may carry people's names and tax ids: never cached on the way.
+  app.use('*', async (c, next) => {
+    await next()
+    c.header('Cache-Control', 'no-store')
+  })
+
+  const reconciled = (result: Reconciliation) => {
+    deps.onReconciled?.(result, clock())
+    return result
+  }
+
+  app.get('/', (c) => {
+    const snapshot = statusSnapshot(deps.ledger, { now: clock() })
+    reconciled(snapshot.reconciliation)
+    const page = StatusPage({
+      snapshot,
+      basePath,
+      replayable: deps.replay !== undefined,
+      notice: c.req.query('notice'),
+    })
+    return c.html(html`<!doctype html>${page}`)
+  })
+
+  app.get('/api/status', (c) => {
+    const snapshot = statusSnapshot(deps.ledger, { now: clock() })
+    reconciled(snapshot.reconciliation)
+    return c.json(snapshot)
+  })
+
+  app.get('/api/reconcile', (c) => {
+    const day = c.req.query('day')
+    const from = c.req.query('from')
+    for (const d of [day, from]) {
+      if (d === undefined) continue
+      try {
+        dayStart(d)
+      } catch (err) {
+        return c.json({ error: (err as Error).message }, 400)
+      }
+    }
+    return c.json(reconciled(reconcile(deps.ledger, { day, from, now: clock() })))
+  })
+
+  app.get('/api/trace/:id', (c) => {
+    const trace = traceItem(deps.ledger, c.req.param('id'))
+    return c.json(trace, trace.found ? 200 : 404)
+  })
+
+  app.get('/api/:view', (c) => {
+    const view = c.req.param('view') as QueryView
+    if (!QUERY_VIEWS.includes(view))
+      return c.json({ error: `unknown view; views: ${QUERY_VIEWS.join(', ')}` }, 404)
+    const limit = Number(c.req.query('limit') ?? 50)
+    if (!Number.isInteger(limit) || limit <= 0 || limit > 1000) {
+      return c.json({ error: 'limit must be a whole number from 1 to 1000' }, 400)
+    }
+    const sinceText = c.req.query('since')
+    const since = parseSince(sinceText, clock())
+    if (sinceText !== undefined && since === undefined)
+      return c.json({ error: 'since: ISO time or age (6h)' }, 400)
+    return c.json(ledgerRows(deps.ledger, view, { status: c.req.query('status'), since, limit }))
+  })
+
+  app.post('/api/replay/:kind/:id', async (c) => {
+    const kind = c.req.param('kind') as ReplayKind
+    if (!deps.replay) return c.json({ error: 'replay is not available here' }, 404)
+    if (!REPLAY_KINDS.includes(kind)) return c.json({ error: `kind must be ${REPLAY_KINDS.join(', ')}` }, 404)
+    const result = await deps.replay(kind, c.req.param('id'))
+    const fromForm = (c.req.header('Content-Type') ?? '').includes('application/x-www-form-urlencoded')
+    if (fromForm) return c.redirect(`${basePath}?notice=${encodeURIComponent(result.message)}`, 303)
+    return c.json(result, result.ok ? 200 : 409)
+  })
+
+  return app
+}

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { Hono } from 'hono'
+import { adminRoutes, type ReplayKind } from '../src/adapters/http/admin.tsx'
+import type { Trace } from '../src/adapters/sqlite/ledger-trace.ts'
+import type { Reconciliation } from '../src/domain/reconcile.ts'
+import { DAY, NOW, type PlantedLedger, plantLedger } from './support/ledger-fixture.ts'
+
+const TOKEN = 'admin-token-for-tests-3f9a'
+
+let planted: PlantedLedger
+const replays: [ReplayKind, string][] = []
+const reconciled: boolean[] = []
+let app: Hono
+
+beforeAll(() => {
+  planted = plantLedger()
+  app = new Hono().route(
+    '/admin',
+    adminRoutes({
+      token: TOKEN,
+      ledger: planted.ledger,
+      clock: () => NOW,
+      replay: async (kind, id) => {
+        replays.push([kind, id])
+        return { ok: true, message: `${kind} ${id} put back on its way` }
+      },
+      onReconciled: (result) => reconciled.push(result.ok),
+    }),
+  )
+})
+afterAll(() => planted.cleanup())
+
+const bearer = (token = TOKEN) => ({ headers: { Authorization: `Bearer ${token}` } })
+
+describe('admin token', () => {
+  it('refuses requests without a token, with a wrong one, or with a token of another length', async () => {
+    for (const init of [{}, bearer('admin-token-for-tests-3f9b'), bearer('x'), bearer(`${TOKEN}x`)]) {
+      const res = await app.request('/admin/api/transfers', init)
+      expect(res.status).toBe(401)
+      expect(res.headers.get('WWW-Authenticate')).toContain('Bearer')
+      expect(await res.text()).not.toContain(TOKEN)
+    }
+    const page = await app.request('/admin', { headers: { Accept: 'text/html' } })
+    expect(page.status).toBe(401)
+    expect(await page.text()).toContain('/admin?token=')
+  })
+
+  it('takes the right bearer token', async () => {
+    const res = await app.request('/admin/api/transfers', bearer())
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Cache-Control')).toBe('no-store')
+  })
+
+  it('trades ?token= for an HttpOnly SameSite=Strict cookie and drops the token from the URL', async () => {
+    const wrong = await app.request('/admin?token=nope')
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('Set-Cookie')).toBeNull()
+
+    const res = await app.request(`/admin?token=${TOKEN}`)
+    expect(res.status).toBe(303)
+    expect(res.headers.get('Location')).toBe('/admin')
+    const cookie = res.headers.get('Set-Cookie') ?? ''
+    expect(cookie).toMatch(/^paybridge_admin=[^;]+;/)
+    expect(cookie).toContain('HttpOnly')
+    expect(cookie).toContain('SameSite=Strict')
+    expect(cookie).toContain('Path=/admin')
+    expect(cookie).not.toContain(TOKEN)
+
+    const session = cookie.split(';')[0] as string
+    const page = await app.request('/admin', { headers: { Cookie: session } })
+    expect(page.status).toBe(200)
+    expect(page.headers.get('Content-Type')).toContain('text/html')
+    const forged = await app.request('/admin', { headers: { Cookie: 'paybridge_admin=forged' } })
+    expect(forged.status).toBe(401)
+  })
+})
+
+describe('admin JSON views', () => {
+  it('lists ledger views with filters', async () => {
+    const res = await app.request('/admin/api/transfers?status=failed', bearer())
+    expect(((await res.json()) as { transfer: string }[]).map((r) => r.transfer)).toEqual([
+      'paybridge-invoice-sc',
+    ])
+    const forwards = (await (
+      await app.request('/admin/api/forwards?status=dead', bearer())
+    ).json()) as unknown[]
+    expect(forwards).toHaveLength(1)
+    expect((await app.request('/admin/api/nope', bearer())).status).toBe(404)
+    expect((await app.request('/admin/api/runs?since=yesterday', bearer())).status).toBe(400)
+  })
+
+  it('traces an id, 404 when the ledger does not know it', async () => {
+    const res = await app.request('/admin/api/trace/evt-a', bearer())
+    const trace = (await res.json()) as Trace
+    expect(trace.steps.map((s) => s.step)).toEqual(['run', 'invoice', 'event', 'outbox', 'transfer', 'event'])
+    expect((await app.request('/admin/api/trace/unknown', bearer())).status).toBe(404)
+  })
+
+  it('reconciles, listing the planted mismatches, and reports the result', async () => {
+    reconciled.length = 0
+    const res = await app.request(`/admin/api/reconcile?day=${DAY}`, bearer())
+    const result = (await res.json()) as Reconciliation
+    expect(result.ok).toBe(false)
+    expect(result.mismatches.map((m) => m.kind).sort()).toEqual([
+      'amount-differs',
+      'missing-transfer',
+      'transfer-dead',
+      'transfer-failed',
+    ])
+    expect(reconciled).toEqual([false])
+    expect((await app.request('/admin/api/reconcile?day=2026-13-01', bearer())).status).toBe(400)
+  })
+
+  it('gives the status numbers, and never a transfer request or a message body', async () => {
+    const res = await app.request('/admin/api/status', bearer())
+    const text = await res.text()
+    const status = JSON.parse(text)
+    expect(status.flow).toEqual({
+      issued: 7,
+      credited: 6,
+      queued: 5,
+      created: 4,
+      confirmed: 2,
+      pending: 0,
+      failed: 1,
+      dead: 1,
+    })
+    expect(status.stripe).toEqual({ received: 2, delivered: 1, pending: 0, dead: 1 })
+    expect(text).not.toContain('accountNumber')
+    expect(text).not.toContain('{\\"event\\": oops')
+  })
+
+  it('replays a dead item through the injected function, from a script or from the page form', async () => {
+    const json = await app.request('/admin/api/replay/forward/evt_bad', { method: 'POST', ...bearer() })
+    expect(json.status).toBe(200)
+    expect(await json.json()).toEqual({ ok: true, message: 'forward evt_bad put back on its way' })
+    const form = await app.request('/admin/api/replay/dead-letter/1', {
+      method: 'POST',
+      headers: { ...bearer().headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: '',
+    })
+    expect(form.status).toBe(303)
+    expect(form.headers.get('Location')).toBe(
+      `/admin?notice=${encodeURIComponent('dead-letter 1 put back on its way')}`,
+    )
+    expect(replays).toEqual([
+      ['forward', 'evt_bad'],
+      ['dead-letter', '1'],
+    ])
+    expect((await app.request('/admin/api/replay/other/1', { method: 'POST', ...bearer() })).status).toBe(404)
+  })
+
+  it('offers no replay when none is wired', async () => {
+    const bare = new Hono().route(
+      '/admin',
+      adminRoutes({ token: TOKEN, ledger: planted.ledger, clock: () => NOW }),
+    )
+    const res = await bare.request('/admin/api/replay/forward/evt_bad', { method: 'POST', ...bearer() })
+    expect(res.status).toBe(404)
+    const page = await (await bare.request('/admin', bearer())).text()
+    expect(page).not.toContain('<button')
+  })
+})
