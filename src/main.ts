@@ -156,8 +156,8 @@ export async function startPaybridge(
         waitMs: 20_000,
         // The webhook takes at most 64 KiB, so a larger message did not come from it.
         maxBodyBytes: 64 * 1024,
-        handle: (body) => {
-          const result = handle(body)
+        handle: async (body) => {
+          const result = await handle(body)
           relayPoller.poke()
           return result
         },
@@ -206,7 +206,7 @@ export async function startPaybridge(
   const schedule = invoiceSchedule({
     pattern: config.invoiceSchedule,
     issuer,
-    lastPlannedAt: () => store.lastRun()?.plannedAt,
+    lastPlannedAt: async () => (await store.lastRun())?.plannedAt,
     clock,
     log,
   })
@@ -344,7 +344,7 @@ async function cli(argv: string[]): Promise<number> {
     }
     const ledger = openLedger(config.databasePath)
     try {
-      const result = sqliteStore(ledger).approveTransfer(transferId, Date.now())
+      const result = await sqliteStore(ledger).approveTransfer(transferId, Date.now())
       switch (result.kind) {
         case 'approved':
           log.info('transfer approved; the relay sends it next', { transferId })

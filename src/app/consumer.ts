@@ -140,7 +140,7 @@ export class QueueConsumer {
           ? { kind: 'dead', reason: `body of ${bytes} bytes is over the ${this.o.maxBodyBytes}-byte limit` }
           : await this.o.handle(message.body, message)
       if (result.kind === 'dead') {
-        store.deadLetter(
+        await store.deadLetter(
           {
             queue: queue.name,
             messageId: message.id,

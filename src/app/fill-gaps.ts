@@ -19,7 +19,7 @@ export interface GapReport {
 export function gapFiller(deps: {
   bank: Bank
   store: Pick<Store, 'deadLetter'>
-  record: (body: string) => HandleResult
+  record: (body: string) => Promise<HandleResult>
   clock: Clock
   log: Log
   maxPages?: number
@@ -36,9 +36,9 @@ export function gapFiller(deps: {
       for (const { id, raw } of page.events) {
         report.seen++
         const body = JSON.stringify({ event: raw })
-        const result = deps.record(body)
+        const result = await deps.record(body)
         if (result.kind === 'dead') {
-          deps.store.deadLetter(
+          await deps.store.deadLetter(
             { queue: 'starkbank-gap-fill', messageId: id, body, reason: result.reason, receiveCount: 1 },
             deps.clock(),
           )

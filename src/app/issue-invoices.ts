@@ -35,7 +35,7 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
       )
       created.push(...missingInvoices(chunk, result).found)
     }
-    store.markRunIssued(run.id, [...found, ...created], clock())
+    await store.markRunIssued(run.id, [...found, ...created], clock())
     for (const c of created)
       log.info('invoice issued', { runId: run.id, invoiceId: c.invoiceId, bankInvoiceId: c.bankId })
     log.info('invoice run issued', { runId: run.id, created: created.length, alreadyThere: found.length })
@@ -52,12 +52,12 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
   }
 
   async function resumeNow(): Promise<void> {
-    for (const run of store.unfinishedRuns()) {
+    for (const run of await store.unfinishedRuns()) {
       log.info('resuming unfinished invoice run', { runId: run.id, attempts: run.attempts })
       try {
         await issue(run)
       } catch (err) {
-        store.markRunFailed(run.id, String(err), clock())
+        await store.markRunFailed(run.id, String(err), clock())
         log.error('invoice run failed; will retry', {
           runId: run.id,
           error: err instanceof Error ? err.message : String(err),
@@ -76,13 +76,13 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
   ): Promise<{ runId: string; planned: boolean; issued: boolean }> {
     const runId = runIdForSlot(slot, kind)
     const invoices = planBatch(runId, deps.random)
-    const plan = store.planRun({ id: runId, slot: `${kind}:${slot.toISOString()}`, invoices }, clock())
+    const plan = await store.planRun({ id: runId, slot: `${kind}:${slot.toISOString()}`, invoices }, clock())
     if (plan.kind === 'taken') {
       log.info('slot already has a run; not planning another', {
         slot: slot.toISOString(),
         runId: plan.runId,
       })
-      return { runId: plan.runId, planned: false, issued: isIssued(plan.runId) }
+      return { runId: plan.runId, planned: false, issued: await isIssued(plan.runId) }
     }
     log.info('invoice run planned', {
       runId,
@@ -90,10 +90,10 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
       total: invoices.reduce((s, i) => s + i.amount, 0),
     })
     await resume()
-    return { runId, planned: true, issued: isIssued(runId) }
+    return { runId, planned: true, issued: await isIssued(runId) }
   }
 
-  const isIssued = (runId: string) => !store.unfinishedRuns().some((r) => r.id === runId)
+  const isIssued = async (runId: string) => !(await store.unfinishedRuns()).some((r) => r.id === runId)
 
   return { runSlot, resume }
 }

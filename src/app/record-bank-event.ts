@@ -13,7 +13,7 @@ export type HandleResult = { kind: 'done'; note: string } | { kind: 'dead'; reas
  * + outbox) in one transaction. The message may be acked once this returns.
  */
 export function recordBankEvent(deps: { store: Store; destination: Destination; clock: Clock; log: Log }) {
-  return (body: string): HandleResult => {
+  return async (body: string): Promise<HandleResult> => {
     const parsed = parseBankEvent(body)
     if (!parsed.ok) return { kind: 'dead', reason: parsed.reason }
     const { event } = parsed
@@ -22,7 +22,7 @@ export function recordBankEvent(deps: { store: Store; destination: Destination; 
       decision.kind === 'credit'
         ? planTransfer(decision.invoiceId, decision.credited, deps.destination)
         : undefined
-    const result = deps.store.recordBankEvent(
+    const result = await deps.store.recordBankEvent(
       { event, payload: body, decision, ...(transfer ? { transfer } : {}) },
       deps.clock(),
     )

@@ -54,8 +54,8 @@ export function transferRelay(options: RelayOptions) {
     return found.find((t) => t.externalId === c.plan.externalId)
   }
 
-  function created(c: ClaimedTransfer, t: BankTransfer, how: string, report: RelayReport) {
-    store.transferCreated(c.transferId, { id: t.id, status: t.status }, clock())
+  async function created(c: ClaimedTransfer, t: BankTransfer, how: string, report: RelayReport) {
+    await store.transferCreated(c.transferId, { id: t.id, status: t.status }, clock())
     report.created++
     log.info(`transfer ${how}`, {
       transferId: c.transferId,
@@ -65,10 +65,10 @@ export function transferRelay(options: RelayOptions) {
     })
   }
 
-  function retryOrDie(c: ClaimedTransfer, err: BankError | Error, report: RelayReport) {
+  async function retryOrDie(c: ClaimedTransfer, err: BankError | Error, report: RelayReport) {
     const message = err.message
     if (c.attempt >= maxAttempts) {
-      store.transferDead(c.transferId, `gave up after ${c.attempt} attempts: ${message}`, clock())
+      await store.transferDead(c.transferId, `gave up after ${c.attempt} attempts: ${message}`, clock())
       report.dead++
       log.error('transfer dead after retries', {
         transferId: c.transferId,
@@ -79,7 +79,7 @@ export function transferRelay(options: RelayOptions) {
     }
     const retryAfter = err instanceof BankError ? err.retryAfterMs : undefined
     const delay = backoffMs(c.attempt, random, policy, retryAfter)
-    store.transferRetry(c.transferId, message, clock() + delay, clock())
+    await store.transferRetry(c.transferId, message, clock() + delay, clock())
     report.retried++
     log.warn('transfer call failed; will retry', {
       transferId: c.transferId,
@@ -95,12 +95,12 @@ export function transferRelay(options: RelayOptions) {
       const byExternal = new Map(result.map((t) => [t.externalId, t]))
       for (const c of batch) {
         const t = byExternal.get(c.plan.externalId)
-        if (t) created(c, t, 'created', report)
-        else retryOrDie(c, new Error('Stark Bank did not return this transfer'), report)
+        if (t) await created(c, t, 'created', report)
+        else await retryOrDie(c, new Error('Stark Bank did not return this transfer'), report)
       }
     } catch (err) {
       if (!(err instanceof BankError) || err.kind === 'transient') {
-        for (const c of batch) retryOrDie(c, err as Error, report)
+        for (const c of batch) await retryOrDie(c, err as Error, report)
         return
       }
       // Stark Bank rejects a whole batch for one bad transfer: isolate it by sending one at a time.
@@ -111,10 +111,10 @@ export function transferRelay(options: RelayOptions) {
       const [c] = batch as [ClaimedTransfer]
       if (isDuplicate(err.details)) {
         const existing = await lookup(c).catch(() => undefined)
-        if (existing) return created(c, existing, 'found already created', report)
+        if (existing) return await created(c, existing, 'found already created', report)
       }
       const reason = err.details.map((d) => `${d.code}: ${d.message}`).join('; ') || err.message
-      store.transferDead(c.transferId, reason, clock())
+      await store.transferDead(c.transferId, reason, clock())
       report.dead++
       log.error('transfer rejected by Stark Bank', { transferId: c.transferId, reason })
     }
@@ -135,14 +135,14 @@ export function transferRelay(options: RelayOptions) {
       return { ...report, claimed: 0, held: 0 }
     }
     pausedLogged = false
-    const claimed = store.claimTransfers(batchSize, clock(), leaseMs)
+    const claimed = await store.claimTransfers(batchSize, clock(), leaseMs)
     const fresh: ClaimedTransfer[] = []
-    let sentToday = claimed.length > 0 ? store.sentSince(utcDayStart(clock())) : 0
+    let sentToday = claimed.length > 0 ? await store.sentSince(utcDayStart(clock())) : 0
     let held = 0
     for (const c of claimed) {
       const decision = checkTransferLimits(limits, c.plan.amount, sentToday, c.approved)
       if (decision.kind === 'hold') {
-        store.transferHeld(c.transferId, decision.reason, clock())
+        await store.transferHeld(c.transferId, decision.reason, clock())
         held++
         log.warn('transfer held for approval', {
           transferId: c.transferId,
@@ -159,10 +159,10 @@ export function transferRelay(options: RelayOptions) {
       // An earlier attempt may have reached Stark Bank before it failed or the process died.
       try {
         const existing = await lookup(c)
-        if (existing) created(c, existing, 'found already created', report)
+        if (existing) await created(c, existing, 'found already created', report)
         else fresh.push(c)
       } catch (err) {
-        retryOrDie(c, err as Error, report)
+        await retryOrDie(c, err as Error, report)
       }
     }
     if (fresh.length > 0) await send(fresh, report)

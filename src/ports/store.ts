@@ -4,8 +4,8 @@ import type { TransferPlan } from '../domain/transfer.ts'
 
 /**
  * The ledger, shaped as whole steps: each method is one atomic write, so an adapter makes it a
- * synchronous transaction on SQLite (or an async one on another engine). Network calls happen
- * between steps, never inside one.
+ * synchronous transaction on SQLite or an async one on PostgreSQL. Network calls happen between
+ * steps, never inside one.
  */
 export interface Store {
   // Invoice scheduler
@@ -13,12 +13,12 @@ export interface Store {
   planRun(
     run: { id: string; slot: string; invoices: PlannedInvoice[] },
     now: number,
-  ): { kind: 'planned' } | { kind: 'taken'; runId: string }
+  ): Promise<{ kind: 'planned' } | { kind: 'taken'; runId: string }>
   /** Runs planned but not yet fully issued (after a crash or a failed call), oldest first. */
-  unfinishedRuns(): { id: string; slot: string; attempts: number; invoices: PlannedInvoice[] }[]
-  markRunIssued(runId: string, issued: { invoiceId: string; bankId: string }[], now: number): void
-  markRunFailed(runId: string, error: string, now: number): void
-  lastRun(): { id: string; slot: string; status: string; plannedAt: number } | undefined
+  unfinishedRuns(): Promise<{ id: string; slot: string; attempts: number; invoices: PlannedInvoice[] }[]>
+  markRunIssued(runId: string, issued: { invoiceId: string; bankId: string }[], now: number): Promise<void>
+  markRunFailed(runId: string, error: string, now: number): Promise<void>
+  lastRun(): Promise<{ id: string; slot: string; status: string; plannedAt: number } | undefined>
 
   // Worker
   /**
@@ -29,29 +29,29 @@ export interface Store {
   recordBankEvent(
     input: { event: BankEvent; payload: string; decision: EventDecision; transfer?: TransferPlan },
     now: number,
-  ): { kind: 'recorded' } | { kind: 'duplicate' }
+  ): Promise<{ kind: 'recorded' } | { kind: 'duplicate' }>
 
   // Outbox relay
   /** Leases up to `limit` due transfer rows; a lease that runs out (crash) makes the row due again. */
-  claimTransfers(limit: number, now: number, leaseMs: number): ClaimedTransfer[]
-  transferCreated(transferId: string, bank: { id: string; status: string }, now: number): void
+  claimTransfers(limit: number, now: number, leaseMs: number): Promise<ClaimedTransfer[]>
+  transferCreated(transferId: string, bank: { id: string; status: string }, now: number): Promise<void>
   /** Parks a claimed transfer until an operator approves it (over a money limit). */
-  transferHeld(transferId: string, reason: string, now: number): void
+  transferHeld(transferId: string, reason: string, now: number): Promise<void>
   /** Releases a held transfer past the limits. `unknown` if no such transfer; `not-held` if it is not waiting. */
   approveTransfer(
     transferId: string,
     now: number,
-  ): { kind: 'approved' } | { kind: 'unknown' } | { kind: 'not-held'; status: string }
+  ): Promise<{ kind: 'approved' } | { kind: 'unknown' } | { kind: 'not-held'; status: string }>
   /** Cents of transfers Stark Bank accepted since `since` (ms). */
-  sentSince(since: number): number
-  transferRetry(transferId: string, error: string, nextAttemptAt: number, now: number): void
-  transferDead(transferId: string, reason: string, now: number): void
+  sentSince(since: number): Promise<number>
+  transferRetry(transferId: string, error: string, nextAttemptAt: number, now: number): Promise<void>
+  transferDead(transferId: string, reason: string, now: number): Promise<void>
 
   /** Keeps a message paybridge cannot use, with the reason. Idempotent per (queue, message id). */
   deadLetter(
     entry: { queue: string; messageId: string; body: string; reason: string; receiveCount: number },
     now: number,
-  ): void
+  ): Promise<void>
 }
 
 export interface ClaimedTransfer {

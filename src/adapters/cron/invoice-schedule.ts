@@ -17,7 +17,7 @@ export interface InvoiceSchedule {
 export function invoiceSchedule(deps: {
   pattern: string
   issuer: { runSlot(slot: Date): Promise<unknown>; resume(): Promise<void> }
-  lastPlannedAt: () => number | undefined
+  lastPlannedAt: () => Promise<number | undefined>
   clock: Clock
   log: Log
   resumeEveryMs?: number
@@ -53,7 +53,7 @@ export function invoiceSchedule(deps: {
       resumeTimer = setInterval(() => void deps.issuer.resume(), deps.resumeEveryMs ?? 60_000)
       await deps.issuer.resume()
       const latestSlot = slotAt(deps.clock())
-      const last = deps.lastPlannedAt()
+      const last = await deps.lastPlannedAt()
       if (latestSlot && (last === undefined || last < latestSlot.getTime())) {
         log.info('no run since the latest schedule time; running one now', { slot: latestSlot.toISOString() })
         await fire()

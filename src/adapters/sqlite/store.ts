@@ -7,8 +7,8 @@ import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from 
 
 /**
  * The Store on bun:sqlite. Every step is one synchronous IMMEDIATE transaction (bun:sqlite commits an
- * async callback at its first await, so nothing here awaits), which also serialises writers across
- * processes sharing the file.
+ * async callback at its first await, so no transaction here awaits; the methods are async only to
+ * fit the port), which also serialises writers across processes sharing the file.
  */
 export function sqliteStore(ledger: Ledger): Store {
   const { db } = ledger
@@ -16,7 +16,7 @@ export function sqliteStore(ledger: Ledger): Store {
     db.transaction((t) => fn(t as unknown as typeof db), { behavior: 'immediate' })
 
   return {
-    planRun(run, now) {
+    async planRun(run, now) {
       return tx((t) => {
         const taken = t
           .select({ id: schedulerRuns.id })
@@ -53,7 +53,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    unfinishedRuns() {
+    async unfinishedRuns() {
       const runs = db
         .select()
         .from(schedulerRuns)
@@ -79,7 +79,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    markRunIssued(runId, issued, now) {
+    async markRunIssued(runId, issued, now) {
       tx((t) => {
         for (const { invoiceId, bankId } of issued) {
           t.update(invoices)
@@ -99,7 +99,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    markRunFailed(runId, error, now) {
+    async markRunFailed(runId, error, now) {
       void now
       tx((t) =>
         t
@@ -110,7 +110,7 @@ export function sqliteStore(ledger: Ledger): Store {
       )
     },
 
-    lastRun() {
+    async lastRun() {
       return db
         .select({
           id: schedulerRuns.id,
@@ -124,7 +124,7 @@ export function sqliteStore(ledger: Ledger): Store {
         .get()
     },
 
-    recordBankEvent({ event, payload, decision, transfer }, now) {
+    async recordBankEvent({ event, payload, decision, transfer }, now) {
       return tx((t) => {
         const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
         const outcome =
@@ -213,7 +213,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    claimTransfers(limit, now, leaseMs) {
+    async claimTransfers(limit, now, leaseMs) {
       return tx((t) => {
         const due = t
           .select({ id: outbox.id, refId: outbox.refId, attempts: outbox.attempts })
@@ -265,7 +265,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    transferCreated(transferId, bank, now) {
+    async transferCreated(transferId, bank, now) {
       tx((t) => {
         t.update(transfers)
           .set({
@@ -282,7 +282,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    transferHeld(transferId, reason, now) {
+    async transferHeld(transferId, reason, now) {
       tx((t) => {
         t.update(transfers)
           .set({ status: 'held', reason, updatedAt: now })
@@ -302,7 +302,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    approveTransfer(transferId, now) {
+    async approveTransfer(transferId, now) {
       return tx((t) => {
         const row = t
           .select({ status: transfers.status })
@@ -323,7 +323,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    sentSince(since) {
+    async sentSince(since) {
       const row = db
         .select({ total: sql<number>`coalesce(sum(${transfers.amount}), 0)` })
         .from(transfers)
@@ -332,7 +332,7 @@ export function sqliteStore(ledger: Ledger): Store {
       return Number(row?.total ?? 0)
     },
 
-    transferRetry(transferId, error, nextAttemptAt, now) {
+    async transferRetry(transferId, error, nextAttemptAt, now) {
       tx((t) =>
         t
           .update(outbox)
@@ -348,7 +348,7 @@ export function sqliteStore(ledger: Ledger): Store {
       )
     },
 
-    transferDead(transferId, reason, now) {
+    async transferDead(transferId, reason, now) {
       tx((t) => {
         t.update(transfers)
           .set({ status: 'dead', reason: reason.slice(0, 1000), updatedAt: now })
@@ -358,7 +358,7 @@ export function sqliteStore(ledger: Ledger): Store {
       })
     },
 
-    deadLetter(entry, now) {
+    async deadLetter(entry, now) {
       tx((t) =>
         t
           .insert(deadLetters)
