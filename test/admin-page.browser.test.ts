@@ -29,7 +29,7 @@ describe.skipIf(!hasChromium)('the admin status page in Chromium', () => {
   const replays: [ReplayKind, string][] = []
 
   beforeAll(async () => {
-    planted = plantLedger()
+    planted = await plantLedger()
     const app = new Hono().route(
       '/admin',
       adminRoutes({
@@ -78,7 +78,17 @@ describe.skipIf(!hasChromium)('the admin status page in Chromium', () => {
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(20_000)
 
     const count = (stage: string) => page.locator(`[data-stage="${stage}"] .count`).textContent()
-    const stages = ['issued', 'credited', 'queued', 'created', 'confirmed', 'pending', 'failed', 'dead']
+    const stages = [
+      'issued',
+      'credited',
+      'queued',
+      'created',
+      'confirmed',
+      'pending',
+      'held',
+      'failed',
+      'dead',
+    ]
     const shown = Object.fromEntries(await Promise.all(stages.map(async (s) => [s, await count(s)])))
     expect(shown).toEqual({
       issued: '7',
@@ -87,6 +97,7 @@ describe.skipIf(!hasChromium)('the admin status page in Chromium', () => {
       created: '4',
       confirmed: '2',
       pending: '0',
+      held: '0',
       failed: '1',
       dead: '1',
     })

@@ -12,8 +12,8 @@ const replays: [ReplayKind, string][] = []
 const reconciled: boolean[] = []
 let app: Hono
 
-beforeAll(() => {
-  planted = plantLedger()
+beforeAll(async () => {
+  planted = await plantLedger()
   app = new Hono().route(
     '/admin',
     adminRoutes({
@@ -122,6 +122,7 @@ describe('admin JSON views', () => {
       created: 4,
       confirmed: 2,
       pending: 0,
+      held: 0,
       failed: 1,
       dead: 1,
     })

@@ -7,8 +7,8 @@ import type { Reconciliation } from '../src/domain/reconcile.ts'
 import { DAY, NOW, type PlantedLedger, PREVIOUS_DAY, plantLedger, T } from './support/ledger-fixture.ts'
 
 let planted: PlantedLedger
-beforeAll(() => {
-  planted = plantLedger()
+beforeAll(async () => {
+  planted = await plantLedger()
 })
 afterAll(() => planted.cleanup())
 

@@ -10,8 +10,8 @@ function sample(text: string, series: string): number | undefined {
 
 describe('Prometheus metrics', () => {
   let planted: PlantedLedger
-  beforeAll(() => {
-    planted = plantLedger()
+  beforeAll(async () => {
+    planted = await plantLedger()
   })
   afterAll(() => planted.cleanup())
 

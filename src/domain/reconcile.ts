@@ -7,7 +7,7 @@ export interface CreditedInvoice {
   creditedAt: number
 }
 
-export type TransferStatus = 'pending' | 'created' | 'skipped' | 'dead'
+export type TransferStatus = 'pending' | 'held' | 'created' | 'skipped' | 'dead'
 
 export interface LedgerTransfer {
   id: string
@@ -32,6 +32,8 @@ export interface DayTotals {
   transfersConfirmed: number
   /** Σ amount of their transfers still on the way (within the grace period). */
   pending: number
+  /** Σ amount of their transfers parked for an operator's approval (over a money limit). */
+  held: number
   mismatches: number
   ok: boolean
 }
@@ -85,6 +87,7 @@ export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0
  * against Σ(transfers created) and Σ(transfers confirmed). Mismatches: a credited invoice with no
  * transfer, a transfer whose amount is not the credited amount, a transfer Stark Bank failed, a dead
  * transfer, a transfer still not created after `graceMs`, and a transfer with no credited invoice.
+ * A transfer held for an operator's approval is summed apart (`held`) and is not a mismatch.
  * An invoice whose credited amount is ≤ 0 owes nothing and needs no transfer.
  */
 export function reconcile(
@@ -107,6 +110,7 @@ export function reconcile(
         transfersCreated: 0,
         transfersConfirmed: 0,
         pending: 0,
+        held: 0,
         mismatches: 0,
         ok: true,
       }
@@ -152,6 +156,10 @@ export function reconcile(
           flag({ kind: 'transfer-late', ...t, since: transfer.createdAt })
         else totals.pending += transfer.amount
         break
+      case 'held':
+        // An operator's decision pending, not a fault: shown apart, never flagged.
+        totals.held += transfer.amount
+        break
       case 'dead':
         flag({ kind: 'transfer-dead', ...t, reason: transfer.reason ?? '' })
         break
@@ -174,7 +182,7 @@ export function reconcile(
   }
 
   const sorted = [...days.values()].sort((a, b) => a.day.localeCompare(b.day))
-  for (const d of sorted) d.ok = d.mismatches === 0 && d.credited === d.transfersCreated + d.pending
+  for (const d of sorted) d.ok = d.mismatches === 0 && d.credited === d.transfersCreated + d.pending + d.held
   return { ok: sorted.every((d) => d.ok), days: sorted, mismatches }
 }
 

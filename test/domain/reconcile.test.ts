@@ -45,6 +45,7 @@ describe('reconcile', () => {
           transfersCreated: 14_950,
           transfersConfirmed: 9_950,
           pending: 0,
+          held: 0,
           mismatches: 0,
           ok: true,
         },
@@ -97,6 +98,14 @@ describe('reconcile', () => {
         since: AT,
       },
     ])
+  })
+
+  it('sums transfers held for approval apart, without calling them a mismatch', () => {
+    const result = reconcile([invoice('big', 900_000, 0)], [transfer('big', 900_000, { status: 'held' })], {
+      now: AT + 86_400_000,
+    })
+    expect(result.ok).toBe(true)
+    expect(result.days[0]).toMatchObject({ credited: 900_000, transfersCreated: 0, held: 900_000 })
   })
 
   it('accepts a skipped transfer for an invoice that credited nothing, and flags a transfer with no credit', () => {

@@ -60,26 +60,37 @@ function transferEvent(id: string, transfer: { id: string; amount: number; statu
  * - one dead letter on `stark-events`, one message waiting on `stark-events` sent 90 s before NOW;
  * - Stripe forwards `evt_ok` (delivered) and `evt_bad` (dead: HTTP 400).
  */
-export function plantLedger(): PlantedLedger {
+export async function plantLedger(): Promise<PlantedLedger> {
   const dir = tempDir('paybridge-ledger-')
   const ledger = openLedger(join(dir.path, 'ledger.sqlite'))
   const store = sqliteStore(ledger)
 
-  const credit = (eventId: string, invoice: { id: string; amount: number; fee: number }, at: number) => {
+  const credit = async (
+    eventId: string,
+    invoice: { id: string; amount: number; fee: number },
+    at: number,
+  ) => {
     const event = creditEvent(eventId, invoice)
     const decision = decideBankEvent(event)
     const transfer =
       decision.kind === 'credit'
         ? planTransfer(decision.invoiceId, decision.credited, DESTINATION)
         : undefined
-    store.recordBankEvent(
+    await store.recordBankEvent(
       { event, payload: JSON.stringify({ event }), decision, ...(transfer ? { transfer } : {}) },
       at,
     )
   }
-  const confirm = (eventId: string, transfer: { id: string; amount: number; status: string }, at: number) => {
+  const confirm = async (
+    eventId: string,
+    transfer: { id: string; amount: number; status: string },
+    at: number,
+  ) => {
     const event = transferEvent(eventId, transfer)
-    store.recordBankEvent({ event, payload: JSON.stringify({ event }), decision: decideBankEvent(event) }, at)
+    await store.recordBankEvent(
+      { event, payload: JSON.stringify({ event }), decision: decideBankEvent(event) },
+      at,
+    )
   }
   const planned = (id: string, amount: number) => ({
     id,
@@ -91,19 +102,19 @@ export function plantLedger(): PlantedLedger {
   })
 
   // The clean day before.
-  store.planRun(
+  await store.planRun(
     { id: 'run-0', slot: 'sched:2026-02-28T09:00:00.000Z', invoices: [planned('inv-z', 3000)] },
     T0,
   )
-  store.markRunIssued('run-0', [{ invoiceId: 'inv-z', bankId: 'sz' }], T0)
-  credit('evt-z', { id: 'sz', amount: 3000, fee: 30 }, T0 + 1000)
-  store.claimTransfers(100, T0 + 2000, 60_000)
-  store.transferCreated(transferIdFor('sz'), { id: 'bank-tz', status: 'created' }, T0 + 3000)
-  confirm('evt-tz', { id: 'bank-tz', amount: 2970, status: 'success' }, T0 + 4000)
+  await store.markRunIssued('run-0', [{ invoiceId: 'inv-z', bankId: 'sz' }], T0)
+  await credit('evt-z', { id: 'sz', amount: 3000, fee: 30 }, T0 + 1000)
+  await store.claimTransfers(100, T0 + 2000, 60_000)
+  await store.transferCreated(transferIdFor('sz'), { id: 'bank-tz', status: 'created' }, T0 + 3000)
+  await confirm('evt-tz', { id: 'bank-tz', amount: 2970, status: 'success' }, T0 + 4000)
 
   const amounts = { a: 10000, b: 20000, c: 5000, d: 7000, e: 6000, f: 4000 }
   const letters = Object.keys(amounts) as (keyof typeof amounts)[]
-  store.planRun(
+  await store.planRun(
     {
       id: 'run-1',
       slot: 'sched:2026-03-01T09:00:00.000Z',
@@ -111,31 +122,35 @@ export function plantLedger(): PlantedLedger {
     },
     T,
   )
-  store.markRunIssued(
+  await store.markRunIssued(
     'run-1',
     letters.map((l) => ({ invoiceId: `inv-${l}`, bankId: `s${l}` })),
     T + 1000,
   )
-  credit('evt-a', { id: 'sa', amount: 10000, fee: 50 }, T + 60_000)
-  credit('evt-b', { id: 'sb', amount: 20000, fee: 100 }, T + 61_000)
-  credit('evt-c', { id: 'sc', amount: 5000, fee: 0 }, T + 62_000)
-  credit('evt-d', { id: 'sd', amount: 7000, fee: 70 }, T + 63_000)
-  credit('evt-f', { id: 'sf', amount: 4000, fee: 40 }, T + 64_000)
-  store.claimTransfers(100, T + 70_000, 60_000)
-  store.transferCreated(transferIdFor('sa'), { id: 'bank-ta', status: 'created' }, T + 71_000)
-  store.transferCreated(transferIdFor('sb'), { id: 'bank-tb', status: 'processing' }, T + 71_000)
-  store.transferCreated(transferIdFor('sc'), { id: 'bank-tc', status: 'created' }, T + 71_000)
-  store.transferDead(transferIdFor('sf'), 'invalidAccountNumber: the account does not exist', T + 71_000)
+  await credit('evt-a', { id: 'sa', amount: 10000, fee: 50 }, T + 60_000)
+  await credit('evt-b', { id: 'sb', amount: 20000, fee: 100 }, T + 61_000)
+  await credit('evt-c', { id: 'sc', amount: 5000, fee: 0 }, T + 62_000)
+  await credit('evt-d', { id: 'sd', amount: 7000, fee: 70 }, T + 63_000)
+  await credit('evt-f', { id: 'sf', amount: 4000, fee: 40 }, T + 64_000)
+  await store.claimTransfers(100, T + 70_000, 60_000)
+  await store.transferCreated(transferIdFor('sa'), { id: 'bank-ta', status: 'created' }, T + 71_000)
+  await store.transferCreated(transferIdFor('sb'), { id: 'bank-tb', status: 'processing' }, T + 71_000)
+  await store.transferCreated(transferIdFor('sc'), { id: 'bank-tc', status: 'created' }, T + 71_000)
+  await store.transferDead(
+    transferIdFor('sf'),
+    'invalidAccountNumber: the account does not exist',
+    T + 71_000,
+  )
   // sd's transfer stays claimed until the planted deletion below.
-  confirm('evt-ta', { id: 'bank-ta', amount: 9950, status: 'success' }, T + 120_000)
-  confirm('evt-tc', { id: 'bank-tc', amount: 5000, status: 'failed' }, T + 121_000)
+  await confirm('evt-ta', { id: 'bank-ta', amount: 9950, status: 'success' }, T + 120_000)
+  await confirm('evt-tc', { id: 'bank-tc', amount: 5000, status: 'failed' }, T + 121_000)
 
   // The planted mismatches: a rewritten amount, and a credited invoice whose transfer vanished.
   ledger.sqlite.run('UPDATE transfers SET amount = 19000 WHERE id = ?', [transferIdFor('sb')])
   ledger.sqlite.run('DELETE FROM outbox WHERE ref_id = ?', [transferIdFor('sd')])
   ledger.sqlite.run('DELETE FROM transfers WHERE id = ?', [transferIdFor('sd')])
 
-  store.deadLetter(
+  await store.deadLetter(
     {
       queue: 'stark-events',
       messageId: 'msg-poison',
@@ -154,11 +169,11 @@ export function plantLedger(): PlantedLedger {
   const forwards = sqliteForwardStore(ledger)
   for (const id of ['evt_ok', 'evt_bad']) {
     const body = JSON.stringify({ id, type: 'charge.succeeded' })
-    forwards.recordStripeEvent({ id, type: 'charge.succeeded', shape: 'raw', body }, body, T + 200_000)
+    await forwards.recordStripeEvent({ id, type: 'charge.succeeded', shape: 'raw', body }, body, T + 200_000)
   }
-  forwards.claimForwards(10, T + 201_000, 60_000)
-  forwards.forwardDelivered('evt_ok', { statusCode: 200, latencyMs: 12 }, T + 202_000)
-  forwards.forwardDead('evt_bad', 1, { statusCode: 400, error: 'HTTP 400: bad payload' }, T + 202_000)
+  await forwards.claimForwards(10, T + 201_000, 60_000)
+  await forwards.forwardDelivered('evt_ok', { statusCode: 200, latencyMs: 12 }, T + 202_000)
+  await forwards.forwardDead('evt_bad', 1, { statusCode: 400, error: 'HTTP 400: bad payload' }, T + 202_000)
 
   return {
     ledger,

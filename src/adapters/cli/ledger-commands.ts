@@ -128,6 +128,7 @@ export function renderReconciliation(result: Reconciliation): string {
       transfers_created: brl(d.transfersCreated),
       confirmed: brl(d.transfersConfirmed),
       pending: brl(d.pending),
+      held: brl(d.held),
       mismatches: d.mismatches,
       ok: d.ok ? 'yes' : 'NO',
     })),

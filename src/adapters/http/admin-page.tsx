@@ -107,6 +107,7 @@ export function StatusPage(props: {
             </div>
             <div class="side">
               <Box stage="pending" label="waiting in outbox" n={f.pending} tone="quiet" />
+              <Box stage="held" label="held for approval" n={f.held} tone="quiet" />
               <Box
                 stage="failed"
                 label="failed at Stark Bank"
@@ -153,6 +154,7 @@ export function StatusPage(props: {
                 'transfers created': brl(d.transfersCreated),
                 confirmed: brl(d.transfersConfirmed),
                 pending: brl(d.pending),
+                held: brl(d.held),
                 ok: d.ok ? 'yes' : 'NO',
               }))}
             />

@@ -18,8 +18,8 @@ const VERIFY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 
 // Known states are always exported (as 0 when empty) so alerts on them never see a missing series.
 const OUTBOX_KINDS = ['transfer', 'forward']
-const OUTBOX_STATES = ['pending', 'in_flight', 'dead']
-const TRANSFER_STATES = ['pending', 'created', 'skipped', 'dead']
+const OUTBOX_STATES = ['pending', 'in_flight', 'held', 'dead']
+const TRANSFER_STATES = ['pending', 'held', 'created', 'skipped', 'dead']
 const BANK_STATES = ['success', 'failed']
 const FORWARD_STATES = ['pending', 'delivered', 'dead']
 const INVOICE_STATES = ['planned', 'issued', 'credited']

@@ -6,7 +6,7 @@ export type Counts = Record<string, number>
 export interface LedgerCounts {
   /** Invoices by status (planned, issued, credited). */
   invoices: Counts
-  /** Transfers by paybridge's status (pending, created, skipped, dead). */
+  /** Transfers by paybridge's status (pending, held, created, skipped, dead). */
   transfers: Counts
   /** Transfers by the status Stark Bank last reported ('' when none yet). */
   transferBank: Counts

@@ -33,8 +33,9 @@ export const STATUS_MEANING: Record<QueryView, string> = {
   runs: 'run status (planned, issued, failed)',
   invoices: 'invoice status (planned, issued, credited)',
   events: 'event type (credited, created, success, failed, charge.succeeded, …)',
-  transfers: "paybridge's status (pending, created, skipped, dead) or Stark Bank's (success, failed, …)",
-  outbox: 'outbox status (pending, in_flight, done, dead)',
+  transfers:
+    "paybridge's status (pending, held, created, skipped, dead) or Stark Bank's (success, failed, …)",
+  outbox: 'outbox status (pending, in_flight, held, done, dead)',
   'dead-letters': 'queue name',
   forwards: 'forward status (pending, delivered, dead)',
 }

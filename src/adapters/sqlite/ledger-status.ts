@@ -25,6 +25,7 @@ export interface StatusSnapshot {
     created: number
     confirmed: number
     pending: number
+    held: number
     failed: number
     dead: number
   }
@@ -76,10 +77,11 @@ export function statusSnapshot(
     flow: {
       issued: count(counts.invoices, 'issued') + count(counts.invoices, 'credited'),
       credited: count(counts.invoices, 'credited'),
-      queued: count(t, 'pending') + count(t, 'created') + count(t, 'dead'),
+      queued: count(t, 'pending') + count(t, 'held') + count(t, 'created') + count(t, 'dead'),
       created: count(t, 'created'),
       confirmed: count(counts.transferBank, 'success'),
       pending: count(t, 'pending'),
+      held: count(t, 'held'),
       failed: count(counts.transferBank, 'failed'),
       dead: count(t, 'dead'),
     },

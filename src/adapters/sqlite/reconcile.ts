@@ -75,6 +75,7 @@ export function reconcile(ledger: Ledger, options: ReconcileOptions = {}): Recon
       transfersCreated: 0,
       transfersConfirmed: 0,
       pending: 0,
+      held: 0,
       mismatches: 0,
       ok: true,
     })
