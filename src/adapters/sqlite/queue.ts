@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import type { OutgoingMessage, Queue, QueueMessage, ReceiveOptions } from '../../ports/queue.ts'
 import type { Ledger } from './database.ts'
+import { groupCommit } from './group-commit.ts'
 
 export interface SqliteQueueOptions {
   ledger: Ledger
@@ -66,27 +67,38 @@ export function sqliteQueue({
     for (const waiter of waitersOf(sqlite, name)) waiter()
   }
 
-  const forgetExpiredDedup = sqlite.query(
-    'DELETE FROM queue_dedup WHERE queue = $queue AND expires_at <= $now',
-  )
+  // Dedup rows are only garbage once expired: a live row answers "seen", an expired one is taken
+  // over by the new send. So the sweep of expired rows can be lazy and bounded (see `sweepDedup`).
   const rememberDedup = sqlite.query(
     `INSERT INTO queue_dedup (queue, dedup_id, expires_at) VALUES ($queue, $dedupId, $expiresAt)
-     ON CONFLICT (queue, dedup_id) DO NOTHING`,
+     ON CONFLICT (queue, dedup_id) DO UPDATE SET expires_at = excluded.expires_at
+     WHERE queue_dedup.expires_at <= $now`,
+  )
+  // Rows are inserted in expiry order (one window per queue), so the oldest rowids expire first: look
+  // at a bounded slice from the front instead of scanning the table (it has no expiry index).
+  const sweepDedup = sqlite.query(
+    `DELETE FROM queue_dedup WHERE rowid IN (
+       SELECT r FROM (SELECT rowid AS r, queue AS q, expires_at AS e FROM queue_dedup ORDER BY rowid LIMIT $limit)
+       WHERE q = $queue AND e <= $now
+     )`,
   )
   const insert = sqlite.query(
     `INSERT INTO queue_messages (id, queue, body, group_id, sent_at, visible_at, receive_count)
      VALUES ($id, $queue, $body, $groupId, $now, $now, 0)`,
   )
   // rowid is the send order. Only the oldest message of a group may go out, and only when it is
-  // visible: an in-flight (or delayed) head blocks its group like SQS FIFO.
+  // visible: an in-flight (or delayed) head blocks its group like SQS FIFO. The table is walked in
+  // rowid order (NOT INDEXED) and stops at $max, and the head check looks only at older rowids, so a
+  // receive costs about (messages in flight or delayed ahead of the first visible ones), not the
+  // whole backlog (the table has no group index).
   const candidates = sqlite.query<Row, { queue: string; now: number; max: number }>(
-    `WITH heads AS (
-       SELECT min(rowid) AS seq FROM queue_messages
-       WHERE queue = $queue AND group_id IS NOT NULL GROUP BY group_id
-     )
-     SELECT rowid AS seq, id, body, group_id, sent_at, receive_count FROM queue_messages
-     WHERE queue = $queue AND visible_at <= $now AND (group_id IS NULL OR rowid IN (SELECT seq FROM heads))
-     ORDER BY rowid LIMIT $max`,
+    `SELECT m.rowid AS seq, m.id, m.body, m.group_id, m.sent_at, m.receive_count
+     FROM queue_messages AS m NOT INDEXED
+     WHERE m.queue = $queue AND m.visible_at <= $now
+       AND (m.group_id IS NULL OR NOT EXISTS (
+         SELECT 1 FROM queue_messages AS older NOT INDEXED
+         WHERE older.rowid < m.rowid AND older.queue = $queue AND older.group_id = m.group_id))
+     ORDER BY m.rowid LIMIT $max`,
   )
   const claim = sqlite.query(
     `UPDATE queue_messages SET receive_count = receive_count + 1, receipt = $receipt, visible_at = $visibleAt
@@ -98,17 +110,31 @@ export function sqliteQueue({
      ON CONFLICT (queue, message_id) DO NOTHING`,
   )
   const removeSeq = sqlite.query('DELETE FROM queue_messages WHERE rowid = $seq')
-  const removeReceipt = sqlite.query('DELETE FROM queue_messages WHERE queue = $queue AND receipt = $receipt')
-  const delay = sqlite.query(
-    'UPDATE queue_messages SET visible_at = $visibleAt WHERE queue = $queue AND receipt = $receipt',
+  // A receipt is "<rowid>.<uuid>": the rowid finds the row without an index on `receipt`, the uuid
+  // (stored in `receipt`) tells this delivery from a later one of the same message.
+  const removeReceipt = sqlite.query(
+    'DELETE FROM queue_messages WHERE rowid = $seq AND queue = $queue AND receipt = $receipt',
   )
+  const delay = sqlite.query(
+    'UPDATE queue_messages SET visible_at = $visibleAt WHERE rowid = $seq AND queue = $queue AND receipt = $receipt',
+  )
+  const rowidOf = (receipt: string): number => {
+    const seq = Number(receipt.slice(0, receipt.indexOf('.')))
+    return Number.isSafeInteger(seq) && seq > 0 ? seq : 0
+  }
 
   const sendAll = sqlite.transaction((messages: OutgoingMessage[], now: number) => {
-    forgetExpiredDedup.run({ queue: name, now })
+    // Sweep at least as many expired rows as this commit may add, so the table stays at one window.
+    sweepDedup.run({ queue: name, now, limit: messages.length + 64 })
     for (const m of messages) {
       if (m.dedupId !== undefined) {
-        const seen = rememberDedup.run({ queue: name, dedupId: m.dedupId, expiresAt: now + dedupWindowMs })
-        if (seen.changes === 0) continue
+        const fresh = rememberDedup.run({
+          queue: name,
+          dedupId: m.dedupId,
+          expiresAt: now + dedupWindowMs,
+          now,
+        })
+        if (fresh.changes === 0) continue
       }
       insert.run({ id: crypto.randomUUID(), queue: name, body: m.body, groupId: m.groupId ?? null, now })
     }
@@ -135,8 +161,9 @@ export function sqliteQueue({
           buried = true
           continue
         }
-        const receipt = crypto.randomUUID()
-        claim.run({ receipt, visibleAt: now + visibilityTimeoutMs, seq: row.seq })
+        const token = crypto.randomUUID()
+        claim.run({ receipt: token, visibleAt: now + visibilityTimeoutMs, seq: row.seq })
+        const receipt = `${row.seq}.${token}`
         taken.add(row.seq)
         out.push({
           id: row.id,
@@ -151,12 +178,24 @@ export function sqliteQueue({
     }
   })
 
+  const tokenOf = (receipt: string) => receipt.slice(receipt.indexOf('.') + 1)
+
   const ackAll = sqlite.transaction((receipts: string[]): string[] =>
-    receipts.filter((receipt) => removeReceipt.run({ queue: name, receipt }).changes === 0),
+    receipts.filter(
+      (receipt) =>
+        removeReceipt.run({ seq: rowidOf(receipt), queue: name, receipt: tokenOf(receipt) }).changes === 0,
+    ),
   )
 
   const delayAll = sqlite.transaction((receipts: string[], visibleAt: number) => {
-    for (const receipt of receipts) delay.run({ queue: name, receipt, visibleAt })
+    for (const receipt of receipts) {
+      delay.run({ seq: rowidOf(receipt), queue: name, receipt: tokenOf(receipt), visibleAt })
+    }
+  })
+
+  const commits = groupCommit((messages: OutgoingMessage[]) => {
+    sendAll.immediate(messages, clock())
+    wake()
   })
 
   /** Resolves after `ms`, on a local send, or on abort, whichever comes first. */
@@ -178,10 +217,11 @@ export function sqliteQueue({
     name,
     kind: 'embedded',
 
+    // Resolves only after the transaction holding these messages committed: concurrent sends share
+    // one commit (see `groupCommit`), and all of them fail together if it fails.
     async send(messages) {
       if (messages.length === 0) return
-      sendAll.immediate(messages, clock())
-      wake()
+      await commits.add(messages)
     },
 
     async receive({ max, waitMs, signal }: ReceiveOptions) {
