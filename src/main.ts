@@ -11,7 +11,6 @@ import { openQueue } from './adapters/open-queue.ts'
 import { type Ledger, openLedger } from './adapters/sqlite/database.ts'
 import { sqliteForwardStore } from './adapters/sqlite/forward-store.ts'
 import { ledgerView, VIEWS, type View } from './adapters/sqlite/ledger-views.ts'
-import { sqliteQueue } from './adapters/sqlite/queue.ts'
 import { sqliteStore } from './adapters/sqlite/store.ts'
 import { starkBank } from './adapters/starkbank/bank.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
@@ -35,7 +34,12 @@ import type { Queue } from './ports/queue.ts'
 /** The project id paybridge uses with its embedded emulator. */
 const EMBEDDED_PROJECT_ID = '1000000000000001'
 
+/** What one process runs: `all`, or any of the parts, so they can be scaled apart. */
+export const ROLES = ['all', 'web', 'worker', 'relay', 'scheduler'] as const
+export type Role = (typeof ROLES)[number]
+
 export interface Paybridge {
+  /** The HTTP port (0 when this process does not run the web role). */
   port: number
   ledger: Ledger
   /** The Stark Bank events queue in use (embedded or SQS). */
@@ -53,11 +57,14 @@ export interface Paybridge {
  */
 export async function startPaybridge(
   config: Config,
-  options: { log?: Log; scheduler?: boolean; gapFill?: boolean; random?: () => number } = {},
+  options: { log?: Log; roles?: Role[]; scheduler?: boolean; gapFill?: boolean; random?: () => number } = {},
 ): Promise<Paybridge> {
   const log = options.log ?? consoleLog({ level: config.logLevel })
   const clock = Date.now
   const random = options.random ?? Math.random
+  const roles = options.roles ?? ['all']
+  const runs = (role: Role) => roles.includes('all') || roles.includes(role)
+  log.info('paybridge starting', { roles: roles.join(',') })
 
   if (config.databasePath !== ':memory:') mkdirSync(dirname(config.databasePath), { recursive: true })
   const ledger = openLedger(config.databasePath)
@@ -118,10 +125,14 @@ export async function startPaybridge(
 
   const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log })
   const app = httpApp({ log, routes: { '/webhook/starkbank': starkWebhook({ verifier, queue, log }) } })
-  const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
-  const port = server.port ?? config.port
-  log.info('listening', { url: `http://${config.host}:${port}`, webhook: '/webhook/starkbank' })
-  emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`)
+  const server = runs('web')
+    ? Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
+    : undefined
+  const port = server?.port ?? 0
+  if (server) {
+    log.info('listening', { url: `http://${config.host}:${port}`, webhook: '/webhook/starkbank' })
+    emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`)
+  }
 
   const relay = transferRelay({
     store,
@@ -163,7 +174,7 @@ export async function startPaybridge(
         },
       }),
   )
-  for (const consumer of consumers) consumer.start()
+  if (runs('worker')) for (const consumer of consumers) consumer.start()
 
   // Webhooks Stark Bank gave up on: at start, then hourly.
   const gaps = gapFiller({ bank, store, record: handle, clock, log })
@@ -174,27 +185,31 @@ export async function startPaybridge(
       })
       return undefined
     })
-  const gapTimer = setInterval(() => void fillGaps().then(() => relayPoller.poke()), 3_600_000)
-  if (options.gapFill !== false) void fillGaps().then(() => relayPoller.poke())
-  relayPoller.start()
-
-  const forwarder = config.stripe
-    ? stripeForwarding({
-        store: sqliteForwardStore(ledger),
-        queue: await openStripeQueue({
-          queue: config.stripeQueue,
-          ledger,
-          client: sqs,
-          visibilityMs: config.queue.visibilityMs,
-          maxReceives: config.queue.maxReceives,
-        }),
-        config: config.stripe,
-        log,
-        clock,
-        random,
-        tuning: { leaseMs: config.relayLeaseMs, visibilityMs: config.queue.visibilityMs },
-      })
+  const gapTimer = runs('worker')
+    ? setInterval(() => void fillGaps().then(() => relayPoller.poke()), 3_600_000)
     : undefined
+  if (runs('worker') && options.gapFill !== false) void fillGaps().then(() => relayPoller.poke())
+  if (runs('relay')) relayPoller.start()
+
+  // The Stripe forwarder (its consumer and its relay) runs with the worker role.
+  const forwarder =
+    config.stripe && runs('worker')
+      ? stripeForwarding({
+          store: sqliteForwardStore(ledger),
+          queue: await openStripeQueue({
+            queue: config.stripeQueue,
+            ledger,
+            client: sqs,
+            visibilityMs: config.queue.visibilityMs,
+            maxReceives: config.queue.maxReceives,
+          }),
+          config: config.stripe,
+          log,
+          clock,
+          random,
+          tuning: { leaseMs: config.relayLeaseMs, visibilityMs: config.queue.visibilityMs },
+        })
+      : undefined
   if (forwarder) {
     forwarder.start()
     log.info('Stripe forwarder on', { to: forwarder.url })
@@ -211,7 +226,7 @@ export async function startPaybridge(
     log,
   })
   const scheduling =
-    options.scheduler === false
+    options.scheduler === false || !runs('scheduler')
       ? Promise.resolve()
       : schedule
           .start()
@@ -238,7 +253,7 @@ export async function startPaybridge(
         log.info('stopping: draining worker and relay')
         schedule.stop()
         clearInterval(gapTimer)
-        await server.stop()
+        await server?.stop()
         await Promise.all(consumers.map((c) => c.stop()))
         await relayPoller.stop()
         await forwarder?.stop()
@@ -274,7 +289,10 @@ function starkBankFor(stark: StarkCredentials, timeoutMs: number) {
 
 const USAGE = `usage: bun run src/main.ts [command]
 
-  (no command)            run paybridge: webhook server, worker, transfer relay, invoice scheduler
+  (no command) | all      run paybridge: webhook server, worker, transfer relay, invoice scheduler
+  web|worker|relay|scheduler [more roles]
+                          run only those parts (scale them apart; the worker role also runs the
+                          Stripe forwarder and the hourly gap fill)
   invoices issue          issue one batch of invoices now (needs Stark Bank credentials)
   stripe enqueue <file|->  put Stripe events (JSON, an array, or JSON lines) on the Stripe queue
   forwards replay [--dead] [--since T] [--event evt_…] [--dry-run] [--force]
@@ -322,8 +340,24 @@ async function cli(argv: string[]): Promise<number> {
   }
   const log = consoleLog({ level: config.logLevel })
 
-  if (command === undefined || command === 'run') {
-    const paybridge = await startPaybridge(config, { log })
+  if (command === undefined || command === 'run' || ROLES.includes(command as Role)) {
+    const roles = (command && command !== 'run' ? [command, sub, ...rest] : []).filter(Boolean) as string[]
+    const unknown = roles.filter((r) => !ROLES.includes(r as Role))
+    if (unknown.length > 0) {
+      process.stderr.write(`paybridge: unknown role(s) ${unknown.join(', ')}; roles: ${ROLES.join(', ')}\n`)
+      return 2
+    }
+    if (!config.stark && roles.some((r) => r !== 'all')) {
+      process.stderr.write(
+        'paybridge: running single roles needs Stark Bank credentials (or STARK_API_URL to a shared emulator):\n' +
+          'each process would otherwise start its own embedded emulator.\n',
+      )
+      return 2
+    }
+    const paybridge = await startPaybridge(config, {
+      log,
+      roles: roles.length > 0 ? (roles as Role[]) : ['all'],
+    })
     await new Promise<void>((resolve) => {
       const onSignal = (signal: string) => {
         log.info('signal received', { signal })
