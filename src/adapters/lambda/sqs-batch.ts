@@ -1,0 +1,68 @@
+import type { HandleResult } from '../../app/record-bank-event.ts'
+import type { Clock } from '../../ports/clock.ts'
+import type { Log } from '../../ports/log.ts'
+import type { Store } from '../../ports/store.ts'
+
+/** The parts of an AWS Lambda SQS event paybridge reads. */
+export interface SqsLambdaEvent {
+  Records: {
+    messageId: string
+    body: string
+    attributes?: { ApproximateReceiveCount?: string }
+    eventSourceARN?: string
+  }[]
+}
+
+/** Lambda's partial batch response: only these messages are retried (ReportBatchItemFailures). */
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[]
+}
+
+/**
+ * A Lambda handler for an SQS event source with the same ack rules as the queue consumer: a record
+ * whose step committed, or that was dead-lettered in the ledger with its reason, succeeds; a record
+ * whose handling threw is reported in `batchItemFailures`, so SQS redelivers it (and its redrive
+ * policy dead-letters it after maxReceiveCount). The event source mapping must enable
+ * `ReportBatchItemFailures`, or one failure would retry the whole batch.
+ */
+export function sqsBatchHandler(deps: {
+  handle: (body: string) => Promise<HandleResult>
+  store: Pick<Store, 'deadLetter'>
+  clock: Clock
+  log: Log
+  maxBodyBytes?: number
+}) {
+  const maxBodyBytes = deps.maxBodyBytes ?? 64 * 1024
+  return async (event: SqsLambdaEvent): Promise<SqsBatchResponse> => {
+    const failures: { itemIdentifier: string }[] = []
+    for (const record of event.Records) {
+      try {
+        const bytes = Buffer.byteLength(record.body)
+        const result: HandleResult =
+          bytes > maxBodyBytes
+            ? { kind: 'dead', reason: `body of ${bytes} bytes is over the ${maxBodyBytes}-byte limit` }
+            : await deps.handle(record.body)
+        if (result.kind === 'dead') {
+          await deps.store.deadLetter(
+            {
+              queue: record.eventSourceARN?.split(':').at(-1) ?? 'lambda',
+              messageId: record.messageId,
+              body: record.body,
+              reason: result.reason,
+              receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+            },
+            deps.clock(),
+          )
+          deps.log.warn('message dead-lettered', { messageId: record.messageId, reason: result.reason })
+        }
+      } catch (err) {
+        deps.log.error('message handling failed; SQS will redeliver it', {
+          messageId: record.messageId,
+          error: err instanceof Error ? err.message : String(err),
+        })
+        failures.push({ itemIdentifier: record.messageId })
+      }
+    }
+    return { batchItemFailures: failures }
+  }
+}

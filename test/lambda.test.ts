@@ -1,0 +1,97 @@
+import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
+import { consoleLog } from '../src/adapters/console-log.ts'
+import { type SqsLambdaEvent, sqsBatchHandler } from '../src/adapters/lambda/sqs-batch.ts'
+import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
+import { sqliteStore } from '../src/adapters/sqlite/store.ts'
+import { recordBankEvent } from '../src/app/record-bank-event.ts'
+import { tempDir } from './support/paybridge.ts'
+
+// The Lambda handler invoked with SQS event JSON as AWS sends it, over a real ledger file.
+
+const destination = {
+  name: 'Stark Bank S.A.',
+  taxId: '20.018.183/0001-80',
+  bankCode: '20018183',
+  branchCode: '0001',
+  accountNumber: '6341320293482496',
+  accountType: 'payment',
+}
+const credited = (id: string, invoiceId: string) =>
+  JSON.stringify({
+    event: {
+      id,
+      subscription: 'invoice',
+      created: '2026-11-25T12:00:00+00:00',
+      log: {
+        id: `log-${id}`,
+        type: 'credited',
+        invoice: { id: invoiceId, amount: 5_000, fee: 50, status: 'paid', tags: [] },
+      },
+    },
+  })
+const record = (messageId: string, body: string, receives = 1) => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body,
+  attributes: { ApproximateReceiveCount: String(receives), SentTimestamp: '1764072000000' },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:stark-events',
+  awsRegion: 'us-east-1',
+})
+
+describe('Lambda SQS handler', () => {
+  let dir: ReturnType<typeof tempDir>
+  let ledger: Ledger
+  const count = (table: string) =>
+    (ledger.sqlite.query(`select count(*) as n from ${table}`).get() as { n: number }).n
+
+  beforeEach(() => {
+    dir = tempDir()
+    ledger = openLedger(join(dir.path, 'ledger.sqlite'))
+  })
+  afterEach(() => {
+    ledger.close()
+    dir.cleanup()
+  })
+
+  it('records good records, dead-letters bad ones, and reports only the failed ones for retry', async () => {
+    const store = sqliteStore(ledger)
+    const log = consoleLog({ level: 'error', write: () => {} })
+    const recordEvent = recordBankEvent({ store, destination, clock: Date.now, log })
+    let failNext = true
+    const handler = sqsBatchHandler({
+      store,
+      clock: Date.now,
+      log,
+      handle: async (body) => {
+        if (body.includes('evt-flaky') && failNext) {
+          failNext = false
+          throw new Error('database is locked')
+        }
+        return recordEvent(body)
+      },
+    })
+    const event: SqsLambdaEvent = {
+      Records: [
+        record('m1', credited('evt-1', 'inv-1')),
+        record('m2', 'not json'),
+        record('m3', credited('evt-flaky', 'inv-2')),
+        record('m4', credited('evt-1', 'inv-1')), // the same event again
+      ],
+    }
+    expect(await handler(event)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm3' }] })
+    expect(count('events')).toBe(1)
+    expect(count('transfers')).toBe(1)
+    expect(ledger.sqlite.query('select queue, message_id, reason from dead_letters').all()).toEqual([
+      { queue: 'stark-events', message_id: 'm2', reason: 'body is not JSON' },
+    ])
+    // SQS redelivers m3 alone; this time it succeeds.
+    expect(await handler({ Records: [record('m3', credited('evt-flaky', 'inv-2'), 2)] })).toEqual({
+      batchItemFailures: [],
+    })
+    expect(count('transfers')).toBe(2)
+  })
+})
