@@ -17,11 +17,11 @@ export function forwardStripeEvent(deps: {
   log: Log
   recorded?: () => void
 }) {
-  return (body: string, message?: QueueMessage): HandleResult => {
+  return async (body: string, message?: QueueMessage): Promise<HandleResult> => {
     const parsed = parseStripeMessage(body)
     if (!parsed.ok) return { kind: 'dead', reason: parsed.reason }
     const { event } = parsed
-    const result = deps.store.recordStripeEvent(event, body, deps.clock())
+    const result = await deps.store.recordStripeEvent(event, body, deps.clock())
     const ids = { eventId: event.id, type: event.type, shape: event.shape, messageId: message?.id }
     if (result.kind === 'duplicate') {
       deps.log.info('Stripe event already recorded; not forwarded again', ids)

@@ -47,7 +47,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
   const inFlight = new Set<Promise<void>>()
   let slotFreed: (() => void) | undefined
 
-  function failed(c: ClaimedForward, statusCode: number | null, error: string, retryAfter?: number) {
+  async function failed(c: ClaimedForward, statusCode: number | null, error: string, retryAfter?: number) {
     const step = nextStep({
       attempt: c.attempt,
       firstAttemptAt: c.firstAttemptAt,
@@ -58,11 +58,16 @@ export function forwardRelay(options: ForwardRelayOptions) {
     })
     const ids = { eventId: c.id, attempt: c.attempt, status: statusCode ?? undefined, error }
     if (step.kind === 'dead') {
-      store.forwardDead(c.id, c.attempt, { statusCode, error: `${step.reason}; last: ${error}` }, clock())
+      await store.forwardDead(
+        c.id,
+        c.attempt,
+        { statusCode, error: `${step.reason}; last: ${error}` },
+        clock(),
+      )
       log.error('forward dead after retries', { ...ids, reason: step.reason })
       return
     }
-    store.forwardRetry(c.id, c.attempt, { statusCode, error, nextAttemptAt: step.at }, clock())
+    await store.forwardRetry(c.id, c.attempt, { statusCode, error, nextAttemptAt: step.at }, clock())
     log.warn('forward failed; will retry', { ...ids, retryInMs: step.delayMs })
   }
 
@@ -98,7 +103,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
       case 'delivered':
         // The 2xx is the fact that matters; the body is not read.
         await response.body?.cancel().catch(() => undefined)
-        store.forwardDelivered(c.id, { statusCode: status, latencyMs }, clock())
+        await store.forwardDelivered(c.id, { statusCode: status, latencyMs }, clock())
         log.info('forward delivered', { eventId: c.id, type: c.type, attempt: c.attempt, status, latencyMs })
         return
       case 'retry': {
@@ -109,7 +114,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
       case 'reject': {
         const text = await head(response)
         const error = `HTTP ${status}${text ? `: ${text}` : ''}`
-        store.forwardDead(c.id, c.attempt, { statusCode: status, error }, clock())
+        await store.forwardDead(c.id, c.attempt, { statusCode: status, error }, clock())
         log.error('forward refused by the downstream', { eventId: c.id, attempt: c.attempt, status, error })
         return
       }
@@ -126,7 +131,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
       await new Promise<void>((resolve) => (slotFreed = resolve))
       return { claimed: 0, more: true }
     }
-    const claimed = store.claimForwards(free, clock(), options.leaseMs)
+    const claimed = await store.claimForwards(free, clock(), options.leaseMs)
     for (const c of claimed) {
       const task = deliver(c)
         .catch((err) =>

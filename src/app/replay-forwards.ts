@@ -23,8 +23,8 @@ export function forwardReplayer(deps: {
   clock: Clock
   log: Log
 }) {
-  function run(filter: ReplayFilter, dryRun: boolean): ReplayReport {
-    const entries = deps.store.replayForwards(filter, deps.clock(), { dryRun })
+  async function run(filter: ReplayFilter, dryRun: boolean): Promise<ReplayReport> {
+    const entries = await deps.store.replayForwards(filter, deps.clock(), { dryRun })
     const queued = entries.filter(willSend).length
     if (!dryRun) {
       for (const e of entries.filter(willSend)) {

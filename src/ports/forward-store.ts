@@ -40,7 +40,8 @@ export interface ReplayEntry {
 }
 
 /**
- * The ledger's steps for Stripe forwarding, each one atomic (a synchronous transaction on SQLite).
+ * The ledger's steps for Stripe forwarding, each one atomic (a synchronous transaction on SQLite, an
+ * async one on PostgreSQL).
  * Network calls happen between steps, never inside one. `deadLetter` is the consumer's step for
  * messages that are not Stripe events.
  */
@@ -49,16 +50,20 @@ export interface ForwardStore extends Pick<Store, 'deadLetter'> {
    * Writes the inbox row, the forward and its outbox row together. A Stripe event id seen before
    * changes nothing and is reported as a duplicate. `payload` is the queue message as received.
    */
-  recordStripeEvent(event: StripeEvent, payload: string, now: number): { kind: 'recorded' | 'duplicate' }
+  recordStripeEvent(
+    event: StripeEvent,
+    payload: string,
+    now: number,
+  ): Promise<{ kind: 'recorded' | 'duplicate' }>
 
   /**
    * Leases up to `limit` due forwards for `leaseMs`, counting an attempt on each. A lease that runs
    * out (the process died mid-POST) makes the forward due again.
    */
-  claimForwards(limit: number, now: number, leaseMs: number): ClaimedForward[]
+  claimForwards(limit: number, now: number, leaseMs: number): Promise<ClaimedForward[]>
 
   /** The downstream took the event: final. Wins over any other outcome recorded for it. */
-  forwardDelivered(id: string, result: { statusCode: number; latencyMs: number }, now: number): void
+  forwardDelivered(id: string, result: { statusCode: number; latencyMs: number }, now: number): Promise<void>
 
   /**
    * Attempt `attempt` failed; try again at `nextAttemptAt`. Ignored when that attempt no longer owns
@@ -69,7 +74,7 @@ export interface ForwardStore extends Pick<Store, 'deadLetter'> {
     attempt: number,
     failure: { statusCode: number | null; error: string; nextAttemptAt: number },
     now: number,
-  ): void
+  ): Promise<void>
 
   /** Attempt `attempt` failed for good; fenced like `forwardRetry`. */
   forwardDead(
@@ -77,12 +82,12 @@ export interface ForwardStore extends Pick<Store, 'deadLetter'> {
     attempt: number,
     failure: { statusCode: number | null; error: string },
     now: number,
-  ): void
+  ): Promise<void>
 
   /**
    * Finds the forwards matching `filter` and, unless `dryRun`, puts the dead ones (and, with `force`,
    * the delivered ones) back in the outbox with a fresh retry window, in one transaction.
    * Returns every match with what was (or would be) done to it, oldest first.
    */
-  replayForwards(filter: ReplayFilter, now: number, options: { dryRun: boolean }): ReplayEntry[]
+  replayForwards(filter: ReplayFilter, now: number, options: { dryRun: boolean }): Promise<ReplayEntry[]>
 }

@@ -146,7 +146,7 @@ export async function forwardsReplay(
   }
   const { filter, dryRun } = parsed
   const replayer = forwardReplayer(deps)
-  const plan = replayer.plan(filter)
+  const plan = await replayer.plan(filter)
   if (plan.entries.length === 0) {
     if (filter.eventId) {
       io.err(`paybridge: no forward matches ${describeFilter(filter)}\n`)
@@ -176,7 +176,7 @@ export async function forwardsReplay(
     io.out('nothing to send\n')
     return 0
   }
-  const done = replayer.replay(filter)
+  const done = await replayer.replay(filter)
   io.out(`put ${done.entries.filter(willSend).length} forward(s) back in the outbox\n`)
   return 0
 }

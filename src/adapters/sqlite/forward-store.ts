@@ -11,8 +11,8 @@ const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, ma
 
 /**
  * The ForwardStore on bun:sqlite. Every step is one synchronous IMMEDIATE transaction: nothing here
- * awaits (bun:sqlite commits an async callback at its first await), and IMMEDIATE serialises writers
- * across processes sharing the ledger file.
+ * awaits (bun:sqlite commits an async callback at its first await; the methods are async only to fit
+ * the port), and IMMEDIATE serialises writers across processes sharing the ledger file.
  */
 export function sqliteForwardStore(ledger: Ledger): ForwardStore {
   const { db } = ledger
@@ -30,7 +30,7 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
   return {
     deadLetter: sqliteStore(ledger).deadLetter,
 
-    recordStripeEvent(event, payload, now) {
+    async recordStripeEvent(event, payload, now) {
       return tx((t) => {
         const inserted = t
           .insert(events)
@@ -76,7 +76,7 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
       })
     },
 
-    claimForwards(limit, now, leaseMs) {
+    async claimForwards(limit, now, leaseMs) {
       if (limit <= 0) return []
       return tx((t) => {
         const due = t
@@ -135,7 +135,7 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
       })
     },
 
-    forwardDelivered(id, { statusCode, latencyMs }, now) {
+    async forwardDelivered(id, { statusCode, latencyMs }, now) {
       tx((t) => {
         t.update(forwards)
           .set({
@@ -155,7 +155,7 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
       })
     },
 
-    forwardRetry(id, attempt, { statusCode, error, nextAttemptAt }, now) {
+    async forwardRetry(id, attempt, { statusCode, error, nextAttemptAt }, now) {
       tx((t) => {
         const moved = t
           .update(outbox)
@@ -171,7 +171,7 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
       })
     },
 
-    forwardDead(id, attempt, { statusCode, error }, now) {
+    async forwardDead(id, attempt, { statusCode, error }, now) {
       tx((t) => {
         const moved = t
           .update(outbox)
@@ -187,7 +187,7 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
       })
     },
 
-    replayForwards(filter, now, { dryRun }) {
+    async replayForwards(filter, now, { dryRun }) {
       return tx((t) => {
         const where: SQL[] = []
         if (filter.dead) where.push(eq(forwards.status, 'dead'))

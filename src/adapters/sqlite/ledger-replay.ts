@@ -54,7 +54,7 @@ export function ledgerReplay(deps: {
         return { ok: true, message: `transfer ${id} is back in the outbox` }
       }
       case 'forward': {
-        const entries = sqliteForwardStore(ledger).replayForwards({ eventId: id, dead: true }, now, {
+        const entries = await sqliteForwardStore(ledger).replayForwards({ eventId: id, dead: true }, now, {
           dryRun: false,
         })
         if (entries.length === 0) return { ok: false, message: `no dead forward ${id}` }
