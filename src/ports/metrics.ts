@@ -16,14 +16,6 @@ export type CallOutcome = number | 'timeout' | 'network'
 /** How an invoice run ended: issued, left to a run that already holds the slot, or failed (retried). */
 export type SchedulerOutcome = 'issued' | 'taken' | 'failed'
 
-/** Stark Bank operations paybridge times. */
-export type BankOperation =
-  | 'create_invoices'
-  | 'find_invoices'
-  | 'create_transfers'
-  | 'find_transfers'
-  | 'public_key'
-
 /**
  * What paybridge counts and times, in its own words. Ledger-derived numbers (outbox, transfers,
  * forwards, queue age) are not reported here: the metrics adapter reads them from the ledger when
@@ -36,7 +28,8 @@ export interface Metrics {
   queueReceived(queue: string, n: number): void
   queueAcked(queue: string, n: number): void
   queueDeadLettered(queue: string, n: number): void
-  bankCall(operation: BankOperation, outcome: CallOutcome, seconds: number): void
+  /** One Stark Bank call; `operation` is the Bank port's method in snake case (`create_transfers`). */
+  bankCall(operation: string, outcome: CallOutcome, seconds: number): void
   /** One POST to the Stripe-processing service. */
   downstreamCall(outcome: CallOutcome, seconds: number): void
   schedulerRun(outcome: SchedulerOutcome): void

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'bun:test'
+import { prometheusMetrics } from '../src/adapters/metrics/prometheus.ts'
+import { timedBank, timedFetch } from '../src/adapters/metrics/timed.ts'
+import { openLedger } from '../src/adapters/sqlite/database.ts'
+import { type Bank, BankError } from '../src/ports/bank.ts'
+
+const sample = (text: string, series: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(`${series} `))
+      ?.slice(series.length + 1),
+  )
+
+/** A clock that advances 250 ms per reading. */
+function steppingClock() {
+  let t = 0
+  return () => (t += 250)
+}
+
+describe('timed calls', () => {
+  it('times every Stark Bank call by operation and status class, passing results and errors through', async () => {
+    const ledger = openLedger(':memory:')
+    const metrics = prometheusMetrics({ ledger })
+    const calls: string[] = []
+    const fake = {
+      createTransfers: async () => {
+        calls.push('create')
+        throw new BankError('transient', 'HTTP 503', [], 503)
+      },
+      findTransfers: async () => [],
+      publicKey: async () => {
+        throw new BankError('transient', 'timeout of 15000ms exceeded')
+      },
+      createInvoices: async () => {
+        throw new BankError('rejected', 'invalid', [{ code: 'invalidTaxId', message: 'bad' }], 400)
+      },
+    } as unknown as Bank
+    const bank = timedBank(fake, metrics, steppingClock())
+    expect(await bank.findTransfers(['t'])).toEqual([])
+    await expect(bank.createTransfers([])).rejects.toThrow('HTTP 503')
+    await expect(bank.publicKey()).rejects.toBeInstanceOf(BankError)
+    await expect(bank.createInvoices([])).rejects.toThrow('invalid')
+    await Bun.sleep(0)
+    const text = await metrics.scrape()
+    expect(
+      sample(text, 'paybridge_bank_call_seconds_count{operation="find_transfers",status_class="2xx"}'),
+    ).toBe(1)
+    expect(
+      sample(text, 'paybridge_bank_call_seconds_sum{operation="find_transfers",status_class="2xx"}'),
+    ).toBe(0.25)
+    expect(
+      sample(text, 'paybridge_bank_call_seconds_count{operation="create_transfers",status_class="5xx"}'),
+    ).toBe(1)
+    expect(
+      sample(text, 'paybridge_bank_call_seconds_count{operation="public_key",status_class="timeout"}'),
+    ).toBe(1)
+    expect(
+      sample(text, 'paybridge_bank_call_seconds_count{operation="create_invoices",status_class="4xx"}'),
+    ).toBe(1)
+    expect(calls).toEqual(['create'])
+    ledger.close()
+  })
+
+  it('times downstream POSTs by status class, and calls without an answer by reason', async () => {
+    const ledger = openLedger(':memory:')
+    const metrics = prometheusMetrics({ ledger })
+    const server = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch: async (req) => {
+        if (new URL(req.url).pathname === '/slow') await Bun.sleep(500)
+        return new Response('busy', { status: 429 })
+      },
+    })
+    const post = timedFetch(fetch, metrics)
+    const res = await post(`http://127.0.0.1:${server.port}/`, { method: 'POST', body: '{}' })
+    expect(res.status).toBe(429)
+    expect(await res.text()).toBe('busy')
+    await expect(
+      post(`http://127.0.0.1:${server.port}/slow`, { signal: AbortSignal.timeout(20) }),
+    ).rejects.toThrow()
+    await Bun.sleep(50)
+    await server.stop(true)
+    await expect(post('http://127.0.0.1:1/', { method: 'POST' })).rejects.toThrow()
+    await Bun.sleep(50)
+    const text = await metrics.scrape()
+    expect(sample(text, 'paybridge_downstream_call_seconds_count{status_class="4xx"}')).toBe(1)
+    expect(sample(text, 'paybridge_downstream_call_seconds_count{status_class="timeout"}')).toBe(1)
+    expect(sample(text, 'paybridge_downstream_call_seconds_count{status_class="network"}')).toBe(1)
+    ledger.close()
+  })
+})
