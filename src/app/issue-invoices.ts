@@ -12,6 +12,12 @@ import type { Log } from '../ports/log.ts'
 import type { Store } from '../ports/store.ts'
 
 /**
+ * How long a scheduler's claim on a run outlives a holder that stopped answering without dying; far
+ * longer than issuing takes (two Stark Bank calls for a batch, each with its timeout).
+ */
+const RUN_CLAIM_MS = 10 * 60_000
+
+/**
  * Issuing a batch of invoices in two steps: the run is planned and written to the ledger (one slot,
  * one run), then issued. Issuing first asks Stark Bank what it already holds for the run's tag, so a
  * retry after a crash or a failed call creates only what is missing.
@@ -42,7 +48,7 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
     return created.length
   }
 
-  // One resume at a time in this process: two concurrent ones could both find a run's invoices missing.
+  // One resume at a time in this process; across processes each run is claimed before it is issued.
   let resuming: Promise<void> = Promise.resolve()
 
   /** Finishes every run that was planned but not issued. Failures stay planned for the next try. */
@@ -53,6 +59,11 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
 
   async function resumeNow(): Promise<void> {
     for (const run of await store.unfinishedRuns()) {
+      const claim = await store.claimRun(run.id, clock(), RUN_CLAIM_MS)
+      if (!claim) {
+        log.info('unfinished invoice run is being issued elsewhere; leaving it', { runId: run.id })
+        continue
+      }
       log.info('resuming unfinished invoice run', { runId: run.id, attempts: run.attempts })
       try {
         await issue(run)
@@ -62,6 +73,8 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
           runId: run.id,
           error: err instanceof Error ? err.message : String(err),
         })
+      } finally {
+        await claim.release()
       }
     }
   }

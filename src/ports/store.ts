@@ -16,6 +16,13 @@ export interface Store {
   ): Promise<{ kind: 'planned' } | { kind: 'taken'; runId: string }>
   /** Runs planned but not yet fully issued (after a crash or a failed call), oldest first. */
   unfinishedRuns(): Promise<{ id: string; slot: string; attempts: number; invoices: PlannedInvoice[] }[]>
+  /**
+   * Takes a planned run for issuing, so two schedulers never issue one run at once (both would find its
+   * invoices missing at Stark Bank and create them twice). `undefined` when another scheduler holds it
+   * or it is no longer planned. The claim ends with `release()` or with its holder: on PostgreSQL when
+   * the holder's session ends, on SQLite when its process is gone or after `leaseMs`.
+   */
+  claimRun(runId: string, now: number, leaseMs: number): Promise<RunClaim | undefined>
   markRunIssued(runId: string, issued: { invoiceId: string; bankId: string }[], now: number): Promise<void>
   markRunFailed(runId: string, error: string, now: number): Promise<void>
   lastRun(): Promise<{ id: string; slot: string; status: string; plannedAt: number } | undefined>
@@ -52,6 +59,10 @@ export interface Store {
     entry: { queue: string; messageId: string; body: string; reason: string; receiveCount: number },
     now: number,
   ): Promise<void>
+}
+
+export interface RunClaim {
+  release(): Promise<void>
 }
 
 export interface ClaimedTransfer {

@@ -12,6 +12,9 @@ export const schedulerRuns = sqliteTable('scheduler_runs', {
   issuedAt: integer('issued_at'),
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
+  /** The scheduler issuing this run now (`host:pid:token`) and until when its claim holds. */
+  claimedBy: text('claimed_by'),
+  claimedUntil: integer('claimed_until'),
 })
 
 export const invoices = sqliteTable(

@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, gte, inArray, lte, or, sql } from 'drizzle-orm'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
-import type { ClaimedTransfer, Store } from '../../ports/store.ts'
+import type { ClaimedTransfer, RunClaim, Store } from '../../ports/store.ts'
 import type { Ledger } from './database.ts'
+import { claimantAlive, processClaimant } from './run-claim.ts'
 import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 
 /**
@@ -77,6 +78,44 @@ export function sqliteStore(ledger: Ledger): Store {
         }))
         return { id: r.id, slot: r.slot, attempts: r.attempts, invoices: planned }
       })
+    },
+
+    async claimRun(runId, now, leaseMs) {
+      const claimed = tx((t) => {
+        const run = t
+          .select({
+            status: schedulerRuns.status,
+            claimedBy: schedulerRuns.claimedBy,
+            claimedUntil: schedulerRuns.claimedUntil,
+          })
+          .from(schedulerRuns)
+          .where(eq(schedulerRuns.id, runId))
+          .get()
+        if (!run || run.status !== 'planned') return false
+        const held =
+          run.claimedBy !== null &&
+          (run.claimedUntil ?? 0) > now &&
+          claimantAlive(run.claimedBy, processClaimant)
+        if (held) return false
+        t.update(schedulerRuns)
+          .set({ claimedBy: processClaimant, claimedUntil: now + leaseMs })
+          .where(eq(schedulerRuns.id, runId))
+          .run()
+        return true
+      })
+      if (!claimed) return undefined
+      const claim: RunClaim = {
+        async release() {
+          tx((t) =>
+            t
+              .update(schedulerRuns)
+              .set({ claimedBy: null, claimedUntil: null })
+              .where(and(eq(schedulerRuns.id, runId), eq(schedulerRuns.claimedBy, processClaimant)))
+              .run(),
+          )
+        },
+      }
+      return claim
     },
 
     async markRunIssued(runId, issued, now) {

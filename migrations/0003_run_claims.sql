@@ -1,0 +1,2 @@
+ALTER TABLE `scheduler_runs` ADD `claimed_by` text;--> statement-breakpoint
+ALTER TABLE `scheduler_runs` ADD `claimed_until` integer;
