@@ -1,0 +1,119 @@
+/**
+ * End to end: signed `credited` webhooks in, transfer requests out. The clock runs from the first
+ * POST until the emulator has received a transfer for every event. paybridge (`src/main.ts`) runs in
+ * its own process; so does the load client; the emulator (the transfers' receiver) runs here.
+ * Side by side: the embedded queue, and SQS on fauxqs (loopback), plus fauxqs's own
+ * send + receive + delete rate (batches of 10, 4 loops) as the reference for the SQS row.
+ *
+ *   bun run bench/end-to-end.ts [events=3000] [connections=50]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
+import { startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
+import { startFauxqs } from '../test/support/fauxqs.ts'
+import { fauxqsRate } from './support/fauxqs-rate.ts'
+import { freePort, machineLine } from './support/machine.ts'
+import { startServerProcess } from './support/server-process.ts'
+import { signedCredits } from './support/signed-webhooks.ts'
+import { wrkRequests } from './support/wrk.ts'
+
+const events = Number(process.argv[2] ?? 3000)
+const connections = Number(process.argv[3] ?? 50)
+const PROJECT_ID = '5656565656565656'
+const TIMEOUT_MS = 180_000
+
+const dir = mkdtempSync(join(tmpdir(), 'paybridge-e2e-'))
+const project = generateKeyPair()
+const signing = generateKeyPair()
+const fauxqs = await startFauxqs()
+const root = join(import.meta.dir, '..')
+
+async function measure(label: string, env: Record<string, string>) {
+  const emulator = await startStarkBankEmulator({
+    port: 0,
+    projects: { [PROJECT_ID]: project.publicPem },
+    payShare: 0,
+    signingKey: signing.privatePem,
+  })
+  const file = wrkRequests(dir, label, signedCredits(events, signing.privatePem, `e2e-${label}`))
+  const port = freePort()
+  const server = await startServerProcess({
+    cmd: [process.execPath, join(root, 'src/main.ts')],
+    env: {
+      PORT: String(port),
+      DATABASE_PATH: join(dir, `${label}.sqlite`),
+      STARK_PROJECT_ID: PROJECT_ID,
+      STARK_PRIVATE_KEY: project.privatePem,
+      STARK_API_URL: emulator.url,
+      LOG_LEVEL: 'warn',
+      RELAY_INTERVAL_MS: '100',
+      WORKER_CONCURRENCY: '16',
+      // Far above what the benchmark's transfers add up to: the daily cap would hold them.
+      TRANSFER_MAX_DAILY_AMOUNT: String(Number.MAX_SAFE_INTEGER),
+      ...env,
+    },
+    url: `http://127.0.0.1:${port}`,
+    readyPath: '/healthz',
+  })
+  const before = emulator.transfers().length
+  const started = performance.now()
+  const client = Bun.spawn(
+    [
+      process.execPath,
+      join(root, 'bench/support/post-webhooks.ts'),
+      `http://127.0.0.1:${port}/webhook/starkbank`,
+      file,
+      String(connections),
+    ],
+    { stdout: 'pipe', stderr: 'inherit' },
+  )
+  const load = JSON.parse(await new Response(client.stdout).text()) as {
+    failed: number
+    ms: number
+    p99: number
+  }
+  const deadline = Date.now() + TIMEOUT_MS
+  const received = () => emulator.transfers().length - before
+  while (received() < events - load.failed && Date.now() < deadline) await Bun.sleep(50)
+  const transfers = received()
+  const seconds = (performance.now() - started) / 1000
+  const peak = server.peakRssMb()
+  await server.stop()
+  await emulator.stop()
+  return {
+    queue: label,
+    events,
+    'webhook req/s': Math.round(events / (load.ms / 1000)),
+    'webhook p99 ms': load.p99.toFixed(1),
+    'transfers received': transfers,
+    'credited → transfer events/s': Math.round(transfers / seconds),
+    'peak RSS MB': Math.round(peak),
+  }
+}
+
+process.env.AWS_ACCESS_KEY_ID = 'test'
+process.env.AWS_SECRET_ACCESS_KEY = 'test'
+const rows = [
+  await measure('embedded', {}),
+  await measure('sqs', {
+    AWS_REGION: 'us-east-1',
+    SQS_ENDPOINT: fauxqs.endpoint,
+    SQS_QUEUE_NAME: 'bench-e2e',
+    SQS_RECEIVE_LOOPS: '4',
+  }),
+]
+const reference = await fauxqsRate(fauxqs.endpoint, events)
+await fauxqs.stop()
+rmSync(dir, { recursive: true, force: true })
+
+console.log(
+  `\nend to end: ${events} signed credited webhooks → transfer requests at the emulator, ${connections} connections`,
+)
+console.log(machineLine())
+console.table(rows)
+console.log(
+  `fauxqs alone (send 10/batch, then 4 loops of receive 10 + delete batch): ${reference} messages/s`,
+)
+process.exit(0)
