@@ -19,6 +19,7 @@ export function starkWebhook(deps: {
   const { verifier, queue, log } = deps
   const maxSize = deps.maxBodyBytes ?? 64 * 1024
   const app = new Hono()
+  const utf8 = new TextDecoder()
 
   app.post(
     '/',
@@ -38,7 +39,7 @@ export function starkWebhook(deps: {
         log.warn('webhook refused: bad signature', { bytes: raw.length })
         return c.json({ error: 'invalid Digital-Signature' }, 401)
       }
-      const body = new TextDecoder().decode(raw)
+      const body = utf8.decode(raw)
       const parsed = parseBankEvent(body)
       if (!parsed.ok) {
         log.warn('webhook refused: malformed', { reason: parsed.reason })
