@@ -76,6 +76,7 @@ const EnvSchema = v.object({
   STRIPE_RETRY_BASE_MS: v.optional(int(10, 3_600_000), '1000'),
   STRIPE_RETRY_CAP_MS: v.optional(int(10, 86_400_000), '300000'),
   STRIPE_RETRY_FOR_MS: v.optional(int(0, 30 * 86_400_000), '86400000'),
+  ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'))),
   LOG_LEVEL: v.optional(
     v.picklist(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error'),
     'info',
@@ -126,6 +127,8 @@ export interface Config {
   stripe: StripeConfig | undefined
   /** The Stripe events queue on SQS (absent: embedded), also for `stripe enqueue` without a service. */
   stripeQueue: { url: string } | { name: string } | undefined
+  /** Bearer token for /admin; absent: no admin surface at all. Never printed. */
+  adminToken: string | undefined
   logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
 
@@ -275,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             },
           }
         : undefined,
+    adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
   }
 }

@@ -1,291 +1,18 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import { SQSClient } from '@aws-sdk/client-sqs'
+import { LEDGER_USAGE, ledgerCommand } from './adapters/cli/ledger-commands.ts'
 import { forwardsReplay, openStripeQueue, stripeEnqueue } from './adapters/cli/stripe-commands.ts'
-import { renderTable } from './adapters/cli/table.ts'
 import { consoleLog } from './adapters/console-log.ts'
-import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
-import { httpApp } from './adapters/http/server.ts'
-import { starkWebhook } from './adapters/http/stark-webhook.ts'
-import { openQueue } from './adapters/open-queue.ts'
-import { type Ledger, openLedger } from './adapters/sqlite/database.ts'
+import { openLedger } from './adapters/sqlite/database.ts'
 import { sqliteForwardStore } from './adapters/sqlite/forward-store.ts'
-import { ledgerView, VIEWS, type View } from './adapters/sqlite/ledger-views.ts'
 import { sqliteStore } from './adapters/sqlite/store.ts'
-import { starkBank } from './adapters/starkbank/bank.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
-import {
-  runStandaloneEmulator,
-  type StarkBankEmulator,
-  startStarkBankEmulator,
-} from './adapters/starkbank/emulator.ts'
-import { starkSignatureVerifier } from './adapters/starkbank/webhook-signature.ts'
-import { QueueConsumer } from './app/consumer.ts'
-import { type GapReport, gapFiller } from './app/fill-gaps.ts'
+import { runStandaloneEmulator } from './adapters/starkbank/emulator.ts'
+import { gapFiller } from './app/fill-gaps.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
-import { Poller } from './app/poller.ts'
 import { recordBankEvent } from './app/record-bank-event.ts'
-import { transferRelay } from './app/relay-transfers.ts'
-import { stripeForwarding } from './app/stripe-forwarding.ts'
-import { type Config, ConfigError, loadConfig, type StarkCredentials } from './config.ts'
-import type { Log } from './ports/log.ts'
-import type { Queue } from './ports/queue.ts'
+import { type Config, ConfigError, loadConfig } from './config.ts'
+import { ROLES, type Role, sqsClientFor, starkBankFor, startPaybridge } from './paybridge.ts'
 
-/** The project id paybridge uses with its embedded emulator. */
-const EMBEDDED_PROJECT_ID = '1000000000000001'
-
-/** What one process runs: `all`, or any of the parts, so they can be scaled apart. */
-export const ROLES = ['all', 'web', 'worker', 'relay', 'scheduler'] as const
-export type Role = (typeof ROLES)[number]
-
-export interface Paybridge {
-  /** The HTTP port (0 when this process does not run the web role). */
-  port: number
-  ledger: Ledger
-  /** The Stark Bank events queue in use (embedded or SQS). */
-  queue: Queue
-  emulator: StarkBankEmulator | undefined
-  issueInvoicesNow(): Promise<{ runId: string; planned: boolean; issued: boolean }>
-  /** Records the events Stark Bank has not delivered (also runs at start and hourly). */
-  fillGaps(): Promise<GapReport | undefined>
-  stop(): Promise<void>
-}
-
-/**
- * The composition root: config → ledger (+migrations) → adapters → use cases → server, worker, relay,
- * scheduler. Without Stark Bank credentials it starts the local emulator in-process and says so.
- */
-export async function startPaybridge(
-  config: Config,
-  options: { log?: Log; roles?: Role[]; scheduler?: boolean; gapFill?: boolean; random?: () => number } = {},
-): Promise<Paybridge> {
-  const log = options.log ?? consoleLog({ level: config.logLevel })
-  const clock = Date.now
-  const random = options.random ?? Math.random
-  const roles = options.roles ?? ['all']
-  const runs = (role: Role) => roles.includes('all') || roles.includes(role)
-  log.info('paybridge starting', { roles: roles.join(',') })
-
-  if (config.databasePath !== ':memory:') mkdirSync(dirname(config.databasePath), { recursive: true })
-  const ledger = openLedger(config.databasePath)
-  const store = sqliteStore(ledger)
-
-  let emulator: StarkBankEmulator | undefined
-  let stark = config.stark
-  if (!stark) {
-    const keys = generateKeyPair()
-    emulator = await startStarkBankEmulator({
-      port: 0,
-      projects: { [EMBEDDED_PROJECT_ID]: keys.publicPem },
-      payShare: config.emulator.payShare,
-      payDelayMs: config.emulator.payDelayMs,
-    })
-    stark = {
-      projectId: EMBEDDED_PROJECT_ID,
-      privateKeyPem: keys.privatePem,
-      environment: 'sandbox',
-      apiUrl: emulator.url,
-    }
-    const banner = [
-      '',
-      '==================================================================================',
-      '  paybridge is running on its EMBEDDED Stark Bank default: no Stark Bank credentials.',
-      `  Stark Bank: LOCAL EMULATOR at ${emulator.url} (no real money moves).`,
-      config.sqs
-        ? `  Queue: SQS ${'url' in config.sqs.queue ? config.sqs.queue.url : config.sqs.queue.name}.`
-        : `  Queue: EMBEDDED SQLite queue in ${config.databasePath} (no AWS).`,
-      '  Set STARK_PROJECT_ID and STARK_PRIVATE_KEY to talk to Stark Bank instead.',
-      '==================================================================================',
-      '',
-    ]
-    for (const line of banner) log.warn(line)
-  } else {
-    log.info('Stark Bank', {
-      environment: stark.environment,
-      project: stark.projectId,
-      apiUrl: stark.apiUrl ?? 'Stark Bank hosts',
-    })
-  }
-
-  const bank = starkBankFor(stark, config.starkTimeoutMs)
-  const sqs = sqsClientFor(config)
-  const queue = await openQueue({
-    target: config.sqs?.queue,
-    embeddedName: 'stark-events',
-    ledger,
-    client: sqs,
-    visibilityMs: config.queue.visibilityMs,
-    maxReceives: config.queue.maxReceives,
-  })
-  log.info(queue.kind === 'sqs' ? 'queue: Amazon SQS (or compatible)' : 'queue: embedded SQLite', {
-    kind: queue.kind,
-    name: queue.name,
-    endpoint: config.aws?.endpoint,
-  })
-
-  const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log })
-  const app = httpApp({ log, routes: { '/webhook/starkbank': starkWebhook({ verifier, queue, log }) } })
-  const server = runs('web')
-    ? Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
-    : undefined
-  const port = server?.port ?? 0
-  if (server) {
-    log.info('listening', { url: `http://${config.host}:${port}`, webhook: '/webhook/starkbank' })
-    emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`)
-  }
-
-  const relay = transferRelay({
-    store,
-    bank,
-    clock,
-    random,
-    log,
-    leaseMs: config.relayLeaseMs,
-    limits: config.transferLimits,
-    paused: () => config.transfersPaused,
-  })
-  const relayPoller = new Poller(
-    'transfer relay',
-    async () => (await relay.relayOnce()).claimed >= 100,
-    config.relayIntervalMs,
-    log,
-  )
-  const handle = recordBankEvent({ store, destination: config.destination, clock, log })
-  // SQS hands out at most 10 messages a receive: several receive loops keep the workers busy.
-  const loops = queue.kind === 'sqs' ? (config.sqs?.receiveLoops ?? 1) : 1
-  const consumers = Array.from(
-    { length: loops },
-    () =>
-      new QueueConsumer({
-        queue,
-        store,
-        log,
-        clock,
-        random,
-        concurrency: Math.max(1, Math.ceil(config.workerConcurrency / loops)),
-        visibilityMs: config.queue.visibilityMs,
-        waitMs: 20_000,
-        // The webhook takes at most 64 KiB, so a larger message did not come from it.
-        maxBodyBytes: 64 * 1024,
-        handle: async (body) => {
-          const result = await handle(body)
-          relayPoller.poke()
-          return result
-        },
-      }),
-  )
-  if (runs('worker')) for (const consumer of consumers) consumer.start()
-
-  // Webhooks Stark Bank gave up on: at start, then hourly.
-  const gaps = gapFiller({ bank, store, record: handle, clock, log })
-  const fillGaps = () =>
-    gaps.fillOnce().catch((err) => {
-      log.error('gap fill failed; next try within the hour', {
-        error: err instanceof Error ? err.message : String(err),
-      })
-      return undefined
-    })
-  const gapTimer = runs('worker')
-    ? setInterval(() => void fillGaps().then(() => relayPoller.poke()), 3_600_000)
-    : undefined
-  if (runs('worker') && options.gapFill !== false) void fillGaps().then(() => relayPoller.poke())
-  if (runs('relay')) relayPoller.start()
-
-  // The Stripe forwarder (its consumer and its relay) runs with the worker role.
-  const forwarder =
-    config.stripe && runs('worker')
-      ? stripeForwarding({
-          store: sqliteForwardStore(ledger),
-          queue: await openStripeQueue({
-            queue: config.stripeQueue,
-            ledger,
-            client: sqs,
-            visibilityMs: config.queue.visibilityMs,
-            maxReceives: config.queue.maxReceives,
-          }),
-          config: config.stripe,
-          log,
-          clock,
-          random,
-          tuning: { leaseMs: config.relayLeaseMs, visibilityMs: config.queue.visibilityMs },
-        })
-      : undefined
-  if (forwarder) {
-    forwarder.start()
-    log.info('Stripe forwarder on', { to: forwarder.url })
-  } else {
-    log.info('Stripe forwarder off: set STRIPE_SERVICE_URL and STRIPE_WEBHOOK_SECRET to turn it on')
-  }
-
-  const issuer = invoiceIssuer({ store, bank, clock, random, log })
-  const schedule = invoiceSchedule({
-    pattern: config.invoiceSchedule,
-    issuer,
-    lastPlannedAt: async () => (await store.lastRun())?.plannedAt,
-    clock,
-    log,
-  })
-  const scheduling =
-    options.scheduler === false || !runs('scheduler')
-      ? Promise.resolve()
-      : schedule
-          .start()
-          .then(async (ranCatchUp) => {
-            // The embedded emulator starts empty each time: give it a batch to pay so the flow shows at once.
-            if (emulator && !ranCatchUp) await issuer.runSlot(new Date(clock()), 'manual')
-          })
-          .catch((err) => log.error('start-up invoice run failed', { error: String(err) }))
-
-  let stopped: Promise<void> | undefined
-  return {
-    port,
-    ledger,
-    queue,
-    emulator,
-    issueInvoicesNow: () => issuer.runSlot(new Date(clock()), 'manual'),
-    fillGaps: async () => {
-      const report = await fillGaps()
-      relayPoller.poke()
-      return report
-    },
-    stop: () => {
-      stopped ??= (async () => {
-        log.info('stopping: draining worker and relay')
-        schedule.stop()
-        clearInterval(gapTimer)
-        await server?.stop()
-        await Promise.all(consumers.map((c) => c.stop()))
-        await relayPoller.stop()
-        await forwarder?.stop()
-        await scheduling.catch(() => undefined)
-        await emulator?.stop()
-        sqs?.destroy()
-        ledger.close()
-        log.info('stopped')
-      })()
-      return stopped
-    },
-  }
-}
-
-/** One SQS client for the process when AWS is configured (credentials: the SDK's default chain). */
-function sqsClientFor(config: Config): SQSClient | undefined {
-  if (!config.aws) return undefined
-  return new SQSClient({
-    region: config.aws.region,
-    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
-  })
-}
-
-function starkBankFor(stark: StarkCredentials, timeoutMs: number) {
-  return starkBank({
-    projectId: stark.projectId,
-    privateKeyPem: stark.privateKeyPem,
-    environment: stark.environment,
-    apiUrl: stark.apiUrl,
-    timeoutMs,
-  })
-}
+// paybridge's command line: runs the service (src/paybridge.ts composes it) or one operator command.
 
 const USAGE = `usage: bun run src/main.ts [command]
 
@@ -304,9 +31,9 @@ const USAGE = `usage: bun run src/main.ts [command]
   keys create             print a new secp256k1 key pair for a Stark Bank project (PEM)
   ledger approve <transfer id>
                           release a transfer held by TRANSFER_MAX_AMOUNT / TRANSFER_MAX_DAILY_AMOUNT
-  ledger <view> [--limit N] [--json]
-                          print the ledger; views: ${VIEWS.join(', ')}
-`
+  ledger …                views, trace and reconcile (below)
+
+${LEDGER_USAGE}`
 
 async function cli(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv
@@ -396,22 +123,16 @@ async function cli(argv: string[]): Promise<number> {
   }
 
   if (command === 'ledger') {
-    const view = sub as View
-    if (!VIEWS.includes(view)) {
-      process.stderr.write(`paybridge: unknown ledger view "${sub ?? ''}"\n${USAGE}`)
-      return 2
-    }
-    const limitAt = rest.indexOf('--limit')
-    const limit = limitAt >= 0 ? Number(rest[limitAt + 1]) : 50
-    if (!Number.isInteger(limit) || limit <= 0) {
-      process.stderr.write('paybridge: --limit takes a positive whole number\n')
-      return 2
-    }
     const ledger = openLedger(config.databasePath)
-    const rows = ledgerView(ledger, view, limit)
-    ledger.close()
-    process.stdout.write(rest.includes('--json') ? `${JSON.stringify(rows, null, 2)}\n` : renderTable(rows))
-    return 0
+    try {
+      return ledgerCommand(sub === undefined ? [] : [sub, ...rest], {
+        ledger,
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+      })
+    } finally {
+      ledger.close()
+    }
   }
 
   if (command === 'stripe' && sub === 'enqueue') {

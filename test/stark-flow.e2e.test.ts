@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
-import { ledgerView } from '../src/adapters/sqlite/ledger-views.ts'
+import { ledgerRows } from '../src/adapters/sqlite/ledger-query.ts'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
@@ -113,10 +113,12 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
         accountType: t.accountType,
       }).toEqual(DESTINATION)
     }
-    const rows = ledgerView(rig.paybridge.ledger, 'transfers', 100)
+    const rows = ledgerRows(rig.paybridge.ledger, 'transfers', { limit: 100 })
     expect(rows.length).toBe(paid.length)
     expect(rows.every((r) => r.status === 'created')).toBe(true)
-    expect(ledgerView(rig.paybridge.ledger, 'invoices', 100).every((r) => r.status === 'credited')).toBe(true)
+    expect(
+      ledgerRows(rig.paybridge.ledger, 'invoices', { limit: 100 }).every((r) => r.status === 'credited'),
+    ).toBe(true)
   })
 
   it('creates one transfer when the same signed webhook is delivered twice', async () => {
@@ -245,7 +247,7 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
       'all transfers created despite faults',
       () =>
         rig.emulator.transfers().length === total &&
-        ledgerView(rig.paybridge.ledger, 'outbox', 500).every((o) => o.status === 'done'),
+        ledgerRows(rig.paybridge.ledger, 'outbox', { limit: 500 }).every((o) => o.status === 'done'),
       20_000,
     )
     await Bun.sleep(300)

@@ -4,7 +4,8 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { type CliIo, forwardsReplay, stripeEnqueue } from '../src/adapters/cli/stripe-commands.ts'
 import { consoleLog } from '../src/adapters/console-log.ts'
 import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
-import { forwardsView, sqliteForwardStore } from '../src/adapters/sqlite/forward-store.ts'
+import { sqliteForwardStore } from '../src/adapters/sqlite/forward-store.ts'
+import { ledgerRows } from '../src/adapters/sqlite/ledger-query.ts'
 import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
 import { ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
@@ -227,9 +228,9 @@ describe('Stripe forwarder over SQS (fauxqs)', () => {
     expect(
       r.count("select count(*) as n from events where source = 'stripe' and subscription = 'invoice'"),
     ).toBe(4)
-    const view = forwardsView(r.ledger)
+    const view = ledgerRows(r.ledger, 'forwards')
     expect(view).toHaveLength(4)
-    expect(view[0]).toMatchObject({ status: 'delivered', attempts: 1, last_status: 200, error: '' })
+    expect(view[0]).toMatchObject({ status: 'delivered', attempts: 1, last_status: '200', error: '' })
   })
 
   it('delivers an event once when it arrives three times, in any shape', async () => {

@@ -2,6 +2,7 @@ import type { Random } from '../domain/random.ts'
 import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
+import type { Metrics } from '../ports/metrics.ts'
 import type { Queue, QueueMessage } from '../ports/queue.ts'
 import type { Store } from '../ports/store.ts'
 import type { HandleResult } from './record-bank-event.ts'
@@ -20,6 +21,7 @@ export interface ConsumerOptions {
   maxBodyBytes?: number
   /** Delay before a message whose handling threw is offered again. */
   retry?: BackoffPolicy
+  metrics?: Pick<Metrics, 'queueReceived' | 'queueAcked' | 'queueDeadLettered'> | undefined
 }
 
 /**
@@ -36,7 +38,7 @@ export class QueueConsumer {
   private poll: AbortController | undefined
   private readonly inFlight = new Set<Promise<void>>()
   private slotFreed: (() => void) | undefined
-  private readonly o: Required<ConsumerOptions>
+  private readonly o: Required<Omit<ConsumerOptions, 'metrics'>> & Pick<ConsumerOptions, 'metrics'>
 
   constructor(options: ConsumerOptions) {
     this.o = {
@@ -150,11 +152,13 @@ export class QueueConsumer {
           },
           clock(),
         )
+        this.o.metrics?.queueDeadLettered(queue.name, 1)
         log.warn('message dead-lettered', { queue: queue.name, messageId: message.id, reason: result.reason })
       }
       clearInterval(timer)
       await heartbeat
       const failed = await queue.ack([message])
+      this.o.metrics?.queueAcked(queue.name, 1 - failed.length)
       if (failed.length > 0)
         log.warn('ack failed; the message will be redelivered and deduplicated', {
           queue: queue.name,

@@ -2,6 +2,7 @@ import { decideBankEvent } from '../domain/bank-event.ts'
 import { type Destination, planTransfer } from '../domain/transfer.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
+import type { Metrics } from '../ports/metrics.ts'
 import type { Store } from '../ports/store.ts'
 import { parseBankEvent } from './bank-event-schema.ts'
 
@@ -12,7 +13,13 @@ export type HandleResult = { kind: 'done'; note: string } | { kind: 'dead'; reas
  * The worker's step for one Stark Bank event: parse, decide, and record it (inbox + invoice + transfer
  * + outbox) in one transaction. The message may be acked once this returns.
  */
-export function recordBankEvent(deps: { store: Store; destination: Destination; clock: Clock; log: Log }) {
+export function recordBankEvent(deps: {
+  store: Store
+  destination: Destination
+  clock: Clock
+  log: Log
+  metrics?: Pick<Metrics, 'webhook'> | undefined
+}) {
   return async (body: string): Promise<HandleResult> => {
     const parsed = parseBankEvent(body)
     if (!parsed.ok) return { kind: 'dead', reason: parsed.reason }
@@ -28,6 +35,8 @@ export function recordBankEvent(deps: { store: Store; destination: Destination; 
     )
     const ids = { eventId: event.id, invoiceId: event.log.invoice?.id, transferId: transfer?.externalId }
     if (result.kind === 'duplicate') {
+      // Only the worker can tell a repeated delivery: the webhook answers 200 before the inbox sees it.
+      deps.metrics?.webhook('duplicate')
       deps.log.info('event already recorded; nothing to do', ids)
       return { kind: 'done', note: 'duplicate' }
     }

@@ -5,7 +5,7 @@ import { consoleLog } from '../../src/adapters/console-log.ts'
 import { generateKeyPair } from '../../src/adapters/starkbank/ecdsa.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from '../../src/adapters/starkbank/emulator.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
-import { type Paybridge, startPaybridge } from '../../src/main.ts'
+import { type Paybridge, startPaybridge } from '../../src/paybridge.ts'
 
 export const PROJECT_ID = '5656565656565656'
 

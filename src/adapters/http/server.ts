@@ -6,7 +6,6 @@ import type { Log } from '../../ports/log.ts'
 export function httpApp(deps: { log: Log; routes: Record<string, Hono> }) {
   const app = new Hono()
   for (const [path, routes] of Object.entries(deps.routes)) app.route(path, routes)
-  app.get('/healthz', (c) => c.json({ ok: true }))
   app.notFound((c) => c.json({ error: 'not found' }, 404))
   app.onError((err, c) => {
     if (err instanceof HTTPException) return c.json({ error: err.message }, err.status)

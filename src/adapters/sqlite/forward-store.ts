@@ -242,26 +242,3 @@ function actionFor(status: 'pending' | 'delivered' | 'dead', force: boolean | un
       return 'skip-pending'
   }
 }
-
-/** Read-only `forwards` view for the ledger CLI and admin surface, newest first. */
-export function forwardsView(ledger: Ledger, limit = 50): Record<string, string | number>[] {
-  const time = (ms: number | null) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '')
-  return ledger.db
-    .select()
-    .from(forwards)
-    .orderBy(desc(forwards.createdAt), desc(forwards.id))
-    .limit(limit)
-    .all()
-    .map((f) => ({
-      event: f.id,
-      type: f.type,
-      shape: f.shape,
-      status: f.status,
-      attempts: f.attempts,
-      last_status: f.lastStatusCode ?? '',
-      latency_ms: f.latencyMs ?? '',
-      error: f.lastError ?? '',
-      received: time(f.createdAt),
-      delivered: time(f.deliveredAt),
-    }))
-}

@@ -1,0 +1,340 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { SQSClient } from '@aws-sdk/client-sqs'
+import { openStripeQueue } from './adapters/cli/stripe-commands.ts'
+import { consoleLog } from './adapters/console-log.ts'
+import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
+import { adminRoutes } from './adapters/http/admin.tsx'
+import { healthRoutes, queueCheck, type ReadinessCheck, starkKeyCheck } from './adapters/http/health.ts'
+import { httpApp } from './adapters/http/server.ts'
+import { starkWebhook } from './adapters/http/stark-webhook.ts'
+import { metricsRoute, prometheusMetrics } from './adapters/metrics/prometheus.ts'
+import { timedBank } from './adapters/metrics/timed.ts'
+import { openQueue } from './adapters/open-queue.ts'
+import { type Ledger, openLedger } from './adapters/sqlite/database.ts'
+import { sqliteForwardStore } from './adapters/sqlite/forward-store.ts'
+import { ledgerWritable } from './adapters/sqlite/ledger-health.ts'
+import { ledgerReplay } from './adapters/sqlite/ledger-replay.ts'
+import { reconcile } from './adapters/sqlite/reconcile.ts'
+import { sqliteStore } from './adapters/sqlite/store.ts'
+import { starkBank } from './adapters/starkbank/bank.ts'
+import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
+import { type StarkBankEmulator, startStarkBankEmulator } from './adapters/starkbank/emulator.ts'
+import { starkSignatureVerifier } from './adapters/starkbank/webhook-signature.ts'
+import { QueueConsumer } from './app/consumer.ts'
+import { type GapReport, gapFiller } from './app/fill-gaps.ts'
+import { invoiceIssuer } from './app/issue-invoices.ts'
+import { Poller } from './app/poller.ts'
+import { recordBankEvent } from './app/record-bank-event.ts'
+import { transferRelay } from './app/relay-transfers.ts'
+import { stripeForwarding } from './app/stripe-forwarding.ts'
+import type { Config, StarkCredentials } from './config.ts'
+import type { Log } from './ports/log.ts'
+import type { Queue } from './ports/queue.ts'
+
+/** The project id paybridge uses with its embedded emulator. */
+const EMBEDDED_PROJECT_ID = '1000000000000001'
+
+/** What one process runs: `all`, or any of the parts, so they can be scaled apart. */
+export const ROLES = ['all', 'web', 'worker', 'relay', 'scheduler'] as const
+export type Role = (typeof ROLES)[number]
+
+export interface Paybridge {
+  /** The HTTP port (0 when this process does not run the web role). */
+  port: number
+  ledger: Ledger
+  /** The Stark Bank events queue in use (embedded or SQS). */
+  queue: Queue
+  emulator: StarkBankEmulator | undefined
+  issueInvoicesNow(): Promise<{ runId: string; planned: boolean; issued: boolean }>
+  /** Records the events Stark Bank has not delivered (also runs at start and hourly). */
+  fillGaps(): Promise<GapReport | undefined>
+  stop(): Promise<void>
+}
+
+/**
+ * The composition root: config → ledger (+migrations) → adapters → use cases → server, worker, relay,
+ * scheduler. Without Stark Bank credentials it starts the local emulator in-process and says so.
+ */
+export async function startPaybridge(
+  config: Config,
+  options: { log?: Log; roles?: Role[]; scheduler?: boolean; gapFill?: boolean; random?: () => number } = {},
+): Promise<Paybridge> {
+  const log = options.log ?? consoleLog({ level: config.logLevel })
+  const clock = Date.now
+  const random = options.random ?? Math.random
+  const roles = options.roles ?? ['all']
+  const runs = (role: Role) => roles.includes('all') || roles.includes(role)
+  log.info('paybridge starting', { roles: roles.join(',') })
+
+  if (config.databasePath !== ':memory:') mkdirSync(dirname(config.databasePath), { recursive: true })
+  const ledger = openLedger(config.databasePath)
+  const store = sqliteStore(ledger)
+  const metrics = prometheusMetrics({ ledger, clock })
+
+  let emulator: StarkBankEmulator | undefined
+  let stark = config.stark
+  if (!stark) {
+    const keys = generateKeyPair()
+    emulator = await startStarkBankEmulator({
+      port: 0,
+      projects: { [EMBEDDED_PROJECT_ID]: keys.publicPem },
+      payShare: config.emulator.payShare,
+      payDelayMs: config.emulator.payDelayMs,
+    })
+    stark = {
+      projectId: EMBEDDED_PROJECT_ID,
+      privateKeyPem: keys.privatePem,
+      environment: 'sandbox',
+      apiUrl: emulator.url,
+    }
+    const banner = [
+      '',
+      '==================================================================================',
+      '  paybridge is running on its EMBEDDED Stark Bank default: no Stark Bank credentials.',
+      `  Stark Bank: LOCAL EMULATOR at ${emulator.url} (no real money moves).`,
+      config.sqs
+        ? `  Queue: SQS ${'url' in config.sqs.queue ? config.sqs.queue.url : config.sqs.queue.name}.`
+        : `  Queue: EMBEDDED SQLite queue in ${config.databasePath} (no AWS).`,
+      '  Set STARK_PROJECT_ID and STARK_PRIVATE_KEY to talk to Stark Bank instead.',
+      '==================================================================================',
+      '',
+    ]
+    for (const line of banner) log.warn(line)
+  } else {
+    log.info('Stark Bank', {
+      environment: stark.environment,
+      project: stark.projectId,
+      apiUrl: stark.apiUrl ?? 'Stark Bank hosts',
+    })
+  }
+
+  const bank = timedBank(starkBankFor(stark, config.starkTimeoutMs), metrics)
+  const sqs = sqsClientFor(config)
+  const queue = await openQueue({
+    target: config.sqs?.queue,
+    embeddedName: 'stark-events',
+    ledger,
+    client: sqs,
+    visibilityMs: config.queue.visibilityMs,
+    maxReceives: config.queue.maxReceives,
+  })
+  log.info(queue.kind === 'sqs' ? 'queue: Amazon SQS (or compatible)' : 'queue: embedded SQLite', {
+    kind: queue.kind,
+    name: queue.name,
+    endpoint: config.aws?.endpoint,
+  })
+
+  const stripeQueue =
+    config.stripe && runs('worker')
+      ? await openStripeQueue({
+          queue: config.stripeQueue,
+          ledger,
+          client: sqs,
+          visibilityMs: config.queue.visibilityMs,
+          maxReceives: config.queue.maxReceives,
+        })
+      : undefined
+
+  const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log })
+  const schedulerOn = options.scheduler !== false && runs('scheduler')
+  const checks: Record<string, ReadinessCheck> = {
+    ledger: ledgerWritable(ledger),
+    queue: queueCheck(queue),
+    starkKey: starkKeyCheck(verifier),
+    ...(schedulerOn
+      ? { scheduler: () => (schedule.running() ? true : 'invoice scheduler not running') }
+      : {}),
+  }
+  const replay = ledgerReplay({
+    ledger,
+    clock,
+    log,
+    queues: { [queue.name]: queue, ...(stripeQueue ? { [stripeQueue.name]: stripeQueue } : {}) },
+  })
+  const reported = (r: { ok: boolean; mismatches: unknown[] }, at: number) =>
+    metrics.reconciliation({ ok: r.ok, mismatches: r.mismatches.length }, at)
+  if (!config.adminToken) log.warn('admin surface off: set ADMIN_TOKEN (16+ characters) to serve /admin')
+  const app = httpApp({
+    log,
+    routes: {
+      '/webhook/starkbank': starkWebhook({ verifier, queue, log }),
+      '/metrics': metricsRoute(metrics),
+      // Without ADMIN_TOKEN there is no /admin route at all: 404.
+      ...(config.adminToken
+        ? {
+            '/admin': adminRoutes({
+              token: config.adminToken,
+              ledger,
+              clock,
+              replay,
+              onReconciled: reported,
+            }),
+          }
+        : {}),
+      '/': healthRoutes({ checks }),
+    },
+  })
+  // The last 7 days reconciled every 10 minutes, for the metric and the status page.
+  const reconcileRecent = () => {
+    const from = new Date(clock() - 6 * 86_400_000).toISOString().slice(0, 10)
+    reported(reconcile(ledger, { from, now: clock() }), clock())
+  }
+  const reconTimer = setInterval(reconcileRecent, 600_000)
+  const server = runs('web')
+    ? Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
+    : undefined
+  const port = server?.port ?? 0
+  if (server) {
+    log.info('listening', { url: `http://${config.host}:${port}`, webhook: '/webhook/starkbank' })
+    emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`)
+  }
+
+  const relay = transferRelay({
+    store,
+    bank,
+    clock,
+    random,
+    log,
+    leaseMs: config.relayLeaseMs,
+    limits: config.transferLimits,
+    paused: () => config.transfersPaused,
+  })
+  const relayPoller = new Poller(
+    'transfer relay',
+    async () => (await relay.relayOnce()).claimed >= 100,
+    config.relayIntervalMs,
+    log,
+  )
+  const handle = recordBankEvent({ store, destination: config.destination, clock, log, metrics })
+  // SQS hands out at most 10 messages a receive: several receive loops keep the workers busy.
+  const loops = queue.kind === 'sqs' ? (config.sqs?.receiveLoops ?? 1) : 1
+  const consumers = Array.from(
+    { length: loops },
+    () =>
+      new QueueConsumer({
+        queue,
+        store,
+        log,
+        clock,
+        random,
+        concurrency: Math.max(1, Math.ceil(config.workerConcurrency / loops)),
+        visibilityMs: config.queue.visibilityMs,
+        waitMs: 20_000,
+        // The webhook takes at most 64 KiB, so a larger message did not come from it.
+        maxBodyBytes: 64 * 1024,
+        metrics,
+        handle: async (body) => {
+          const result = await handle(body)
+          relayPoller.poke()
+          return result
+        },
+      }),
+  )
+  if (runs('worker')) for (const consumer of consumers) consumer.start()
+
+  // Webhooks Stark Bank gave up on: at start, then hourly.
+  const gaps = gapFiller({ bank, store, record: handle, clock, log })
+  const fillGaps = () =>
+    gaps.fillOnce().catch((err) => {
+      log.error('gap fill failed; next try within the hour', {
+        error: err instanceof Error ? err.message : String(err),
+      })
+      return undefined
+    })
+  const gapTimer = runs('worker')
+    ? setInterval(() => void fillGaps().then(() => relayPoller.poke()), 3_600_000)
+    : undefined
+  if (runs('worker') && options.gapFill !== false) void fillGaps().then(() => relayPoller.poke())
+  if (runs('relay')) relayPoller.start()
+
+  // The Stripe forwarder (its consumer and its relay) runs with the worker role.
+  const forwarder =
+    config.stripe && stripeQueue
+      ? stripeForwarding({
+          store: sqliteForwardStore(ledger),
+          queue: stripeQueue,
+          metrics,
+          config: config.stripe,
+          log,
+          clock,
+          random,
+          tuning: { leaseMs: config.relayLeaseMs, visibilityMs: config.queue.visibilityMs },
+        })
+      : undefined
+  if (forwarder) {
+    forwarder.start()
+    log.info('Stripe forwarder on', { to: forwarder.url })
+  } else {
+    log.info('Stripe forwarder off: set STRIPE_SERVICE_URL and STRIPE_WEBHOOK_SECRET to turn it on')
+  }
+
+  const issuer = invoiceIssuer({ store, bank, clock, random, log })
+  const schedule = invoiceSchedule({
+    pattern: config.invoiceSchedule,
+    issuer,
+    lastPlannedAt: async () => (await store.lastRun())?.plannedAt,
+    clock,
+    log,
+  })
+  const scheduling = !schedulerOn
+    ? Promise.resolve()
+    : schedule
+        .start()
+        .then(async (ranCatchUp) => {
+          // The embedded emulator starts empty each time: give it a batch to pay so the flow shows at once.
+          if (emulator && !ranCatchUp) await issuer.runSlot(new Date(clock()), 'manual')
+        })
+        .catch((err) => log.error('start-up invoice run failed', { error: String(err) }))
+
+  let stopped: Promise<void> | undefined
+  return {
+    port,
+    ledger,
+    queue,
+    emulator,
+    issueInvoicesNow: () => issuer.runSlot(new Date(clock()), 'manual'),
+    fillGaps: async () => {
+      const report = await fillGaps()
+      relayPoller.poke()
+      return report
+    },
+    stop: () => {
+      stopped ??= (async () => {
+        log.info('stopping: draining worker and relay')
+        schedule.stop()
+        clearInterval(gapTimer)
+        clearInterval(reconTimer)
+        await server?.stop()
+        await Promise.all(consumers.map((c) => c.stop()))
+        await relayPoller.stop()
+        await forwarder?.stop()
+        await scheduling.catch(() => undefined)
+        await emulator?.stop()
+        sqs?.destroy()
+        ledger.close()
+        log.info('stopped')
+      })()
+      return stopped
+    },
+  }
+}
+
+/** One SQS client for the process when AWS is configured (credentials: the SDK's default chain). */
+export function sqsClientFor(config: Config): SQSClient | undefined {
+  if (!config.aws) return undefined
+  return new SQSClient({
+    region: config.aws.region,
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+  })
+}
+
+export function starkBankFor(stark: StarkCredentials, timeoutMs: number) {
+  return starkBank({
+    projectId: stark.projectId,
+    privateKeyPem: stark.privateKeyPem,
+    environment: stark.environment,
+    apiUrl: stark.apiUrl,
+    timeoutMs,
+  })
+}
