@@ -91,7 +91,7 @@ export function sqliteStore(ledger: Ledger): Store {
           .from(schedulerRuns)
           .where(eq(schedulerRuns.id, runId))
           .get()
-        if (!run || run.status !== 'planned') return false
+        if (run?.status !== 'planned') return false
         const held =
           run.claimedBy !== null &&
           (run.claimedUntil ?? 0) > now &&

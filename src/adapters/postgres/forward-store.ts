@@ -1,0 +1,252 @@
+import { and, asc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm'
+import { stripeSubscription } from '../../domain/stripe-event.ts'
+import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
+import type { PgLedger } from './database.ts'
+import { events, forwards, outbox } from './schema.ts'
+import { postgresStore } from './store.ts'
+
+/** Outbox rows have stable ids, so a forward's row is found (and never doubled) by its event id. */
+const outboxId = (eventId: string) => `forward-${eventId}`
+const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
+
+/**
+ * The ForwardStore on PostgreSQL. Every step is one async transaction; relays in several processes
+ * claim forwards with `FOR UPDATE SKIP LOCKED`, and an outcome is recorded only by the attempt that
+ * still owns the forward (the attempt number fences it).
+ */
+export function postgresForwardStore(ledger: PgLedger): ForwardStore {
+  const { db } = ledger
+  // A forward's outbox row, for the attempt that still owns it.
+  const owned = (id: string, attempt: number) =>
+    and(
+      eq(outbox.id, outboxId(id)),
+      eq(outbox.kind, 'forward'),
+      eq(outbox.status, 'in_flight'),
+      eq(outbox.attempts, attempt),
+    )
+
+  return {
+    deadLetter: postgresStore(ledger).deadLetter,
+
+    async recordStripeEvent(event, payload, now) {
+      return db.transaction(async (t) => {
+        const inserted = await t
+          .insert(events)
+          .values({
+            id: event.id,
+            source: 'stripe',
+            subscription: stripeSubscription(event.type),
+            type: event.type,
+            subjectId: null,
+            outcome: `forward queued (${event.shape})`,
+            payload,
+            receivedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning({ id: events.id })
+        if (inserted.length === 0) return { kind: 'duplicate' as const }
+        await t
+          .insert(forwards)
+          .values({
+            id: event.id,
+            type: event.type,
+            shape: event.shape,
+            body: event.body,
+            status: 'pending',
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+        await t
+          .insert(outbox)
+          .values({
+            id: outboxId(event.id),
+            kind: 'forward',
+            refId: event.id,
+            status: 'pending',
+            nextAttemptAt: now,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+        return { kind: 'recorded' as const }
+      })
+    },
+
+    async claimForwards(limit, now, leaseMs) {
+      if (limit <= 0) return []
+      return db.transaction(async (t) => {
+        const due = await t
+          .select({ id: outbox.id, refId: outbox.refId })
+          .from(outbox)
+          .where(
+            and(
+              eq(outbox.kind, 'forward'),
+              or(
+                and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
+                and(eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)),
+              ),
+            ),
+          )
+          .orderBy(asc(outbox.nextAttemptAt))
+          .limit(limit)
+          .for('update', { skipLocked: true })
+        if (due.length === 0) return []
+        const leased = await t
+          .update(outbox)
+          .set({
+            status: 'in_flight',
+            leaseUntil: now + leaseMs,
+            attempts: sql`${outbox.attempts} + 1`,
+            updatedAt: now,
+          })
+          .where(
+            inArray(
+              outbox.id,
+              due.map((d) => d.id),
+            ),
+          )
+          .returning({ refId: outbox.refId, attempts: outbox.attempts })
+        const attempts = new Map(leased.map((l) => [l.refId, l.attempts]))
+        const rows = await t
+          .update(forwards)
+          .set({
+            attempts: sql`${forwards.attempts} + 1`,
+            firstAttemptAt: sql`coalesce(${forwards.firstAttemptAt}, ${now})`,
+            updatedAt: now,
+          })
+          .where(
+            inArray(
+              forwards.id,
+              due.map((d) => d.refId),
+            ),
+          )
+          .returning({
+            id: forwards.id,
+            type: forwards.type,
+            body: forwards.body,
+            firstAttemptAt: forwards.firstAttemptAt,
+          })
+        const byId = new Map(rows.map((r) => [r.id, r]))
+        return due.map((d): ClaimedForward => {
+          const row = byId.get(d.refId)
+          const attempt = attempts.get(d.refId)
+          if (!row || attempt === undefined)
+            throw new Error(`outbox row ${d.id} points at missing forward ${d.refId}`)
+          return {
+            id: row.id,
+            type: row.type,
+            body: row.body,
+            attempt,
+            firstAttemptAt: row.firstAttemptAt ?? now,
+          }
+        })
+      })
+    },
+
+    async forwardDelivered(id, { statusCode, latencyMs }, now) {
+      await db.transaction(async (t) => {
+        await t
+          .update(forwards)
+          .set({
+            status: 'delivered',
+            lastStatusCode: statusCode,
+            lastError: null,
+            latencyMs,
+            deliveredAt: now,
+            updatedAt: now,
+          })
+          .where(eq(forwards.id, id))
+        await t
+          .update(outbox)
+          .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: now })
+          .where(eq(outbox.id, outboxId(id)))
+      })
+    },
+
+    async forwardRetry(id, attempt, { statusCode, error, nextAttemptAt }, now) {
+      await db.transaction(async (t) => {
+        const moved = await t
+          .update(outbox)
+          .set({ status: 'pending', nextAttemptAt, leaseUntil: null, lastError: clip(error), updatedAt: now })
+          .where(owned(id, attempt))
+          .returning({ id: outbox.id })
+        if (moved.length === 0) return
+        await t
+          .update(forwards)
+          .set({ lastStatusCode: statusCode, lastError: clip(error), updatedAt: now })
+          .where(eq(forwards.id, id))
+      })
+    },
+
+    async forwardDead(id, attempt, { statusCode, error }, now) {
+      await db.transaction(async (t) => {
+        const moved = await t
+          .update(outbox)
+          .set({ status: 'dead', leaseUntil: null, lastError: clip(error), updatedAt: now })
+          .where(owned(id, attempt))
+          .returning({ id: outbox.id })
+        if (moved.length === 0) return
+        await t
+          .update(forwards)
+          .set({ status: 'dead', lastStatusCode: statusCode, lastError: clip(error), updatedAt: now })
+          .where(eq(forwards.id, id))
+      })
+    },
+
+    async replayForwards(filter, now, { dryRun }) {
+      return db.transaction(async (t) => {
+        const where: SQL[] = []
+        if (filter.dead) where.push(eq(forwards.status, 'dead'))
+        if (filter.since !== undefined) where.push(gte(forwards.createdAt, filter.since))
+        if (filter.eventId !== undefined) where.push(eq(forwards.id, filter.eventId))
+        const query = t
+          .select({
+            id: forwards.id,
+            type: forwards.type,
+            status: forwards.status,
+            attempts: forwards.attempts,
+            lastError: forwards.lastError,
+          })
+          .from(forwards)
+          .where(and(...where))
+          .orderBy(asc(forwards.createdAt), asc(forwards.id))
+        // A real replay locks what it changes, so a relay recording an outcome meanwhile waits for it.
+        const rows = dryRun ? await query : await query.for('update')
+        const entries = rows.map((r): ReplayEntry => ({ ...r, action: actionFor(r.status, filter.force) }))
+        if (dryRun) return entries
+        for (const e of entries) {
+          if (e.action !== 'requeue' && e.action !== 'resend') continue
+          await t
+            .update(forwards)
+            .set({ status: 'pending', attempts: 0, firstAttemptAt: null, updatedAt: now })
+            .where(eq(forwards.id, e.id))
+          const requeued = {
+            status: 'pending' as const,
+            attempts: 0,
+            nextAttemptAt: now,
+            leaseUntil: null,
+            lastError: null,
+            updatedAt: now,
+          }
+          await t
+            .insert(outbox)
+            .values({ id: outboxId(e.id), kind: 'forward', refId: e.id, createdAt: now, ...requeued })
+            .onConflictDoUpdate({ target: outbox.id, set: requeued })
+        }
+        return entries
+      })
+    },
+  }
+}
+
+function actionFor(status: 'pending' | 'delivered' | 'dead', force: boolean | undefined): ReplayAction {
+  switch (status) {
+    case 'dead':
+      return 'requeue'
+    case 'delivered':
+      return force ? 'resend' : 'skip-delivered'
+    case 'pending':
+      return 'skip-pending'
+  }
+}

@@ -1,0 +1,421 @@
+import { and, asc, desc, eq, gte, inArray, lte, or, sql } from 'drizzle-orm'
+import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
+import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
+import type { ClaimedTransfer, Store } from '../../ports/store.ts'
+import type { PgDb, PgLedger } from './database.ts'
+import { claimRunLock } from './run-lock.ts'
+import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
+
+type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
+
+const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
+
+/**
+ * The Store on PostgreSQL, shared by any number of paybridge processes. Every step is one async
+ * transaction (READ COMMITTED) with nothing but ledger statements inside. Relays claim outbox rows
+ * with `FOR UPDATE SKIP LOCKED`, so concurrent claimers never get the same row; unique keys (event id,
+ * schedule slot, one transfer per invoice) make concurrent writers of the same fact collide harmlessly.
+ */
+export function postgresStore(ledger: PgLedger): Store {
+  const { db } = ledger
+
+  return {
+    async planRun(run, now) {
+      return db.transaction(async (t) => {
+        // A concurrent insert of the same slot waits for the first to commit, then inserts nothing.
+        const inserted = await t
+          .insert(schedulerRuns)
+          .values({
+            id: run.id,
+            slot: run.slot,
+            status: 'planned',
+            invoiceCount: run.invoices.length,
+            plannedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning({ id: schedulerRuns.id })
+        if (inserted.length === 0) {
+          const [taken] = await t
+            .select({ id: schedulerRuns.id })
+            .from(schedulerRuns)
+            .where(or(eq(schedulerRuns.slot, run.slot), eq(schedulerRuns.id, run.id)))
+            .limit(1)
+          if (!taken) throw new Error(`run ${run.id} for ${run.slot} neither inserted nor found`)
+          return { kind: 'taken' as const, runId: taken.id }
+        }
+        if (run.invoices.length > 0) {
+          await t.insert(invoices).values(
+            run.invoices.map((i) => ({
+              id: i.id,
+              runId: run.id,
+              amount: i.amount,
+              name: i.name,
+              taxId: i.taxId,
+              status: 'planned' as const,
+              createdAt: now,
+              updatedAt: now,
+            })),
+          )
+        }
+        return { kind: 'planned' as const }
+      })
+    },
+
+    async unfinishedRuns() {
+      const runs = await db
+        .select()
+        .from(schedulerRuns)
+        .where(eq(schedulerRuns.status, 'planned'))
+        .orderBy(asc(schedulerRuns.plannedAt))
+      if (runs.length === 0) return []
+      const rows = await db
+        .select()
+        .from(invoices)
+        .where(
+          inArray(
+            invoices.runId,
+            runs.map((r) => r.id),
+          ),
+        )
+        .orderBy(asc(invoices.id))
+      return runs.map((r) => {
+        const planned: PlannedInvoice[] = rows
+          .filter((i) => i.runId === r.id)
+          .map((i) => ({
+            id: i.id,
+            runId: r.id,
+            name: i.name,
+            taxId: i.taxId,
+            amount: i.amount,
+            tags: [runTag(r.id), invoiceTag(i.id)],
+          }))
+        return { id: r.id, slot: r.slot, attempts: r.attempts, invoices: planned }
+      })
+    },
+
+    claimRun: (runId) => claimRunLock(ledger, runId),
+
+    async markRunIssued(runId, issued, now) {
+      await db.transaction(async (t) => {
+        for (const { invoiceId, bankId } of issued) {
+          await t
+            .update(invoices)
+            .set({ starkId: bankId, status: 'issued', updatedAt: now })
+            .where(and(eq(invoices.id, invoiceId), eq(invoices.status, 'planned')))
+        }
+        await t
+          .update(schedulerRuns)
+          .set({
+            status: 'issued',
+            issuedAt: now,
+            attempts: sql`${schedulerRuns.attempts} + 1`,
+            lastError: null,
+          })
+          .where(eq(schedulerRuns.id, runId))
+      })
+    },
+
+    async markRunFailed(runId, error) {
+      await db
+        .update(schedulerRuns)
+        .set({ attempts: sql`${schedulerRuns.attempts} + 1`, lastError: clip(error) })
+        .where(eq(schedulerRuns.id, runId))
+    },
+
+    async lastRun() {
+      const [row] = await db
+        .select({
+          id: schedulerRuns.id,
+          slot: schedulerRuns.slot,
+          status: schedulerRuns.status,
+          plannedAt: schedulerRuns.plannedAt,
+        })
+        .from(schedulerRuns)
+        .orderBy(desc(schedulerRuns.plannedAt))
+        .limit(1)
+      return row
+    },
+
+    async recordBankEvent({ event, payload, decision, transfer }, now) {
+      return db.transaction(async (t) => {
+        const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
+        const outcome =
+          decision.kind === 'credit'
+            ? `transfer of ${decision.credited} planned`
+            : decision.kind === 'no-transfer' || decision.kind === 'ignore'
+              ? decision.reason
+              : `transfer ${decision.transferId} is ${decision.status}`
+        // Two workers with the same event: the second insert waits for the first commit, then does nothing.
+        const inserted = await t
+          .insert(events)
+          .values({
+            id: event.id,
+            source: 'starkbank',
+            subscription: event.subscription,
+            type: event.log.type,
+            subjectId,
+            outcome,
+            payload,
+            receivedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning({ id: events.id })
+        if (inserted.length === 0) return { kind: 'duplicate' as const }
+
+        switch (decision.kind) {
+          case 'credit':
+          case 'no-transfer': {
+            const fee = decision.fee
+            const updated = await t
+              .update(invoices)
+              .set({ status: 'credited', fee, creditedAt: now, updatedAt: now })
+              .where(eq(invoices.starkId, decision.invoiceId))
+              .returning({ id: invoices.id })
+            if (updated.length === 0) {
+              // Credited invoices paybridge did not issue are still paid out; keep a row for the ledger.
+              const inv = event.log.invoice as { name?: string; taxId?: string } | undefined
+              await t
+                .insert(invoices)
+                .values({
+                  id: `external-${decision.invoiceId}`,
+                  starkId: decision.invoiceId,
+                  amount: decision.amount,
+                  name: inv?.name ?? '',
+                  taxId: inv?.taxId ?? '',
+                  status: 'credited',
+                  fee,
+                  creditedAt: now,
+                  createdAt: now,
+                  updatedAt: now,
+                })
+                .onConflictDoNothing()
+            }
+            if (decision.kind === 'no-transfer') {
+              await t
+                .insert(transfers)
+                .values({
+                  id: transferIdFor(decision.invoiceId),
+                  invoiceStarkId: decision.invoiceId,
+                  eventId: event.id,
+                  amount: decision.amount - decision.fee,
+                  status: 'skipped',
+                  request: '{}',
+                  reason: decision.reason,
+                  createdAt: now,
+                  updatedAt: now,
+                })
+                .onConflictDoNothing()
+              break
+            }
+            if (!transfer) throw new Error(`credit of ${decision.invoiceId} recorded without a transfer plan`)
+            await addTransfer(t, transfer, decision.invoiceId, event.id, now)
+            break
+          }
+          case 'transfer-update':
+            await t
+              .update(transfers)
+              .set({ bankStatus: decision.status, updatedAt: now })
+              .where(eq(transfers.starkId, decision.transferId))
+            break
+          case 'ignore':
+            break
+        }
+        return { kind: 'recorded' as const }
+      })
+    },
+
+    async claimTransfers(limit, now, leaseMs) {
+      if (limit <= 0) return []
+      return db.transaction(async (t) => {
+        // Rows another relay has locked are skipped, not waited for: no two claimers get one row.
+        const due = await t
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(
+            and(
+              eq(outbox.kind, 'transfer'),
+              or(
+                and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
+                and(eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)),
+              ),
+            ),
+          )
+          .orderBy(asc(outbox.nextAttemptAt))
+          .limit(limit)
+          .for('update', { skipLocked: true })
+        if (due.length === 0) return []
+        const leased = await t
+          .update(outbox)
+          .set({
+            status: 'in_flight',
+            leaseUntil: now + leaseMs,
+            attempts: sql`${outbox.attempts} + 1`,
+            updatedAt: now,
+          })
+          .where(
+            inArray(
+              outbox.id,
+              due.map((d) => d.id),
+            ),
+          )
+          .returning({ id: outbox.id, refId: outbox.refId, attempts: outbox.attempts })
+        const rows = await t
+          .select({ id: transfers.id, request: transfers.request, approvedAt: transfers.approvedAt })
+          .from(transfers)
+          .where(
+            inArray(
+              transfers.id,
+              leased.map((d) => d.refId),
+            ),
+          )
+        const byId = new Map(rows.map((r) => [r.id, r]))
+        const order = new Map(due.map((d, i) => [d.id, i]))
+        return leased
+          .sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
+          .map((d): ClaimedTransfer => {
+            const row = byId.get(d.refId)
+            if (!row) throw new Error(`outbox row ${d.id} points at missing transfer ${d.refId}`)
+            const plan = JSON.parse(row.request) as TransferPlan
+            return { transferId: d.refId, attempt: d.attempts, plan, approved: row.approvedAt !== null }
+          })
+      })
+    },
+
+    async transferCreated(transferId, bank, now) {
+      await db.transaction(async (t) => {
+        await t
+          .update(transfers)
+          .set({
+            status: 'created',
+            starkId: bank.id,
+            bankStatus: bank.status,
+            reason: null,
+            sentAt: now,
+            updatedAt: now,
+          })
+          .where(eq(transfers.id, transferId))
+        await finishOutbox(t, transferId, 'done', null, now)
+      })
+    },
+
+    async transferHeld(transferId, reason, now) {
+      await db.transaction(async (t) => {
+        await t
+          .update(transfers)
+          .set({ status: 'held', reason, updatedAt: now })
+          .where(eq(transfers.id, transferId))
+        await t
+          .update(outbox)
+          // The claim counted an attempt that never happened.
+          .set({
+            status: 'held',
+            leaseUntil: null,
+            attempts: sql`${outbox.attempts} - 1`,
+            lastError: reason,
+            updatedAt: now,
+          })
+          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+      })
+    },
+
+    async approveTransfer(transferId, now) {
+      return db.transaction(async (t) => {
+        const [row] = await t
+          .select({ status: transfers.status })
+          .from(transfers)
+          .where(eq(transfers.id, transferId))
+          .for('update')
+        if (!row) return { kind: 'unknown' as const }
+        if (row.status !== 'held') return { kind: 'not-held' as const, status: row.status }
+        await t
+          .update(transfers)
+          .set({ status: 'pending', approvedAt: now, reason: null, updatedAt: now })
+          .where(eq(transfers.id, transferId))
+        await t
+          .update(outbox)
+          .set({ status: 'pending', nextAttemptAt: now, lastError: null, updatedAt: now })
+          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+        return { kind: 'approved' as const }
+      })
+    },
+
+    async sentSince(since) {
+      const [row] = await db
+        .select({ total: sql<string>`coalesce(sum(${transfers.amount}), 0)` })
+        .from(transfers)
+        .where(and(eq(transfers.status, 'created'), gte(transfers.sentAt, since)))
+      return Number(row?.total ?? 0)
+    },
+
+    async transferRetry(transferId, error, nextAttemptAt, now) {
+      await db
+        .update(outbox)
+        .set({ status: 'pending', nextAttemptAt, leaseUntil: null, lastError: clip(error), updatedAt: now })
+        .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+    },
+
+    async transferDead(transferId, reason, now) {
+      await db.transaction(async (t) => {
+        await t
+          .update(transfers)
+          .set({ status: 'dead', reason: clip(reason), updatedAt: now })
+          .where(eq(transfers.id, transferId))
+        await finishOutbox(t, transferId, 'dead', reason, now)
+      })
+    },
+
+    async deadLetter(entry, now) {
+      await db
+        .insert(deadLetters)
+        .values({ ...entry, reason: clip(entry.reason), createdAt: now })
+        .onConflictDoNothing()
+    },
+  }
+}
+
+async function addTransfer(
+  t: Tx,
+  plan: TransferPlan,
+  invoiceId: string,
+  eventId: string,
+  now: number,
+): Promise<void> {
+  // One transfer per invoice: a second credited event for the same invoice finds the row taken.
+  const added = await t
+    .insert(transfers)
+    .values({
+      id: plan.externalId,
+      invoiceStarkId: invoiceId,
+      eventId,
+      amount: plan.amount,
+      status: 'pending',
+      request: JSON.stringify(plan),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: transfers.id })
+  if (added.length === 0) return
+  await t.insert(outbox).values({
+    id: `transfer:${plan.externalId}`,
+    kind: 'transfer',
+    refId: plan.externalId,
+    status: 'pending',
+    nextAttemptAt: now,
+    createdAt: now,
+    updatedAt: now,
+  })
+}
+
+async function finishOutbox(
+  t: Tx,
+  transferId: string,
+  status: 'done' | 'dead',
+  error: string | null,
+  now: number,
+): Promise<void> {
+  await t
+    .update(outbox)
+    .set({ status, leaseUntil: null, lastError: error === null ? null : clip(error), updatedAt: now })
+    .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+}

@@ -1,0 +1,517 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'bun:test'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { openPgLedger, type PgLedger } from '../src/adapters/postgres/database.ts'
+import { postgresForwardStore } from '../src/adapters/postgres/forward-store.ts'
+import { postgresStore } from '../src/adapters/postgres/store.ts'
+import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
+import { sqliteForwardStore } from '../src/adapters/sqlite/forward-store.ts'
+import { sqliteStore } from '../src/adapters/sqlite/store.ts'
+import { type BankEvent, decideBankEvent } from '../src/domain/bank-event.ts'
+import { invoiceTag, type PlannedInvoice, runTag } from '../src/domain/invoice-batch.ts'
+import { type Destination, planTransfer } from '../src/domain/transfer.ts'
+import type { ForwardStore } from '../src/ports/forward-store.ts'
+import type { Store } from '../src/ports/store.ts'
+import { tempDir } from './support/paybridge.ts'
+import { type Postgres, startPostgres } from './support/postgres.ts'
+
+// One contract for the ledger, run against SQLite (a temp file) and PostgreSQL (a throwaway server):
+// what each Store and ForwardStore step promises, including under concurrent callers.
+
+const TABLES = ['scheduler_runs', 'invoices', 'events', 'transfers', 'outbox', 'dead_letters', 'forwards']
+type Table = (typeof TABLES)[number]
+
+interface Ledgers {
+  store: Store
+  forwards: ForwardStore
+  close(): Promise<void>
+}
+
+interface Subject extends Ledgers {
+  /** The same ledger opened again, as another paybridge process would. */
+  open(): Promise<Ledgers>
+  rows(table: Table): Promise<Record<string, unknown>[]>
+  /** Leaves a claim on `runId` by a process that has since died. */
+  claimByDeadProcess(runId: string): Promise<void>
+}
+
+interface Adapter {
+  name: string
+  setUp(): Promise<void>
+  fresh(): Promise<Subject>
+  tearDown(): Promise<void>
+}
+
+const sqlite = (): Adapter => {
+  const dir = tempDir('paybridge-contract-')
+  let n = 0
+  return {
+    name: 'sqlite',
+    async setUp() {},
+    async fresh() {
+      const path = join(dir.path, `ledger-${++n}.sqlite`)
+      const wrap = (ledger: Ledger): Ledgers => ({
+        store: sqliteStore(ledger),
+        forwards: sqliteForwardStore(ledger),
+        close: async () => ledger.close(),
+      })
+      const main = openLedger(path)
+      return {
+        ...wrap(main),
+        open: async () => wrap(openLedger(path)),
+        rows: async (table) => main.sqlite.query(`select * from ${table}`).all() as Record<string, unknown>[],
+        async claimByDeadProcess(runId) {
+          const child = Bun.spawn(['true'])
+          await child.exited
+          main.sqlite.run('update scheduler_runs set claimed_by = ?, claimed_until = ? where id = ?', [
+            `${hostname()}:${child.pid}:gone`,
+            Date.now() + 3_600_000,
+            runId,
+          ])
+        },
+      }
+    },
+    tearDown: async () => dir.cleanup(),
+  }
+}
+
+const postgres = (): Adapter => {
+  let server: Postgres
+  let url: string
+  const open: PgLedger[] = []
+  const wrap = async (): Promise<Ledgers & { ledger: PgLedger }> => {
+    const ledger = await openPgLedger(url)
+    open.push(ledger)
+    return {
+      ledger,
+      store: postgresStore(ledger),
+      forwards: postgresForwardStore(ledger),
+      close: () => ledger.close(),
+    }
+  }
+  return {
+    name: 'postgres',
+    async setUp() {
+      server = await startPostgres()
+      url = await server.createDatabase('store_contract')
+    },
+    async fresh() {
+      const main = await wrap()
+      await main.ledger.client.unsafe(`truncate ${TABLES.join(', ')}`)
+      return {
+        ...main,
+        open: wrap,
+        rows: async (table) => [...(await main.ledger.client.unsafe(`select * from ${table}`))],
+        async claimByDeadProcess(runId) {
+          const other = await wrap()
+          expect(await other.store.claimRun(runId, Date.now(), 3_600_000)).toBeDefined()
+          await other.close()
+        },
+      }
+    },
+    async tearDown() {
+      await Promise.all(open.map((l) => l.close().catch(() => undefined)))
+      await server?.stop()
+    },
+  }
+}
+
+const DESTINATION: Destination = {
+  name: 'Stark Bank S.A.',
+  taxId: '20.018.183/0001-80',
+  bankCode: '20018183',
+  branchCode: '0001',
+  accountNumber: '6341320293482496',
+  accountType: 'payment',
+}
+const T = 1_790_000_000_000
+
+function planned(runId: string, count: number): PlannedInvoice[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = `${runId}-${i}`
+    return {
+      id,
+      runId,
+      name: `Payer ${i}`,
+      taxId: '012.345.678-90',
+      amount: 10_000 + i,
+      tags: [runTag(runId), invoiceTag(id)],
+    }
+  })
+}
+
+function credited(eventId: string, invoiceId: string, amount = 10_000, fee = 50) {
+  const event: BankEvent = {
+    id: eventId,
+    subscription: 'invoice',
+    created: new Date(T).toISOString(),
+    log: {
+      id: `log-${eventId}`,
+      type: 'credited',
+      invoice: { id: invoiceId, amount, fee, status: 'paid', tags: [] },
+    },
+  }
+  const decision = decideBankEvent(event)
+  const transfer =
+    decision.kind === 'credit' ? planTransfer(invoiceId, decision.credited, DESTINATION) : undefined
+  return { event, payload: JSON.stringify({ event }), decision, ...(transfer ? { transfer } : {}) }
+}
+
+async function creditMany(store: Store, count: number, prefix = 'inv') {
+  for (let i = 0; i < count; i++)
+    await store.recordBankEvent(credited(`evt-${prefix}-${i}`, `${prefix}-${i}`), T)
+}
+
+const stripe = (id: string) => ({
+  id,
+  type: 'charge.succeeded',
+  shape: 'raw' as const,
+  body: `{"id":"${id}"}`,
+})
+
+for (const adapter of [sqlite(), postgres()]) {
+  describe(`ledger contract on ${adapter.name}`, () => {
+    let s: Subject
+    const others: Ledgers[] = []
+    const another = async () => {
+      const o = await s.open()
+      others.push(o)
+      return o
+    }
+
+    beforeAll(() => adapter.setUp(), 60_000)
+    afterAll(() => adapter.tearDown())
+    beforeEach(async () => {
+      s = await adapter.fresh()
+    })
+    afterEach(async () => {
+      await Promise.all(others.splice(0).map((o) => o.close()))
+      await s.close()
+    })
+
+    describe('invoice runs', () => {
+      it('plans one run per slot and names the run that took it', async () => {
+        expect(
+          await s.store.planRun({ id: 'run-a', slot: 'sched:1', invoices: planned('run-a', 3) }, T),
+        ).toEqual({
+          kind: 'planned',
+        })
+        const again = await s.store.planRun(
+          { id: 'run-b', slot: 'sched:1', invoices: planned('run-b', 2) },
+          T + 1,
+        )
+        expect(again).toEqual({ kind: 'taken', runId: 'run-a' })
+        expect((await s.rows('invoices')).length).toBe(3)
+        expect(await s.store.lastRun()).toEqual({
+          id: 'run-a',
+          slot: 'sched:1',
+          status: 'planned',
+          plannedAt: T,
+        })
+      })
+
+      it('plans exactly one run when many schedulers take the same slot at once', async () => {
+        const stores = [s.store, (await another()).store, (await another()).store]
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            stores[i % stores.length]!.planRun(
+              { id: 'run-x', slot: 'sched:x', invoices: planned('run-x', 4) },
+              T,
+            ),
+          ),
+        )
+        expect(results.filter((r) => r.kind === 'planned').length).toBe(1)
+        expect(
+          results.filter((r) => r.kind === 'taken').every((r) => r.kind === 'taken' && r.runId === 'run-x'),
+        ).toBe(true)
+        expect((await s.rows('scheduler_runs')).length).toBe(1)
+        expect((await s.rows('invoices')).length).toBe(4)
+      })
+
+      it('lists planned runs with their invoices until issued; a failure keeps the run and counts the attempt', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 2) }, T)
+        await s.store.planRun({ id: 'run-2', slot: 'sched:2', invoices: planned('run-2', 3) }, T + 10)
+        await s.store.markRunFailed('run-1', 'Stark Bank said 503', T + 20)
+        const open = await s.store.unfinishedRuns()
+        expect(open.map((r) => [r.id, r.slot, r.attempts, r.invoices.length])).toEqual([
+          ['run-1', 'sched:1', 1, 2],
+          ['run-2', 'sched:2', 0, 3],
+        ])
+        expect(open[0]!.invoices[0]).toEqual(planned('run-1', 2)[0]!)
+        await s.store.markRunIssued(
+          'run-1',
+          [
+            { invoiceId: 'run-1-0', bankId: 'bank-0' },
+            { invoiceId: 'run-1-1', bankId: 'bank-1' },
+          ],
+          T + 30,
+        )
+        expect((await s.store.unfinishedRuns()).map((r) => r.id)).toEqual(['run-2'])
+        expect((await s.store.lastRun())?.id).toBe('run-2')
+      })
+
+      it('lets one scheduler at a time claim a run, and none once it is issued', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        const other = await another()
+        const claim = await s.store.claimRun('run-1', T, 60_000)
+        expect(claim).toBeDefined()
+        expect(await other.store.claimRun('run-1', T + 1, 60_000)).toBeUndefined()
+        await claim!.release()
+        const second = await other.store.claimRun('run-1', T + 2, 60_000)
+        expect(second).toBeDefined()
+        await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: 'b0' }], T + 3)
+        await second!.release()
+        expect(await s.store.claimRun('run-1', T + 4, 60_000)).toBeUndefined()
+        expect(await s.store.claimRun('no-such-run', T + 4, 60_000)).toBeUndefined()
+      })
+
+      it('gives exactly one of many concurrent claimers the run', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        const stores = [s.store, (await another()).store, (await another()).store]
+        const claims = await Promise.all(stores.map((st) => st.claimRun('run-1', T, 60_000)))
+        expect(claims.filter(Boolean).length).toBe(1)
+        await Promise.all(claims.map((c) => c?.release()))
+      })
+
+      it('takes over at once a run whose claimant died mid-issue', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        await s.claimByDeadProcess('run-1')
+        const claim = await s.store.claimRun('run-1', Date.now(), 60_000)
+        expect(claim).toBeDefined()
+        await claim!.release()
+      })
+    })
+
+    describe('bank events', () => {
+      it('records a credit once: the same event again is a duplicate and adds nothing', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: 'inv-1' }], T)
+        const input = credited('evt-1', 'inv-1', 10_000, 50)
+        expect(await s.store.recordBankEvent(input, T + 1)).toEqual({ kind: 'recorded' })
+        expect(await s.store.recordBankEvent(input, T + 2)).toEqual({ kind: 'duplicate' })
+        const [invoice] = await s.rows('invoices')
+        expect(invoice).toMatchObject({ id: 'run-1-0', status: 'credited' })
+        expect(Number(invoice!.fee)).toBe(50)
+        const transfers = await s.rows('transfers')
+        expect(transfers.map((t) => [t.id, Number(t.amount), t.status])).toEqual([
+          ['paybridge-invoice-inv-1', 9_950, 'pending'],
+        ])
+        expect((await s.rows('events')).length).toBe(1)
+        expect((await s.rows('outbox')).length).toBe(1)
+      })
+
+      it('pays a second credit of the same invoice (another event id) no second time', async () => {
+        await s.store.recordBankEvent(credited('evt-1', 'inv-1'), T)
+        expect(await s.store.recordBankEvent(credited('evt-2', 'inv-1'), T + 1)).toEqual({ kind: 'recorded' })
+        expect((await s.rows('events')).length).toBe(2)
+        expect((await s.rows('transfers')).length).toBe(1)
+        expect((await s.store.claimTransfers(10, T + 2, 60_000)).length).toBe(1)
+      })
+
+      it('records one of many concurrent deliveries of one event, from several processes', async () => {
+        const stores = [s.store, (await another()).store, (await another()).store]
+        const input = credited('evt-1', 'inv-1')
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => stores[i % stores.length]!.recordBankEvent(input, T)),
+        )
+        expect(results.filter((r) => r.kind === 'recorded').length).toBe(1)
+        expect((await s.rows('transfers')).length).toBe(1)
+        expect((await s.rows('outbox')).length).toBe(1)
+      })
+
+      it('keeps a non-positive credit as a skipped transfer with nothing to send', async () => {
+        expect(await s.store.recordBankEvent(credited('evt-1', 'inv-1', 50, 50), T)).toEqual({
+          kind: 'recorded',
+        })
+        expect((await s.rows('transfers')).map((t) => t.status)).toEqual(['skipped'])
+        expect(await s.store.claimTransfers(10, T, 60_000)).toEqual([])
+      })
+    })
+
+    describe('transfer outbox', () => {
+      it('leases claimed transfers and offers them again once the lease runs out', async () => {
+        await creditMany(s.store, 3)
+        const first = await s.store.claimTransfers(2, T + 1, 1_000)
+        expect(first.map((c) => c.attempt)).toEqual([1, 1])
+        expect(first[0]!.plan).toMatchObject({ externalId: first[0]!.transferId, tags: expect.any(Array) })
+        expect(first.every((c) => !c.approved)).toBe(true)
+        const rest = await s.store.claimTransfers(10, T + 2, 1_000)
+        expect(rest.length).toBe(1)
+        expect(await s.store.claimTransfers(10, T + 500, 1_000)).toEqual([])
+        const again = await s.store.claimTransfers(10, T + 1_001, 1_000)
+        expect(again.map((c) => c.transferId).sort()).toEqual(first.map((c) => c.transferId).sort())
+        expect(again.map((c) => c.attempt)).toEqual([2, 2])
+      })
+
+      it('sends a created transfer no more and counts it in sentSince', async () => {
+        await creditMany(s.store, 2)
+        const [a, b] = await s.store.claimTransfers(10, T, 1_000)
+        await s.store.transferCreated(a!.transferId, { id: 'bank-a', status: 'created' }, T + 10)
+        await s.store.transferCreated(b!.transferId, { id: 'bank-b', status: 'created' }, T + 20)
+        expect(await s.store.claimTransfers(10, T + 5_000, 1_000)).toEqual([])
+        expect(await s.store.sentSince(T)).toBe(a!.plan.amount + b!.plan.amount)
+        expect(await s.store.sentSince(T + 15)).toBe(b!.plan.amount)
+        expect(await s.store.sentSince(T + 21)).toBe(0)
+      })
+
+      it('retries at the given time and never sends a dead transfer again', async () => {
+        await creditMany(s.store, 2)
+        const [a, b] = await s.store.claimTransfers(10, T, 60_000)
+        await s.store.transferRetry(a!.transferId, 'HTTP 503', T + 5_000, T + 1)
+        await s.store.transferDead(b!.transferId, 'HTTP 400: invalid account', T + 1)
+        expect(await s.store.claimTransfers(10, T + 4_999, 60_000)).toEqual([])
+        const retried = await s.store.claimTransfers(10, T + 5_000, 60_000)
+        expect(retried.map((c) => [c.transferId, c.attempt])).toEqual([[a!.transferId, 2]])
+        const dead = (await s.rows('transfers')).find((t) => t.id === b!.transferId)
+        expect(dead).toMatchObject({ status: 'dead', reason: 'HTTP 400: invalid account' })
+      })
+
+      it('holds a transfer until approved, then sends it approved without counting the held claim', async () => {
+        await creditMany(s.store, 1)
+        const [c] = await s.store.claimTransfers(10, T, 60_000)
+        await s.store.transferHeld(c!.transferId, 'over the per-transfer limit', T + 1)
+        expect(await s.store.claimTransfers(10, T + 120_000, 60_000)).toEqual([])
+        expect(await s.store.approveTransfer('nope', T + 2)).toEqual({ kind: 'unknown' })
+        expect(await s.store.approveTransfer(c!.transferId, T + 2)).toEqual({ kind: 'approved' })
+        expect(await s.store.approveTransfer(c!.transferId, T + 3)).toEqual({
+          kind: 'not-held',
+          status: 'pending',
+        })
+        const [approved] = await s.store.claimTransfers(10, T + 3, 60_000)
+        expect(approved).toMatchObject({ transferId: c!.transferId, attempt: 1, approved: true })
+      })
+
+      it('never gives two concurrent claimers the same transfer', async () => {
+        await creditMany(s.store, 120)
+        const stores = [s.store, (await another()).store, (await another()).store, (await another()).store]
+        const seen: string[] = []
+        await Promise.all(
+          Array.from({ length: 16 }, async (_, i) => {
+            const store = stores[i % stores.length]!
+            for (;;) {
+              const claimed = await store.claimTransfers(5, T + 1, 60_000)
+              if (claimed.length === 0) return
+              seen.push(...claimed.map((c) => c.transferId))
+            }
+          }),
+        )
+        expect(seen.length).toBe(120)
+        expect(new Set(seen).size).toBe(120)
+      })
+    })
+
+    describe('dead letters', () => {
+      it('keeps one row per queue and message id however often it is dead-lettered', async () => {
+        const entry = {
+          queue: 'stark-events',
+          messageId: 'm-1',
+          body: '{',
+          reason: 'not JSON',
+          receiveCount: 1,
+        }
+        await s.store.deadLetter(entry, T)
+        await s.store.deadLetter({ ...entry, receiveCount: 2 }, T + 1)
+        await s.store.deadLetter({ ...entry, queue: 'stripe-events' }, T + 2)
+        const rows = await s.rows('dead_letters')
+        expect(rows.map((r) => [r.queue, r.message_id, Number(r.receive_count)]).sort()).toEqual([
+          ['stark-events', 'm-1', 1],
+          ['stripe-events', 'm-1', 1],
+        ])
+      })
+    })
+
+    describe('Stripe forwards', () => {
+      it('records a Stripe event once and leases its forward', async () => {
+        expect(await s.forwards.recordStripeEvent(stripe('evt_1'), '{}', T)).toEqual({ kind: 'recorded' })
+        expect(await s.forwards.recordStripeEvent(stripe('evt_1'), '{}', T + 1)).toEqual({
+          kind: 'duplicate',
+        })
+        const [c] = await s.forwards.claimForwards(10, T + 2, 1_000)
+        expect(c).toEqual({
+          id: 'evt_1',
+          type: 'charge.succeeded',
+          body: '{"id":"evt_1"}',
+          attempt: 1,
+          firstAttemptAt: T + 2,
+        })
+        expect(await s.forwards.claimForwards(10, T + 3, 1_000)).toEqual([])
+        const [again] = await s.forwards.claimForwards(10, T + 1_002, 1_000)
+        expect(again).toMatchObject({ attempt: 2, firstAttemptAt: T + 2 })
+      })
+
+      it('records an outcome only for the attempt that owns the forward', async () => {
+        await s.forwards.recordStripeEvent(stripe('evt_1'), '{}', T)
+        await s.forwards.claimForwards(10, T, 1_000)
+        const [second] = await s.forwards.claimForwards(10, T + 1_000, 1_000)
+        await s.forwards.forwardDead('evt_1', 1, { statusCode: 400, error: 'stale attempt' }, T + 1_001)
+        expect((await s.rows('forwards'))[0]).toMatchObject({ status: 'pending' })
+        await s.forwards.forwardRetry(
+          'evt_1',
+          second!.attempt,
+          { statusCode: 503, error: 'busy', nextAttemptAt: T + 9_000 },
+          T + 1_002,
+        )
+        expect(await s.forwards.claimForwards(10, T + 8_999, 1_000)).toEqual([])
+        const [third] = await s.forwards.claimForwards(10, T + 9_000, 1_000)
+        await s.forwards.forwardDelivered('evt_1', { statusCode: 200, latencyMs: 7 }, T + 9_001)
+        expect(third!.attempt).toBe(3)
+        expect((await s.rows('forwards'))[0]).toMatchObject({ status: 'delivered', last_error: null })
+        expect(await s.forwards.claimForwards(10, T + 99_000, 1_000)).toEqual([])
+      })
+
+      it('replays dead forwards with a fresh window, and delivered ones only by force', async () => {
+        for (const id of ['evt_dead', 'evt_ok']) await s.forwards.recordStripeEvent(stripe(id), '{}', T)
+        const claimed = await s.forwards.claimForwards(10, T, 60_000)
+        const attemptOf = (id: string) => claimed.find((c) => c.id === id)!.attempt
+        await s.forwards.forwardDead(
+          'evt_dead',
+          attemptOf('evt_dead'),
+          { statusCode: 400, error: 'HTTP 400' },
+          T + 1,
+        )
+        await s.forwards.forwardDelivered('evt_ok', { statusCode: 200, latencyMs: 3 }, T + 1)
+        const dry = await s.forwards.replayForwards({ since: T }, T + 2, { dryRun: true })
+        expect(dry.map((e) => [e.id, e.status, e.action]).sort()).toEqual([
+          ['evt_dead', 'dead', 'requeue'],
+          ['evt_ok', 'delivered', 'skip-delivered'],
+        ])
+        expect(await s.forwards.claimForwards(10, T + 3, 60_000)).toEqual([])
+        await s.forwards.replayForwards({ dead: true }, T + 4, { dryRun: false })
+        const [revived] = await s.forwards.claimForwards(10, T + 5, 60_000)
+        expect(revived).toMatchObject({ id: 'evt_dead', attempt: 1, firstAttemptAt: T + 5 })
+        await s.forwards.replayForwards({ eventId: 'evt_ok', force: true }, T + 6, { dryRun: false })
+        expect((await s.forwards.claimForwards(10, T + 7, 60_000)).map((c) => c.id)).toEqual(['evt_ok'])
+      })
+
+      it('never gives two concurrent claimers the same forward', async () => {
+        for (let i = 0; i < 80; i++) await s.forwards.recordStripeEvent(stripe(`evt_${i}`), '{}', T)
+        const stores = [s.forwards, (await another()).forwards, (await another()).forwards]
+        const seen: string[] = []
+        await Promise.all(
+          Array.from({ length: 12 }, async (_, i) => {
+            const store = stores[i % stores.length]!
+            for (;;) {
+              const claimed = await store.claimForwards(4, T + 1, 60_000)
+              if (claimed.length === 0) return
+              seen.push(...claimed.map((c) => c.id))
+            }
+          }),
+        )
+        expect(seen.length).toBe(80)
+        expect(new Set(seen).size).toBe(80)
+      })
+
+      it('dead-letters through the same table as the Store', async () => {
+        await s.forwards.deadLetter(
+          { queue: 'stripe-events', messageId: 'm', body: 'x', reason: 'r', receiveCount: 1 },
+          T,
+        )
+        await s.forwards.deadLetter(
+          { queue: 'stripe-events', messageId: 'm', body: 'x', reason: 'r', receiveCount: 1 },
+          T,
+        )
+        expect((await s.rows('dead_letters')).length).toBe(1)
+      })
+    })
+  })
+}
