@@ -76,6 +76,7 @@ const EnvSchema = v.object({
   STRIPE_RETRY_BASE_MS: v.optional(int(10, 3_600_000), '1000'),
   STRIPE_RETRY_CAP_MS: v.optional(int(10, 86_400_000), '300000'),
   STRIPE_RETRY_FOR_MS: v.optional(int(0, 30 * 86_400_000), '86400000'),
+  LOG_FORMAT: v.optional(v.picklist(['auto', 'text', 'json'], 'must be auto, text or json'), 'auto'),
   ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.minLength(16, 'must be at least 16 characters'))),
   LOG_LEVEL: v.optional(
     v.picklist(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error'),
@@ -130,6 +131,8 @@ export interface Config {
   /** Bearer token for /admin; absent: no admin surface at all. Never printed. */
   adminToken: string | undefined
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** `auto`: readable text on a terminal, JSON lines otherwise (files, journald, collectors). */
+  logFormat: 'auto' | 'text' | 'json'
 }
 
 export interface SqsConfig {
@@ -280,5 +283,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : undefined,
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
   }
 }

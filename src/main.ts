@@ -65,7 +65,8 @@ async function cli(argv: string[]): Promise<number> {
     }
     throw err
   }
-  const log = consoleLog({ level: config.logLevel })
+  const format = config.logFormat === 'auto' ? (process.stderr.isTTY ? 'text' : 'json') : config.logFormat
+  const log = consoleLog({ level: config.logLevel, format })
 
   if (command === undefined || command === 'run' || ROLES.includes(command as Role)) {
     const roles = (command && command !== 'run' ? [command, sub, ...rest] : []).filter(Boolean) as string[]

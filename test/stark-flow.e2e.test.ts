@@ -59,6 +59,7 @@ async function queued(rig: Rig): Promise<number> {
 }
 
 let fauxqs: Fauxqs | undefined
+const ADMIN_TOKEN = 'admin-token-for-the-e2e-run-0123456789'
 
 describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the %s queue', (queueKind) => {
   let rig: Rig
@@ -75,7 +76,7 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
         SQS_QUEUE_NAME: 'stark-events-e2e.fifo',
       }
     }
-    rig = await startRig({ payShare: 1, env })
+    rig = await startRig({ payShare: 1, env: { ...env, ADMIN_TOKEN } })
     expect(rig.paybridge.queue.kind).toBe(queueKind)
   })
   afterAll(async () => {
@@ -259,6 +260,18 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     // The transfers created by the hung call were found by their tag, not created again.
     expect(rig.logs.some((l) => l.includes('transfer found already created'))).toBe(true)
     expect(rig.logs.some((l) => l.includes('transfer call failed; will retry'))).toBe(true)
+  })
+
+  it('keeps the private key and the admin token out of every log line of the whole run', async () => {
+    expect(rig.logs.length).toBeGreaterThan(50)
+    const keyLines = rig.projectKey.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))
+    const all = rig.logs.join('\n')
+    for (const line of keyLines) expect(all).not.toContain(line)
+    expect(all).not.toContain('PRIVATE KEY')
+    expect(all).not.toContain(ADMIN_TOKEN)
+    // Every line is one JSON object with a time, a level and a message.
+    for (const line of rig.logs)
+      expect(Object.keys(JSON.parse(line))).toEqual(expect.arrayContaining(['time', 'level', 'msg']))
   })
 
   it('prints the ledger from the CLI, as a table and as JSON', async () => {

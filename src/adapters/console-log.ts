@@ -1,38 +1,67 @@
+import pino from 'pino'
 import type { Fields, Log } from '../ports/log.ts'
 
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const
-type Level = keyof typeof LEVELS
+type Level = 'debug' | 'info' | 'warn' | 'error'
+
+// Keys that may carry secrets are censored by pino wherever they appear in the fields; a PEM private
+// key that slips into a message or an error text is cut out of the line as a last line of defence.
+const REDACT = [
+  'privateKey',
+  'privateKeyPem',
+  'token',
+  'secret',
+  'webhookSecret',
+  'password',
+  'authorization',
+]
+const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g
+
+/** Renders pino's JSON line as `time LEVEL message key=value …` for people at a terminal. */
+function asText(line: string): string {
+  const { time, level, msg, ...fields } = JSON.parse(line) as Record<string, unknown>
+  const pairs = Object.entries(fields)
+    .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+    .join(' ')
+  return `${time} ${String(level).toUpperCase().padEnd(5)} ${msg ?? ''}${pairs ? ` ${pairs}` : ''}`
+}
 
 /**
- * Logs one line per step: `time LEVEL message key=value …` for people, or JSON lines with
- * `format: 'json'`. Writes to stderr so CLI tables on stdout stay clean.
+ * Structured logs through pino: one JSON line per step (`time`, `level`, `msg`, and the ids it
+ * concerns), or the same as a readable text line with `format: 'text'`. Writes to stderr, so tables
+ * a command prints on stdout stay clean; tests pass `write` to capture lines.
  */
 export function consoleLog(
   options: { level?: Level; format?: 'text' | 'json'; write?: (line: string) => void; base?: Fields } = {},
 ): Log {
-  const min = LEVELS[options.level ?? 'info']
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`))
   const format = options.format ?? 'text'
-  const base = options.base ?? {}
-  const emit = (level: Level, message: string, fields: Fields = {}) => {
-    if (LEVELS[level] < min) return
-    const all = { ...base, ...fields }
-    const time = new Date().toISOString()
-    if (format === 'json') {
-      write(JSON.stringify({ time, level, msg: message, ...all }))
-      return
-    }
-    const pairs = Object.entries(all)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : v}`)
-      .join(' ')
-    write(`${time} ${level.toUpperCase().padEnd(5)} ${message}${pairs ? ` ${pairs}` : ''}`)
+  const destination = {
+    write(chunk: string) {
+      let line = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk
+      if (line.includes('PRIVATE KEY')) line = line.replace(PEM, '[redacted private key]')
+      write(format === 'json' ? line : asText(line))
+    },
   }
+  const logger = pino(
+    {
+      level: options.level ?? 'info',
+      base: options.base ?? null,
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...REDACT, ...REDACT.map((k) => `*.${k}`)], censor: '[redacted]' },
+    },
+    destination,
+  )
+  return wrap(logger)
+}
+
+function wrap(logger: pino.Logger): Log {
   return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => consoleLog({ ...options, base: { ...base, ...fields } }),
+    debug: (m, f) => logger.debug(f ?? {}, m),
+    info: (m, f) => logger.info(f ?? {}, m),
+    warn: (m, f) => logger.warn(f ?? {}, m),
+    error: (m, f) => logger.error(f ?? {}, m),
+    child: (fields) => wrap(logger.child(fields)),
   }
 }

@@ -26,6 +26,8 @@ export function envFor(emulator: StarkBankEmulator, privatePem: string, extra: R
     RELAY_INTERVAL_MS: '50',
     QUEUE_VISIBILITY_MS: '2000',
     LOG_LEVEL: 'error',
+    // Child processes log to files: keep the readable form the tests grep.
+    LOG_FORMAT: 'text',
     ...extra,
   }
 }
@@ -35,6 +37,8 @@ export interface Rig {
   paybridge: Paybridge
   config: Config
   signingKey: string
+  /** The project's private key paybridge signs Stark Bank requests with. */
+  projectKey: string
   webhookUrl: string
   logs: string[]
   stop(): Promise<void>
@@ -71,6 +75,7 @@ export async function startRig(
     paybridge,
     config,
     signingKey: signing.privatePem,
+    projectKey: project.privatePem,
     webhookUrl,
     logs,
     async stop() {
