@@ -7,6 +7,7 @@
  * Env: PORT, DATABASE_PATH, STARK_API_URL, STARK_PROJECT_ID, STARK_PRIVATE_KEY.
  */
 import { consoleLog } from '../../src/adapters/console-log.ts'
+import { healthRoutes } from '../../src/adapters/http/health.ts'
 import { httpApp } from '../../src/adapters/http/server.ts'
 import { starkWebhook } from '../../src/adapters/http/stark-webhook.ts'
 import { openLedger } from '../../src/adapters/sqlite/database.ts'
@@ -26,7 +27,10 @@ const bank = starkBank({
   timeoutMs: 5000,
 })
 const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock: Date.now, log })
-const app = httpApp({ log, routes: { '/webhook/starkbank': starkWebhook({ verifier, queue, log }) } })
+const app = httpApp({
+  log,
+  routes: { '/webhook/starkbank': starkWebhook({ verifier, queue, log }), '/': healthRoutes({ checks: {} }) },
+})
 Bun.serve({ port: Number(env.PORT), hostname: '127.0.0.1', reusePort: true, fetch: app.fetch })
 // Wait for the key before saying so: the first webhooks must not pay for the fetch.
 await verifier.verify(new Uint8Array(0), 'AA==')
