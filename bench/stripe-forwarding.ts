@@ -45,8 +45,8 @@ import { openLedger } from '../src/adapters/sqlite/database.ts'
 import { sqliteForwardStore } from '../src/adapters/sqlite/forward-store.ts'
 import { ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
+import { stripeSignatureHeader, stripeSigner } from '../src/adapters/stripe/signature.ts'
 import { STRIPE_WEBHOOK_PATH, stripeForwarding } from '../src/app/stripe-forwarding.ts'
-import { stripeSignatureHeader } from '../src/domain/stripe-event.ts'
 import { fauxqsClientConfig, startFauxqs } from '../test/support/fauxqs.ts'
 
 const SECRET = 'whsec_bench_stripe_forwarding'
@@ -245,6 +245,7 @@ function paybridge({ client, queueUrl, downstream, concurrency }: ContenderDeps)
   const forwarding = stripeForwarding({
     store: sqliteForwardStore(ledger),
     queue: sqsQueue({ client, queueUrl, visibilityTimeoutSeconds: 30 }),
+    sign: stripeSigner(SECRET),
     config: {
       serviceUrl: downstream,
       webhookSecret: SECRET,

@@ -21,6 +21,7 @@ import { starkBank } from './adapters/starkbank/bank.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from './adapters/starkbank/emulator.ts'
 import { starkSignatureVerifier } from './adapters/starkbank/webhook-signature.ts'
+import { stripeSigner } from './adapters/stripe/signature.ts'
 import { QueueConsumer } from './app/consumer.ts'
 import { type GapReport, gapFiller } from './app/fill-gaps.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
@@ -256,6 +257,7 @@ export async function startPaybridge(
           queue: stripeQueue,
           metrics,
           config: config.stripe,
+          sign: stripeSigner(config.stripe.webhookSecret),
           log,
           clock,
           random,

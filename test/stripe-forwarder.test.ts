@@ -9,6 +9,7 @@ import { ledgerRows } from '../src/adapters/sqlite/ledger-query.ts'
 import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
 import { ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
+import { stripeSigner } from '../src/adapters/stripe/signature.ts'
 import { stripeForwarding } from '../src/app/stripe-forwarding.ts'
 import type { StripeConfig } from '../src/config.ts'
 import { seededRandom } from '../src/domain/random.ts'
@@ -127,6 +128,7 @@ async function rig(
     store,
     queue,
     config,
+    sign: stripeSigner(SECRET),
     log,
     clock: Date.now,
     random: seededRandom(7),

@@ -1,11 +1,5 @@
 import type { Random } from '../domain/random.ts'
-import {
-  classifyStatus,
-  nextStep,
-  type RetryWindow,
-  retryAfterMs,
-  stripeSignatureHeader,
-} from '../domain/stripe-event.ts'
+import { classifyStatus, nextStep, type RetryWindow, retryAfterMs } from '../domain/stripe-event.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { ClaimedForward, ForwardStore } from '../ports/forward-store.ts'
 import type { Log } from '../ports/log.ts'
@@ -15,8 +9,8 @@ export interface ForwardRelayOptions {
   store: ForwardStore
   /** The full endpoint: `{STRIPE_SERVICE_URL}/api/v1/Stripe/Webhook`. */
   url: string
-  /** The secret the downstream verifies `Stripe-Signature` with. */
-  secret: string
+  /** Makes `Stripe-Signature` for a body at a time (unix seconds), with the downstream's secret. */
+  sign: (body: string, unixSeconds: number) => string
   timeoutMs: number
   /** In-flight POSTs to the destination at most. */
   concurrency: number
@@ -42,7 +36,7 @@ const KEPT_BODY_BYTES = 500
  * delivered only after the 2xx, so a crash between the two sends it again once its lease runs out.
  */
 export function forwardRelay(options: ForwardRelayOptions) {
-  const { store, clock, random, log, url, secret, timeoutMs } = options
+  const { store, clock, random, log, url, sign, timeoutMs } = options
   const post = options.fetch ?? fetch
   const inFlight = new Set<Promise<void>>()
   let slotFreed: (() => void) | undefined
@@ -80,7 +74,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
         body: c.body,
         headers: {
           'Content-Type': 'application/json',
-          'Stripe-Signature': stripeSignatureHeader(c.body, secret, Math.floor(started / 1000)),
+          'Stripe-Signature': sign(c.body, Math.floor(started / 1000)),
           [ATTEMPT_HEADER]: String(c.attempt),
           'User-Agent': 'paybridge',
         },

@@ -34,6 +34,8 @@ export interface StripeForwardingOptions {
   /** The Stripe events queue: SQS when configured, else the embedded `stripe-events` queue. */
   queue: Queue
   config: StripeConfig
+  /** Makes `Stripe-Signature` with `config.webhookSecret` (an adapter: the app does no crypto). */
+  sign: (body: string, unixSeconds: number) => string
   log: Log
   clock: Clock
   random: Random
@@ -65,7 +67,7 @@ export function stripeForwarding(options: StripeForwardingOptions) {
   const relay = forwardRelay({
     store,
     url,
-    secret: config.webhookSecret,
+    sign: options.sign,
     timeoutMs: config.timeoutMs,
     concurrency: config.concurrency,
     retry: config.retry,

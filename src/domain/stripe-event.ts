@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto'
 import type { Random } from './random.ts'
 import { type BackoffPolicy, backoffMs } from './retry.ts'
 
@@ -16,16 +15,6 @@ export interface StripeEvent {
   type: string
   shape: StripeEventShape
   body: string
-}
-
-/**
- * The `Stripe-Signature` header Stripe would send for `body` at `unixSeconds`:
- * `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. Stripe's libraries refuse a `t` older than
- * 300 s, so it is computed afresh for every attempt.
- */
-export function stripeSignatureHeader(body: string, secret: string, unixSeconds: number): string {
-  const v1 = createHmac('sha256', secret).update(`${unixSeconds}.${body}`, 'utf8').digest('hex')
-  return `t=${unixSeconds},v1=${v1}`
 }
 
 /** What a downstream answer means: delivered, worth trying again, or refused for good. */
