@@ -41,9 +41,10 @@ export function postgresBin(): string {
  */
 export async function startPostgres(): Promise<Postgres> {
   const bin = postgresBin()
-  const dir = mkdtempSync(join(tmpdir(), 'paybridge-pg-'))
-  const data = join(dir, 'data')
   const asRoot = userInfo().uid === 0
+  // As root the server runs as `postgres`, which must reach the folder: /tmp, whatever TMPDIR says.
+  const dir = mkdtempSync(join(asRoot ? '/tmp' : tmpdir(), 'paybridge-pg-'))
+  const data = join(dir, 'data')
   if (asRoot) chownSync(dir, postgresUid(), postgresGid())
   const run = async (args: string[]) => {
     const cmd = asRoot ? ['runuser', '-u', 'postgres', '--', ...args] : args
