@@ -26,7 +26,7 @@ import { QueueConsumer } from './app/consumer.ts'
 import { type GapReport, gapFiller } from './app/fill-gaps.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
 import { Poller } from './app/poller.ts'
-import { recordBankEvent } from './app/record-bank-event.ts'
+import { recordBankEvent, recordBankEvents } from './app/record-bank-event.ts'
 import { transferRelay } from './app/relay-transfers.ts'
 import { stripeForwarding } from './app/stripe-forwarding.ts'
 import type { Config, StarkCredentials } from './config.ts'
@@ -207,7 +207,9 @@ export async function startPaybridge(
     config.relayIntervalMs,
     log,
   )
-  const handle = recordBankEvent({ store, destination: config.destination, clock, log, metrics })
+  const recorder = { store, destination: config.destination, clock, log, metrics }
+  const handle = recordBankEvent(recorder)
+  const handleMany = recordBankEvents(recorder)
   // SQS hands out at most 10 messages a receive: several receive loops keep the workers busy.
   const loops = queue.kind === 'sqs' ? (config.sqs?.receiveLoops ?? 1) : 1
   const consumers = Array.from(
@@ -229,6 +231,11 @@ export async function startPaybridge(
           const result = await handle(body)
           relayPoller.poke()
           return result
+        },
+        handleBatch: async (bodies) => {
+          const results = await handleMany(bodies)
+          relayPoller.poke()
+          return results
         },
       }),
   )

@@ -5,7 +5,7 @@ import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
 import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
 import { sqliteStore } from '../src/adapters/sqlite/store.ts'
 import { QueueConsumer } from '../src/app/consumer.ts'
-import { recordBankEvent } from '../src/app/record-bank-event.ts'
+import { type HandleResult, recordBankEvent, recordBankEvents } from '../src/app/record-bank-event.ts'
 import { seededRandom } from '../src/domain/random.ts'
 import type { Queue } from '../src/ports/queue.ts'
 import { tempDir } from './support/paybridge.ts'
@@ -48,6 +48,7 @@ describe('worker', () => {
 
   function startWorker(
     handle = recordBankEvent({ store: sqliteStore(ledger), destination, clock: Date.now, log: quietLog() }),
+    handleBatch?: (bodies: string[]) => Promise<HandleResult[]>,
   ) {
     consumer = new QueueConsumer({
       queue,
@@ -61,6 +62,7 @@ describe('worker', () => {
       maxBodyBytes: 64 * 1024,
       retry: { baseMs: 20, capMs: 50 },
       handle,
+      handleBatch,
     })
     consumer.start()
   }
@@ -144,5 +146,50 @@ describe('worker', () => {
     expect(
       logs.some((l) => l.includes('message handling failed; will retry') && l.includes('disk on fire')),
     ).toBe(true)
+  })
+
+  it('records a whole receive in one batch call, dead-letters what it cannot read, and acks them all', async () => {
+    const batches: number[] = []
+    const many = recordBankEvents({
+      store: sqliteStore(ledger),
+      destination,
+      clock: Date.now,
+      log: quietLog(),
+    })
+    await queue.send([
+      { body: creditedEvent('evt-b1', 'inv-b1') },
+      { body: 'garbage' },
+      { body: creditedEvent('evt-b2', 'inv-b2') },
+      { body: creditedEvent('evt-b1', 'inv-b1') },
+    ])
+    startWorker(undefined, async (bodies) => {
+      batches.push(bodies.length)
+      return many(bodies)
+    })
+    await waitFor('queue drained', () => count('queue_messages') === 0)
+    expect(batches).toEqual([4])
+    expect(count('events')).toBe(2)
+    expect(count('transfers')).toBe(2)
+    expect(count('dead_letters')).toBe(1)
+  })
+
+  it('falls back to one message at a time when a batch fails, so one bad message holds up no other', async () => {
+    const many = recordBankEvents({
+      store: sqliteStore(ledger),
+      destination,
+      clock: Date.now,
+      log: quietLog(),
+    })
+    await queue.send([
+      { body: creditedEvent('evt-c1', 'inv-c1') },
+      { body: creditedEvent('evt-c2', 'inv-c2') },
+    ])
+    startWorker(undefined, async (bodies) => {
+      if (bodies.length > 1) throw new Error('ledger hiccup')
+      return many(bodies)
+    })
+    await waitFor('queue drained', () => count('queue_messages') === 0)
+    expect(count('transfers')).toBe(2)
+    expect(logs.some((l) => l.includes('batch failed; handling its messages one at a time'))).toBe(true)
   })
 })

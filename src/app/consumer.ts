@@ -10,6 +10,11 @@ import type { HandleResult } from './record-bank-event.ts'
 export interface ConsumerOptions {
   queue: Queue
   handle: (body: string, message: QueueMessage) => HandleResult | Promise<HandleResult>
+  /**
+   * Handles a whole receive at once (one ledger transaction), results in the same order; the
+   * messages are then acked in one call. When it throws, the messages are handled one by one.
+   */
+  handleBatch?: ((bodies: string[]) => Promise<HandleResult[]>) | undefined
   store: Pick<Store, 'deadLetter'>
   log: Log
   clock: Clock
@@ -38,7 +43,10 @@ export class QueueConsumer {
   private poll: AbortController | undefined
   private readonly inFlight = new Set<Promise<void>>()
   private slotFreed: (() => void) | undefined
-  private readonly o: Required<Omit<ConsumerOptions, 'metrics'>> & Pick<ConsumerOptions, 'metrics'>
+  private readonly o: Required<Omit<ConsumerOptions, 'metrics' | 'handleBatch'>> &
+    Pick<ConsumerOptions, 'metrics' | 'handleBatch'>
+  /** Messages in hand (a batch counts each of its messages). */
+  private busy = 0
 
   constructor(options: ConsumerOptions) {
     this.o = {
@@ -77,7 +85,7 @@ export class QueueConsumer {
     const { queue, log } = this.o
     let failures = 0
     while (this.running) {
-      const free = this.o.concurrency - this.inFlight.size
+      const free = this.o.concurrency - this.busy
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve))
         continue
@@ -108,18 +116,105 @@ export class QueueConsumer {
         if (messages.length > 0) await queue.release(messages, 0).catch(() => undefined)
         break
       }
-      for (const message of messages) {
-        const task = this.process(message).finally(() => {
-          this.inFlight.delete(task)
-          this.slotFreed?.()
+      if (this.o.handleBatch && messages.length > 1) this.track(this.processBatch(messages), messages.length)
+      else for (const message of messages) this.track(this.process(message), 1)
+    }
+  }
+
+  private track(work: Promise<void>, size: number): void {
+    this.busy += size
+    const task = work.finally(() => {
+      this.busy -= size
+      this.inFlight.delete(task)
+      this.slotFreed?.()
+    })
+    this.inFlight.add(task)
+  }
+
+  private tooLarge(message: QueueMessage): HandleResult | undefined {
+    const bytes = Buffer.byteLength(message.body)
+    if (bytes <= this.o.maxBodyBytes) return undefined
+    return { kind: 'dead', reason: `body of ${bytes} bytes is over the ${this.o.maxBodyBytes}-byte limit` }
+  }
+
+  private async deadLetter(message: QueueMessage, reason: string): Promise<void> {
+    const { queue, log, store, clock } = this.o
+    await store.deadLetter(
+      {
+        queue: queue.name,
+        messageId: message.id,
+        body: message.body,
+        reason,
+        receiveCount: message.receiveCount,
+      },
+      clock(),
+    )
+    this.o.metrics?.queueDeadLettered(queue.name, 1)
+    log.warn('message dead-lettered', { queue: queue.name, messageId: message.id, reason })
+  }
+
+  /** A whole receive in one handler call and one ack; falls back to one at a time if the batch fails. */
+  private async processBatch(messages: QueueMessage[]): Promise<void> {
+    const { queue, log } = this.o
+    const handleBatch = this.o.handleBatch
+    if (!handleBatch) throw new Error('processBatch without handleBatch')
+    let heartbeat: Promise<void> = Promise.resolve()
+    const timer = setInterval(
+      () => {
+        heartbeat = heartbeat
+          .then(async () => {
+            await Promise.all(messages.map((m) => queue.extend(m, this.o.visibilityMs)))
+          })
+          .catch((err) => log.warn('could not extend visibility', { queue: queue.name, error: String(err) }))
+      },
+      Math.max(250, Math.floor(this.o.visibilityMs / 2)),
+    )
+    try {
+      const readable = messages.filter((m) => !this.tooLarge(m))
+      let results: HandleResult[]
+      try {
+        results = readable.length > 0 ? await handleBatch(readable.map((m) => m.body)) : []
+      } catch (err) {
+        clearInterval(timer)
+        await heartbeat
+        log.warn('batch failed; handling its messages one at a time', {
+          queue: queue.name,
+          count: messages.length,
+          error: err instanceof Error ? err.message : String(err),
         })
-        this.inFlight.add(task)
+        await Promise.all(messages.map((m) => this.process(m)))
+        return
       }
+      for (const message of messages) {
+        const result = this.tooLarge(message) ?? results[readable.indexOf(message)]
+        if (result?.kind === 'dead') await this.deadLetter(message, result.reason)
+      }
+      clearInterval(timer)
+      await heartbeat
+      const failed = await queue.ack(messages)
+      this.o.metrics?.queueAcked(queue.name, messages.length - failed.length)
+      if (failed.length > 0) {
+        log.warn('ack failed; those messages will be redelivered and deduplicated', {
+          queue: queue.name,
+          count: failed.length,
+        })
+      }
+    } catch (err) {
+      clearInterval(timer)
+      await heartbeat
+      log.error('batch handling failed; will retry', {
+        queue: queue.name,
+        error: err instanceof Error ? err.message : String(err),
+      })
+      const receives = Math.max(...messages.map((m) => m.receiveCount))
+      await queue.release(messages, backoffMs(receives, this.o.random, this.o.retry)).catch(() => undefined)
+    } finally {
+      clearInterval(timer)
     }
   }
 
   private async process(message: QueueMessage): Promise<void> {
-    const { queue, log, store, clock } = this.o
+    const { queue, log } = this.o
     let heartbeat: Promise<void> = Promise.resolve()
     const timer = setInterval(
       () => {
@@ -136,25 +231,8 @@ export class QueueConsumer {
       Math.max(250, Math.floor(this.o.visibilityMs / 2)),
     )
     try {
-      const bytes = Buffer.byteLength(message.body)
-      const result: HandleResult =
-        bytes > this.o.maxBodyBytes
-          ? { kind: 'dead', reason: `body of ${bytes} bytes is over the ${this.o.maxBodyBytes}-byte limit` }
-          : await this.o.handle(message.body, message)
-      if (result.kind === 'dead') {
-        await store.deadLetter(
-          {
-            queue: queue.name,
-            messageId: message.id,
-            body: message.body,
-            reason: result.reason,
-            receiveCount: message.receiveCount,
-          },
-          clock(),
-        )
-        this.o.metrics?.queueDeadLettered(queue.name, 1)
-        log.warn('message dead-lettered', { queue: queue.name, messageId: message.id, reason: result.reason })
-      }
+      const result = this.tooLarge(message) ?? (await this.o.handle(message.body, message))
+      if (result.kind === 'dead') await this.deadLetter(message, result.reason)
       clearInterval(timer)
       await heartbeat
       const failed = await queue.ack([message])

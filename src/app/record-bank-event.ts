@@ -9,60 +9,90 @@ import { parseBankEvent } from './bank-event-schema.ts'
 /** What a queue message handler concludes; the consumer acks, dead-letters or retries accordingly. */
 export type HandleResult = { kind: 'done'; note: string } | { kind: 'dead'; reason: string }
 
-/**
- * The worker's step for one Stark Bank event: parse, decide, and record it (inbox + invoice + transfer
- * + outbox) in one transaction. The message may be acked once this returns.
- */
-export function recordBankEvent(deps: {
+type RecordInput = Parameters<Store['recordBankEvent']>[0]
+type Prepared = { input: RecordInput; dead?: undefined } | { input?: undefined; dead: string }
+
+type RecorderDeps = {
   store: Store
   destination: Destination
   clock: Clock
   log: Log
   metrics?: Pick<Metrics, 'webhook'> | undefined
-}) {
-  return async (body: string): Promise<HandleResult> => {
-    const parsed = parseBankEvent(body)
-    if (!parsed.ok) return { kind: 'dead', reason: parsed.reason }
-    const { event } = parsed
-    const decision = decideBankEvent(event)
-    const transfer =
-      decision.kind === 'credit'
-        ? planTransfer(decision.invoiceId, decision.credited, deps.destination)
-        : undefined
-    const result = await deps.store.recordBankEvent(
-      { event, payload: body, decision, ...(transfer ? { transfer } : {}) },
-      deps.clock(),
-    )
-    const ids = { eventId: event.id, invoiceId: event.log.invoice?.id, transferId: transfer?.externalId }
-    if (result.kind === 'duplicate') {
-      // Only the worker can tell a repeated delivery: the webhook answers 200 before the inbox sees it.
-      deps.metrics?.webhook('duplicate')
-      deps.log.info('event already recorded; nothing to do', ids)
-      return { kind: 'done', note: 'duplicate' }
-    }
-    switch (decision.kind) {
-      case 'credit':
-        deps.log.info('invoice credited; transfer queued', {
-          ...ids,
-          amount: decision.amount,
-          fee: decision.fee,
-          credited: decision.credited,
-        })
-        break
-      case 'no-transfer':
-        deps.log.warn('invoice credited with nothing to transfer', { ...ids, reason: decision.reason })
-        break
-      case 'transfer-update':
-        deps.log.info('transfer status recorded', {
-          eventId: event.id,
-          bankTransferId: decision.transferId,
-          status: decision.status,
-        })
-        break
-      case 'ignore':
-        deps.log.info('event recorded; no action', { eventId: event.id, reason: decision.reason })
-        break
-    }
-    return { kind: 'done', note: decision.kind }
+}
+
+/**
+ * The worker's step for Stark Bank events: parse, decide, and record each (inbox + invoice +
+ * transfer + outbox), all of one call in one transaction. The messages may be acked once this returns.
+ */
+export function recordBankEvents(deps: RecorderDeps) {
+  return async (bodies: string[]): Promise<HandleResult[]> => {
+    const prepared = bodies.map((body): Prepared => {
+      const parsed = parseBankEvent(body)
+      if (!parsed.ok) return { dead: parsed.reason }
+      const { event } = parsed
+      const decision = decideBankEvent(event)
+      const transfer =
+        decision.kind === 'credit'
+          ? planTransfer(decision.invoiceId, decision.credited, deps.destination)
+          : undefined
+      return { input: { event, payload: body, decision, ...(transfer ? { transfer } : {}) } }
+    })
+    const inputs = prepared.flatMap((p) => (p.input ? [p.input] : []))
+    const recorded = inputs.length > 0 ? await deps.store.recordBankEvents(inputs, deps.clock()) : []
+    let next = 0
+    return prepared.map((p): HandleResult => {
+      if (!p.input) return { kind: 'dead', reason: p.dead }
+      const result = recorded[next++]
+      if (!result) throw new Error('the ledger answered fewer events than it was given')
+      return report(deps, p.input, result.kind)
+    })
   }
+}
+
+/** The same step for one event. */
+export function recordBankEvent(deps: RecorderDeps) {
+  const many = recordBankEvents(deps)
+  return async (body: string): Promise<HandleResult> => {
+    const [result] = await many([body])
+    if (!result) throw new Error('no result for the event')
+    return result
+  }
+}
+
+function report(
+  deps: RecorderDeps,
+  { event, decision, transfer }: RecordInput,
+  kind: 'recorded' | 'duplicate',
+): HandleResult {
+  const ids = { eventId: event.id, invoiceId: event.log.invoice?.id, transferId: transfer?.externalId }
+  if (kind === 'duplicate') {
+    // Only the worker can tell a repeated delivery: the webhook answers 200 before the inbox sees it.
+    deps.metrics?.webhook('duplicate')
+    deps.log.info('event already recorded; nothing to do', ids)
+    return { kind: 'done', note: 'duplicate' }
+  }
+  switch (decision.kind) {
+    case 'credit':
+      deps.log.info('invoice credited; transfer queued', {
+        ...ids,
+        amount: decision.amount,
+        fee: decision.fee,
+        credited: decision.credited,
+      })
+      break
+    case 'no-transfer':
+      deps.log.warn('invoice credited with nothing to transfer', { ...ids, reason: decision.reason })
+      break
+    case 'transfer-update':
+      deps.log.info('transfer status recorded', {
+        eventId: event.id,
+        bankTransferId: decision.transferId,
+        status: decision.status,
+      })
+      break
+    case 'ignore':
+      deps.log.info('event recorded; no action', { eventId: event.id, reason: decision.reason })
+      break
+  }
+  return { kind: 'done', note: decision.kind }
 }

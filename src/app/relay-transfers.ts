@@ -93,10 +93,25 @@ export function transferRelay(options: RelayOptions) {
     try {
       const result = await bank.createTransfers(batch.map((c) => c.plan))
       const byExternal = new Map(result.map((t) => [t.externalId, t]))
+      const done: { c: ClaimedTransfer; t: BankTransfer }[] = []
       for (const c of batch) {
         const t = byExternal.get(c.plan.externalId)
-        if (t) await created(c, t, 'created', report)
+        if (t) done.push({ c, t })
         else await retryOrDie(c, new Error('Stark Bank did not return this transfer'), report)
+      }
+      // The whole batch's outcome in one transaction.
+      await store.transfersCreated(
+        done.map(({ c, t }) => ({ transferId: c.transferId, bank: { id: t.id, status: t.status } })),
+        clock(),
+      )
+      report.created += done.length
+      for (const { c, t } of done) {
+        log.info('transfer created', {
+          transferId: c.transferId,
+          bankTransferId: t.id,
+          amount: t.amount,
+          attempt: c.attempt,
+        })
       }
     } catch (err) {
       if (!(err instanceof BankError) || err.kind === 'transient') {

@@ -37,11 +37,21 @@ export interface Store {
     input: { event: BankEvent; payload: string; decision: EventDecision; transfer?: TransferPlan },
     now: number,
   ): Promise<{ kind: 'recorded' } | { kind: 'duplicate' }>
+  /** `recordBankEvent` for many events in one transaction (one commit for a whole receive). */
+  recordBankEvents(
+    inputs: { event: BankEvent; payload: string; decision: EventDecision; transfer?: TransferPlan }[],
+    now: number,
+  ): Promise<({ kind: 'recorded' } | { kind: 'duplicate' })[]>
 
   // Outbox relay
   /** Leases up to `limit` due transfer rows; a lease that runs out (crash) makes the row due again. */
   claimTransfers(limit: number, now: number, leaseMs: number): Promise<ClaimedTransfer[]>
   transferCreated(transferId: string, bank: { id: string; status: string }, now: number): Promise<void>
+  /** `transferCreated` for a whole relay batch in one transaction. */
+  transfersCreated(
+    created: { transferId: string; bank: { id: string; status: string } }[],
+    now: number,
+  ): Promise<void>
   /** Parks a claimed transfer until an operator approves it (over a money limit). */
   transferHeld(transferId: string, reason: string, now: number): Promise<void>
   /** Releases a held transfer past the limits. `unknown` if no such transfer; `not-held` if it is not waiting. */

@@ -136,91 +136,15 @@ export function postgresStore(ledger: PgLedger): Store {
       return row
     },
 
-    async recordBankEvent({ event, payload, decision, transfer }, now) {
-      return db.transaction(async (t) => {
-        const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
-        const outcome =
-          decision.kind === 'credit'
-            ? `transfer of ${decision.credited} planned`
-            : decision.kind === 'no-transfer' || decision.kind === 'ignore'
-              ? decision.reason
-              : `transfer ${decision.transferId} is ${decision.status}`
-        // Two workers with the same event: the second insert waits for the first commit, then does nothing.
-        const inserted = await t
-          .insert(events)
-          .values({
-            id: event.id,
-            source: 'starkbank',
-            subscription: event.subscription,
-            type: event.log.type,
-            subjectId,
-            outcome,
-            payload,
-            receivedAt: now,
-          })
-          .onConflictDoNothing()
-          .returning({ id: events.id })
-        if (inserted.length === 0) return { kind: 'duplicate' as const }
+    async recordBankEvent(input, now) {
+      return db.transaction((t) => recordIn(t, input, now))
+    },
 
-        switch (decision.kind) {
-          case 'credit':
-          case 'no-transfer': {
-            const fee = decision.fee
-            const updated = await t
-              .update(invoices)
-              .set({ status: 'credited', fee, creditedAt: now, updatedAt: now })
-              .where(eq(invoices.starkId, decision.invoiceId))
-              .returning({ id: invoices.id })
-            if (updated.length === 0) {
-              // Credited invoices paybridge did not issue are still paid out; keep a row for the ledger.
-              const inv = event.log.invoice as { name?: string; taxId?: string } | undefined
-              await t
-                .insert(invoices)
-                .values({
-                  id: `external-${decision.invoiceId}`,
-                  starkId: decision.invoiceId,
-                  amount: decision.amount,
-                  name: inv?.name ?? '',
-                  taxId: inv?.taxId ?? '',
-                  status: 'credited',
-                  fee,
-                  creditedAt: now,
-                  createdAt: now,
-                  updatedAt: now,
-                })
-                .onConflictDoNothing()
-            }
-            if (decision.kind === 'no-transfer') {
-              await t
-                .insert(transfers)
-                .values({
-                  id: transferIdFor(decision.invoiceId),
-                  invoiceStarkId: decision.invoiceId,
-                  eventId: event.id,
-                  amount: decision.amount - decision.fee,
-                  status: 'skipped',
-                  request: '{}',
-                  reason: decision.reason,
-                  createdAt: now,
-                  updatedAt: now,
-                })
-                .onConflictDoNothing()
-              break
-            }
-            if (!transfer) throw new Error(`credit of ${decision.invoiceId} recorded without a transfer plan`)
-            await addTransfer(t, transfer, decision.invoiceId, event.id, now)
-            break
-          }
-          case 'transfer-update':
-            await t
-              .update(transfers)
-              .set({ bankStatus: decision.status, updatedAt: now })
-              .where(eq(transfers.starkId, decision.transferId))
-            break
-          case 'ignore':
-            break
-        }
-        return { kind: 'recorded' as const }
+    async recordBankEvents(inputs, now) {
+      return db.transaction(async (t) => {
+        const results: Recorded[] = []
+        for (const input of inputs) results.push(await recordIn(t, input, now))
+        return results
       })
     },
 
@@ -282,19 +206,12 @@ export function postgresStore(ledger: PgLedger): Store {
     },
 
     async transferCreated(transferId, bank, now) {
+      await db.transaction((t) => markCreated(t, transferId, bank, now))
+    },
+
+    async transfersCreated(created, now) {
       await db.transaction(async (t) => {
-        await t
-          .update(transfers)
-          .set({
-            status: 'created',
-            starkId: bank.id,
-            bankStatus: bank.status,
-            reason: null,
-            sentAt: now,
-            updatedAt: now,
-          })
-          .where(eq(transfers.id, transferId))
-        await finishOutbox(t, transferId, 'done', null, now)
+        for (const c of created) await markCreated(t, c.transferId, c.bank, now)
       })
     },
 
@@ -418,4 +335,118 @@ async function finishOutbox(
     .update(outbox)
     .set({ status, leaseUntil: null, lastError: error === null ? null : clip(error), updatedAt: now })
     .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+}
+
+type RecordInput = Parameters<Store['recordBankEvent']>[0]
+type Recorded = Awaited<ReturnType<Store['recordBankEvent']>>
+
+/** One event's inbox row and its effects, inside the caller's transaction. */
+async function recordIn(
+  t: Tx,
+  { event, payload, decision, transfer }: RecordInput,
+  now: number,
+): Promise<Recorded> {
+  const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
+  const outcome =
+    decision.kind === 'credit'
+      ? `transfer of ${decision.credited} planned`
+      : decision.kind === 'no-transfer' || decision.kind === 'ignore'
+        ? decision.reason
+        : `transfer ${decision.transferId} is ${decision.status}`
+  // Two workers with the same event: the second insert waits for the first commit, then does nothing.
+  const inserted = await t
+    .insert(events)
+    .values({
+      id: event.id,
+      source: 'starkbank',
+      subscription: event.subscription,
+      type: event.log.type,
+      subjectId,
+      outcome,
+      payload,
+      receivedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: events.id })
+  if (inserted.length === 0) return { kind: 'duplicate' as const }
+
+  switch (decision.kind) {
+    case 'credit':
+    case 'no-transfer': {
+      const fee = decision.fee
+      const updated = await t
+        .update(invoices)
+        .set({ status: 'credited', fee, creditedAt: now, updatedAt: now })
+        .where(eq(invoices.starkId, decision.invoiceId))
+        .returning({ id: invoices.id })
+      if (updated.length === 0) {
+        // Credited invoices paybridge did not issue are still paid out; keep a row for the ledger.
+        const inv = event.log.invoice as { name?: string; taxId?: string } | undefined
+        await t
+          .insert(invoices)
+          .values({
+            id: `external-${decision.invoiceId}`,
+            starkId: decision.invoiceId,
+            amount: decision.amount,
+            name: inv?.name ?? '',
+            taxId: inv?.taxId ?? '',
+            status: 'credited',
+            fee,
+            creditedAt: now,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+      }
+      if (decision.kind === 'no-transfer') {
+        await t
+          .insert(transfers)
+          .values({
+            id: transferIdFor(decision.invoiceId),
+            invoiceStarkId: decision.invoiceId,
+            eventId: event.id,
+            amount: decision.amount - decision.fee,
+            status: 'skipped',
+            request: '{}',
+            reason: decision.reason,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+        break
+      }
+      if (!transfer) throw new Error(`credit of ${decision.invoiceId} recorded without a transfer plan`)
+      await addTransfer(t, transfer, decision.invoiceId, event.id, now)
+      break
+    }
+    case 'transfer-update':
+      await t
+        .update(transfers)
+        .set({ bankStatus: decision.status, updatedAt: now })
+        .where(eq(transfers.starkId, decision.transferId))
+      break
+    case 'ignore':
+      break
+  }
+  return { kind: 'recorded' as const }
+}
+
+async function markCreated(
+  t: Tx,
+  transferId: string,
+  bank: { id: string; status: string },
+  now: number,
+): Promise<void> {
+  await t
+    .update(transfers)
+    .set({
+      status: 'created',
+      starkId: bank.id,
+      bankStatus: bank.status,
+      reason: null,
+      sentAt: now,
+      updatedAt: now,
+    })
+    .where(eq(transfers.id, transferId))
+  await finishOutbox(t, transferId, 'done', null, now)
 }

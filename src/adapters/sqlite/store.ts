@@ -163,93 +163,13 @@ export function sqliteStore(ledger: Ledger): Store {
         .get()
     },
 
-    async recordBankEvent({ event, payload, decision, transfer }, now) {
-      return tx((t) => {
-        const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
-        const outcome =
-          decision.kind === 'credit'
-            ? `transfer of ${decision.credited} planned`
-            : decision.kind === 'no-transfer' || decision.kind === 'ignore'
-              ? decision.reason
-              : `transfer ${decision.transferId} is ${decision.status}`
-        const inserted = t
-          .insert(events)
-          .values({
-            id: event.id,
-            source: 'starkbank',
-            subscription: event.subscription,
-            type: event.log.type,
-            subjectId,
-            outcome,
-            payload,
-            receivedAt: now,
-          })
-          .onConflictDoNothing()
-          .returning({ id: events.id })
-          .all()
-        if (inserted.length === 0) return { kind: 'duplicate' as const }
+    async recordBankEvent(input, now) {
+      return tx((t) => recordIn(t, input, now))
+    },
 
-        switch (decision.kind) {
-          case 'credit':
-          case 'no-transfer': {
-            const fee = decision.fee
-            const updated = t
-              .update(invoices)
-              .set({ status: 'credited', fee, creditedAt: now, updatedAt: now })
-              .where(eq(invoices.starkId, decision.invoiceId))
-              .returning({ id: invoices.id })
-              .all()
-            if (updated.length === 0) {
-              // Credited invoices paybridge did not issue are still paid out; keep a row for the ledger.
-              const inv = event.log.invoice
-              t.insert(invoices)
-                .values({
-                  id: `external-${decision.invoiceId}`,
-                  starkId: decision.invoiceId,
-                  amount: decision.amount,
-                  name: (inv as { name?: string } | undefined)?.name ?? '',
-                  taxId: (inv as { taxId?: string } | undefined)?.taxId ?? '',
-                  status: 'credited',
-                  fee,
-                  creditedAt: now,
-                  createdAt: now,
-                  updatedAt: now,
-                })
-                .onConflictDoNothing()
-                .run()
-            }
-            if (decision.kind === 'no-transfer') {
-              t.insert(transfers)
-                .values({
-                  id: transferIdFor(decision.invoiceId),
-                  invoiceStarkId: decision.invoiceId,
-                  eventId: event.id,
-                  amount: decision.amount - decision.fee,
-                  status: 'skipped',
-                  request: '{}',
-                  reason: decision.reason,
-                  createdAt: now,
-                  updatedAt: now,
-                })
-                .onConflictDoNothing()
-                .run()
-              break
-            }
-            if (!transfer) throw new Error(`credit of ${decision.invoiceId} recorded without a transfer plan`)
-            addTransfer(t, transfer, decision.invoiceId, event.id, now)
-            break
-          }
-          case 'transfer-update':
-            t.update(transfers)
-              .set({ bankStatus: decision.status, updatedAt: now })
-              .where(eq(transfers.starkId, decision.transferId))
-              .run()
-            break
-          case 'ignore':
-            break
-        }
-        return { kind: 'recorded' as const }
-      })
+    async recordBankEvents(inputs, now) {
+      // One commit for a whole receive: the commit, not the inserts, is what costs.
+      return tx((t) => inputs.map((input) => recordIn(t, input, now)))
     },
 
     async claimTransfers(limit, now, leaseMs) {
@@ -305,19 +225,12 @@ export function sqliteStore(ledger: Ledger): Store {
     },
 
     async transferCreated(transferId, bank, now) {
+      tx((t) => markCreated(t, transferId, bank, now))
+    },
+
+    async transfersCreated(created, now) {
       tx((t) => {
-        t.update(transfers)
-          .set({
-            status: 'created',
-            starkId: bank.id,
-            bankStatus: bank.status,
-            reason: null,
-            sentAt: now,
-            updatedAt: now,
-          })
-          .where(eq(transfers.id, transferId))
-          .run()
-        finishOutbox(t, transferId, 'done', null, now)
+        for (const c of created) markCreated(t, c.transferId, c.bank, now)
       })
     },
 
@@ -453,4 +366,110 @@ function finishOutbox(
     .set({ status, leaseUntil: null, lastError: error?.slice(0, 1000) ?? null, updatedAt: now })
     .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
     .run()
+}
+
+type RecordInput = Parameters<Store['recordBankEvent']>[0]
+type Recorded = Awaited<ReturnType<Store['recordBankEvent']>>
+
+/** One event's inbox row and its effects, inside the caller's transaction. */
+function recordIn(t: Tx, { event, payload, decision, transfer }: RecordInput, now: number): Recorded {
+  const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
+  const outcome =
+    decision.kind === 'credit'
+      ? `transfer of ${decision.credited} planned`
+      : decision.kind === 'no-transfer' || decision.kind === 'ignore'
+        ? decision.reason
+        : `transfer ${decision.transferId} is ${decision.status}`
+  const inserted = t
+    .insert(events)
+    .values({
+      id: event.id,
+      source: 'starkbank',
+      subscription: event.subscription,
+      type: event.log.type,
+      subjectId,
+      outcome,
+      payload,
+      receivedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: events.id })
+    .all()
+  if (inserted.length === 0) return { kind: 'duplicate' as const }
+
+  switch (decision.kind) {
+    case 'credit':
+    case 'no-transfer': {
+      const fee = decision.fee
+      const updated = t
+        .update(invoices)
+        .set({ status: 'credited', fee, creditedAt: now, updatedAt: now })
+        .where(eq(invoices.starkId, decision.invoiceId))
+        .returning({ id: invoices.id })
+        .all()
+      if (updated.length === 0) {
+        // Credited invoices paybridge did not issue are still paid out; keep a row for the ledger.
+        const inv = event.log.invoice
+        t.insert(invoices)
+          .values({
+            id: `external-${decision.invoiceId}`,
+            starkId: decision.invoiceId,
+            amount: decision.amount,
+            name: (inv as { name?: string } | undefined)?.name ?? '',
+            taxId: (inv as { taxId?: string } | undefined)?.taxId ?? '',
+            status: 'credited',
+            fee,
+            creditedAt: now,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+          .run()
+      }
+      if (decision.kind === 'no-transfer') {
+        t.insert(transfers)
+          .values({
+            id: transferIdFor(decision.invoiceId),
+            invoiceStarkId: decision.invoiceId,
+            eventId: event.id,
+            amount: decision.amount - decision.fee,
+            status: 'skipped',
+            request: '{}',
+            reason: decision.reason,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+          .run()
+        break
+      }
+      if (!transfer) throw new Error(`credit of ${decision.invoiceId} recorded without a transfer plan`)
+      addTransfer(t, transfer, decision.invoiceId, event.id, now)
+      break
+    }
+    case 'transfer-update':
+      t.update(transfers)
+        .set({ bankStatus: decision.status, updatedAt: now })
+        .where(eq(transfers.starkId, decision.transferId))
+        .run()
+      break
+    case 'ignore':
+      break
+  }
+  return { kind: 'recorded' as const }
+}
+
+function markCreated(t: Tx, transferId: string, bank: { id: string; status: string }, now: number): void {
+  t.update(transfers)
+    .set({
+      status: 'created',
+      starkId: bank.id,
+      bankStatus: bank.status,
+      reason: null,
+      sentAt: now,
+      updatedAt: now,
+    })
+    .where(eq(transfers.id, transferId))
+    .run()
+  finishOutbox(t, transferId, 'done', null, now)
 }
