@@ -38,6 +38,9 @@ const EnvSchema = v.object({
   PORT: v.optional(int(0, 65535), '3000'),
   HOST: v.optional(nonEmpty, '127.0.0.1'),
   DATABASE_PATH: v.optional(nonEmpty, 'data/paybridge.sqlite'),
+  DATABASE_URL: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://… URL')),
+  ),
   INVOICE_SCHEDULE: v.optional(nonEmpty, '0 */3 * * *'),
   TRANSFER_NAME: v.optional(nonEmpty, 'Stark Bank S.A.'),
   TRANSFER_TAX_ID: v.optional(nonEmpty, '20.018.183/0001-80'),
@@ -108,6 +111,8 @@ export interface Config {
   port: number
   host: string
   databasePath: string
+  /** The ledger on PostgreSQL (`postgres://…`) instead of the SQLite file; its queues are then on SQS. */
+  databaseUrl: string | undefined
   invoiceSchedule: string
   destination: Destination
   /** Cents. Over these, transfers wait for `ledger approve`. */
@@ -214,6 +219,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if ((defined.STRIPE_QUEUE_URL || defined.STRIPE_QUEUE_NAME) && !defined.AWS_REGION) {
     problems.push('AWS_REGION: required when STRIPE_QUEUE_URL or STRIPE_QUEUE_NAME is set')
   }
+  if (defined.DATABASE_URL && !defined.SQS_QUEUE_URL && !defined.SQS_QUEUE_NAME) {
+    problems.push(
+      'SQS_QUEUE_URL or SQS_QUEUE_NAME: required with DATABASE_URL (the embedded queue lives in SQLite)',
+    )
+  }
+  if (
+    defined.DATABASE_URL &&
+    defined.STRIPE_SERVICE_URL &&
+    !defined.STRIPE_QUEUE_URL &&
+    !defined.STRIPE_QUEUE_NAME
+  ) {
+    problems.push('STRIPE_QUEUE_URL or STRIPE_QUEUE_NAME: required with DATABASE_URL and STRIPE_SERVICE_URL')
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)])
   const e = parsed.output
 
@@ -231,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST,
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL,
     invoiceSchedule: e.INVOICE_SCHEDULE,
     destination: {
       name: e.TRANSFER_NAME,

@@ -1,9 +1,8 @@
 import { LEDGER_USAGE, ledgerCommand } from './adapters/cli/ledger-commands.ts'
 import { forwardsReplay, openStripeQueue, stripeEnqueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
+import { openStores } from './adapters/open-stores.ts'
 import { openLedger } from './adapters/sqlite/database.ts'
-import { sqliteForwardStore } from './adapters/sqlite/forward-store.ts'
-import { sqliteStore } from './adapters/sqlite/store.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
 import { runStandaloneEmulator } from './adapters/starkbank/emulator.ts'
 import { gapFiller } from './app/fill-gaps.ts'
@@ -104,9 +103,9 @@ async function cli(argv: string[]): Promise<number> {
       process.stderr.write('paybridge: usage: ledger approve <transfer id>\n')
       return 2
     }
-    const ledger = openLedger(config.databasePath)
+    const stores = await openStores(config)
     try {
-      const result = await sqliteStore(ledger).approveTransfer(transferId, Date.now())
+      const result = await stores.store.approveTransfer(transferId, Date.now())
       switch (result.kind) {
         case 'approved':
           log.info('transfer approved; the relay sends it next', { transferId })
@@ -119,7 +118,7 @@ async function cli(argv: string[]): Promise<number> {
           return 1
       }
     } finally {
-      ledger.close()
+      await stores.close()
     }
   }
 
@@ -155,11 +154,11 @@ async function cli(argv: string[]): Promise<number> {
   }
 
   if (command === 'forwards' && sub === 'replay') {
-    const ledger = openLedger(config.databasePath)
+    const stores = await openStores(config)
     try {
-      return await forwardsReplay(rest, { store: sqliteForwardStore(ledger), clock: Date.now, log })
+      return await forwardsReplay(rest, { store: stores.forwards, clock: Date.now, log })
     } finally {
-      ledger.close()
+      await stores.close()
     }
   }
 
@@ -170,15 +169,15 @@ async function cli(argv: string[]): Promise<number> {
       )
       return 2
     }
-    const ledger = openLedger(config.databasePath)
+    const stores = await openStores(config)
     try {
-      const store = sqliteStore(ledger)
+      const { store } = stores
       const bank = starkBankFor(config.stark, config.starkTimeoutMs)
       const record = recordBankEvent({ store, destination: config.destination, clock: Date.now, log })
       const report = await gapFiller({ bank, store, record, clock: Date.now, log }).fillOnce()
       log.info('events sync done; the running paybridge relays any new transfers', { ...report })
     } finally {
-      ledger.close()
+      await stores.close()
     }
     return 0
   }
@@ -191,11 +190,11 @@ async function cli(argv: string[]): Promise<number> {
       )
       return 2
     }
-    const ledger = openLedger(config.databasePath)
+    const stores = await openStores(config)
     try {
       const bank = starkBankFor(config.stark, config.starkTimeoutMs)
       const issuer = invoiceIssuer({
-        store: sqliteStore(ledger),
+        store: stores.store,
         bank,
         clock: Date.now,
         random: Math.random,
@@ -213,7 +212,7 @@ async function cli(argv: string[]): Promise<number> {
       }
       log.info('invoice run done', { runId: run.runId })
     } finally {
-      ledger.close()
+      await stores.close()
     }
     return 0
   }

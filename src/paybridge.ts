@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { SQSClient } from '@aws-sdk/client-sqs'
+import { sql } from 'drizzle-orm'
 import { openStripeQueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
@@ -11,6 +12,9 @@ import { starkWebhook } from './adapters/http/stark-webhook.ts'
 import { metricsRoute, prometheusMetrics } from './adapters/metrics/prometheus.ts'
 import { timedBank } from './adapters/metrics/timed.ts'
 import { openQueue } from './adapters/open-queue.ts'
+import { openPgLedger } from './adapters/postgres/database.ts'
+import { postgresForwardStore } from './adapters/postgres/forward-store.ts'
+import { postgresStore } from './adapters/postgres/store.ts'
 import { type Ledger, openLedger } from './adapters/sqlite/database.ts'
 import { sqliteForwardStore } from './adapters/sqlite/forward-store.ts'
 import { ledgerWritable } from './adapters/sqlite/ledger-health.ts'
@@ -70,8 +74,15 @@ export async function startPaybridge(
 
   if (config.databasePath !== ':memory:') mkdirSync(dirname(config.databasePath), { recursive: true })
   const ledger = openLedger(config.databasePath)
-  const store = sqliteStore(ledger)
-  const metrics = prometheusMetrics({ ledger, clock })
+  // DATABASE_URL puts the ledger on PostgreSQL, shared by every paybridge process (queues on SQS).
+  const pg = config.databaseUrl ? await openPgLedger(config.databaseUrl) : undefined
+  const store = pg ? postgresStore(pg) : sqliteStore(ledger)
+  const forwardStore = pg ? postgresForwardStore(pg) : sqliteForwardStore(ledger)
+  if (pg) {
+    log.info('ledger: PostgreSQL (shared); migrations applied')
+    log.warn('on PostgreSQL, /admin, reconcile and the ledger gauges in /metrics are not available yet')
+  }
+  const metrics = prometheusMetrics({ ledger: config.databaseUrl ? undefined : ledger, clock })
 
   let emulator: StarkBankEmulator | undefined
   let stark = config.stark
@@ -140,7 +151,7 @@ export async function startPaybridge(
   const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log })
   const schedulerOn = options.scheduler !== false && runs('scheduler')
   const checks: Record<string, ReadinessCheck> = {
-    ledger: ledgerWritable(ledger),
+    ledger: pg ? pgReachable(pg) : ledgerWritable(ledger),
     queue: queueCheck(queue),
     starkKey: starkKeyCheck(verifier),
     ...(schedulerOn
@@ -162,7 +173,8 @@ export async function startPaybridge(
       '/webhook/starkbank': starkWebhook({ verifier, queue, log }),
       '/metrics': metricsRoute(metrics),
       // Without ADMIN_TOKEN there is no /admin route at all: 404.
-      ...(config.adminToken
+      // The admin views, reconcile and replay read the SQLite ledger; on PostgreSQL they are not offered yet.
+      ...(config.adminToken && !pg
         ? {
             '/admin': adminRoutes({
               token: config.adminToken,
@@ -260,7 +272,7 @@ export async function startPaybridge(
   const forwarder =
     config.stripe && stripeQueue
       ? stripeForwarding({
-          store: sqliteForwardStore(ledger),
+          store: forwardStore,
           queue: stripeQueue,
           metrics,
           config: config.stripe,
@@ -321,6 +333,7 @@ export async function startPaybridge(
         await scheduling.catch(() => undefined)
         await emulator?.stop()
         sqs?.destroy()
+        await pg?.close()
         ledger.close()
         log.info('stopped')
       })()
@@ -330,6 +343,15 @@ export async function startPaybridge(
 }
 
 /** One SQS client for the process when AWS is configured (credentials: the SDK's default chain). */
+function pgReachable(pg: {
+  db: { execute(query: ReturnType<typeof sql>): Promise<unknown> }
+}): ReadinessCheck {
+  return async () => {
+    await pg.db.execute(sql`select 1`)
+    return true as const
+  }
+}
+
 export function sqsClientFor(config: Config): SQSClient | undefined {
   if (!config.aws) return undefined
   return new SQSClient({

@@ -36,7 +36,8 @@ export function statusClass(outcome: CallOutcome): string {
  * report even when empty.
  */
 export function prometheusMetrics(deps: {
-  ledger: Ledger
+  /** The SQLite ledger the gauges are read from; absent (a PostgreSQL ledger): counters only. */
+  ledger: Ledger | undefined
   clock?: Clock
   queues?: string[]
 }): PrometheusMetrics {
@@ -114,6 +115,7 @@ export function prometheusMetrics(deps: {
   }
 
   function readLedger(): void {
+    if (!deps.ledger) return
     const c = ledgerCounts(deps.ledger)
     outbox.reset()
     for (const kind of new Set([...OUTBOX_KINDS, ...Object.keys(c.outbox)])) {
