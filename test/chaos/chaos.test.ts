@@ -12,8 +12,8 @@ describe('paybridge under faults', () => {
       cycles: 3,
       invoices: 12,
       stripeEvents: 15,
-      seconds: 18,
-      settleSeconds: 25,
+      seconds: 16,
+      settleSeconds: 24,
       seed: Number(process.env.CHAOS_SEED ?? 20_260_101),
     }
     const report = await runChaos(options)
