@@ -1,7 +1,8 @@
-import { and, asc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
 import { stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
 import type { Ledger } from './database.ts'
+import { dueOutboxRows } from './outbox-due.ts'
 import { events, forwards, outbox } from './schema.ts'
 import { sqliteStore } from './store.ts'
 
@@ -79,21 +80,7 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
     async claimForwards(limit, now, leaseMs) {
       if (limit <= 0) return []
       return tx((t) => {
-        const due = t
-          .select({ refId: outbox.refId, attempts: outbox.attempts })
-          .from(outbox)
-          .where(
-            and(
-              eq(outbox.kind, 'forward'),
-              or(
-                and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
-                and(eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)),
-              ),
-            ),
-          )
-          .orderBy(asc(outbox.nextAttemptAt))
-          .limit(limit)
-          .all()
+        const due = dueOutboxRows(t, 'forward', now, limit)
         if (due.length === 0) return []
         const ids = due.map((d) => d.refId)
         t.update(outbox)

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gte, inArray, lte, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
 import type { ClaimedTransfer, RunClaim, Store } from '../../ports/store.ts'
 import type { Ledger } from './database.ts'
+import { dueOutboxRows } from './outbox-due.ts'
 import { claimantAlive, processClaimant } from './run-claim.ts'
 import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 
@@ -174,21 +175,7 @@ export function sqliteStore(ledger: Ledger): Store {
 
     async claimTransfers(limit, now, leaseMs) {
       return tx((t) => {
-        const due = t
-          .select({ id: outbox.id, refId: outbox.refId, attempts: outbox.attempts })
-          .from(outbox)
-          .where(
-            and(
-              eq(outbox.kind, 'transfer'),
-              or(
-                and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
-                and(eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)),
-              ),
-            ),
-          )
-          .orderBy(asc(outbox.nextAttemptAt))
-          .limit(limit)
-          .all()
+        const due = dueOutboxRows(t, 'transfer', now, limit)
         if (due.length === 0) return []
         t.update(outbox)
           .set({
