@@ -137,7 +137,7 @@ async function cli(argv: string[]): Promise<number> {
 
   if (command === 'stripe' && sub === 'enqueue') {
     const ledger = openLedger(config.databasePath)
-    const client = sqsClientFor(config)
+    const client = await sqsClientFor(config)
     try {
       const queue = await openStripeQueue({
         queue: config.stripeQueue,

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { SQSClient } from '@aws-sdk/client-sqs'
+import type { SQSClient } from '@aws-sdk/client-sqs'
 import { sql } from 'drizzle-orm'
 import { openStripeQueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
@@ -122,7 +122,7 @@ export async function startPaybridge(
   }
 
   const bank = timedBank(starkBankFor(stark, config.starkTimeoutMs), metrics)
-  const sqs = sqsClientFor(config)
+  const sqs = await sqsClientFor(config)
   const queue = await openQueue({
     target: config.sqs?.queue,
     embeddedName: 'stark-events',
@@ -343,6 +343,16 @@ export async function startPaybridge(
 }
 
 /** One SQS client for the process when AWS is configured (credentials: the SDK's default chain). */
+export async function sqsClientFor(config: Config): Promise<SQSClient | undefined> {
+  if (!config.aws) return undefined
+  // Loaded only when AWS is configured: the AWS SDK is the slowest module to load.
+  const { SQSClient } = await import('@aws-sdk/client-sqs')
+  return new SQSClient({
+    region: config.aws.region,
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+  })
+}
+
 function pgReachable(pg: {
   db: { execute(query: ReturnType<typeof sql>): Promise<unknown> }
 }): ReadinessCheck {
@@ -350,14 +360,6 @@ function pgReachable(pg: {
     await pg.db.execute(sql`select 1`)
     return true as const
   }
-}
-
-export function sqsClientFor(config: Config): SQSClient | undefined {
-  if (!config.aws) return undefined
-  return new SQSClient({
-    region: config.aws.region,
-    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
-  })
 }
 
 export function starkBankFor(stark: StarkCredentials, timeoutMs: number) {

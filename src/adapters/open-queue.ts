@@ -2,8 +2,6 @@ import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { Queue } from '../ports/queue.ts'
 import type { Ledger } from './sqlite/database.ts'
 import { sqliteQueue } from './sqlite/queue.ts'
-import { ensureQueue } from './sqs/provision.ts'
-import { sqsQueue } from './sqs/queue.ts'
 
 /** Where a queue lives: an SQS URL, an SQS name (created with its DLQ if missing), or embedded. */
 export type QueueTarget = { url: string } | { name: string } | undefined
@@ -25,6 +23,11 @@ export async function openQueue(deps: {
     return sqliteQueue({ ledger, name: deps.embeddedName, visibilityTimeoutMs: visibilityMs, maxReceives })
   }
   if (!client) throw new Error('an SQS client (AWS_REGION) is needed for an SQS queue')
+  // Loaded only when SQS is used: the AWS SDK is the slowest module to load.
+  const [{ ensureQueue }, { sqsQueue }] = await Promise.all([
+    import('./sqs/provision.ts'),
+    import('./sqs/queue.ts'),
+  ])
   const visibilityTimeoutSeconds = Math.ceil(visibilityMs / 1000)
   const queueUrl =
     'url' in target
