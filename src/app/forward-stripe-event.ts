@@ -32,3 +32,34 @@ export function forwardStripeEvent(deps: {
     return { kind: 'done', note: 'recorded' }
   }
 }
+
+/** The same step for a whole receive: every event recorded in one transaction, results in order. */
+export function forwardStripeEvents(deps: {
+  store: Pick<ForwardStore, 'recordStripeEvents'>
+  clock: Clock
+  log: Log
+  recorded?: () => void
+}) {
+  return async (bodies: string[]): Promise<HandleResult[]> => {
+    const parsed = bodies.map((body) => ({ body, parsed: parseStripeMessage(body) }))
+    const items = parsed.flatMap(({ body, parsed: p }) => (p.ok ? [{ event: p.event, payload: body }] : []))
+    const results = items.length > 0 ? await deps.store.recordStripeEvents(items, deps.clock()) : []
+    let next = 0
+    let anyRecorded = false
+    const outcomes = parsed.map(({ parsed: p }): HandleResult => {
+      if (!p.ok) return { kind: 'dead', reason: p.reason }
+      const result = results[next++]
+      if (!result) throw new Error('the ledger answered fewer events than it was given')
+      const ids = { eventId: p.event.id, type: p.event.type, shape: p.event.shape }
+      if (result.kind === 'duplicate') {
+        deps.log.info('Stripe event already recorded; not forwarded again', ids)
+        return { kind: 'done', note: 'duplicate' }
+      }
+      anyRecorded = true
+      deps.log.info('Stripe event recorded; forward queued', ids)
+      return { kind: 'done', note: 'recorded' }
+    })
+    if (anyRecorded) deps.recorded?.()
+    return outcomes
+  }
+}

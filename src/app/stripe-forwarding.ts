@@ -6,7 +6,7 @@ import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
 import type { Queue } from '../ports/queue.ts'
 import { QueueConsumer } from './consumer.ts'
-import { forwardStripeEvent } from './forward-stripe-event.ts'
+import { forwardStripeEvent, forwardStripeEvents } from './forward-stripe-event.ts'
 import { Poller } from './poller.ts'
 import { forwardRelay } from './relay-forwards.ts'
 
@@ -95,6 +95,7 @@ export function stripeForwarding(options: StripeForwardingOptions) {
     waitMs: tuning.waitMs,
     maxBodyBytes: tuning.maxBodyBytes,
     handle: forwardStripeEvent({ store, clock, log, recorded: () => poller.poke() }),
+    handleBatch: forwardStripeEvents({ store, clock, log, recorded: () => poller.poke() }),
   })
 
   let stopping: Promise<void> | undefined

@@ -55,6 +55,11 @@ export interface ForwardStore extends Pick<Store, 'deadLetter'> {
     payload: string,
     now: number,
   ): Promise<{ kind: 'recorded' | 'duplicate' }>
+  /** `recordStripeEvent` for a whole receive in one transaction. */
+  recordStripeEvents(
+    items: { event: StripeEvent; payload: string }[],
+    now: number,
+  ): Promise<{ kind: 'recorded' | 'duplicate' }[]>
 
   /**
    * Leases up to `limit` due forwards for `leaseMs`, counting an attempt on each. A lease that runs

@@ -1,11 +1,13 @@
 import { and, asc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm'
-import { stripeSubscription } from '../../domain/stripe-event.ts'
+import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
 import type { PgLedger } from './database.ts'
 import { events, forwards, outbox } from './schema.ts'
 import { postgresStore } from './store.ts'
 
 /** Outbox rows have stable ids, so a forward's row is found (and never doubled) by its event id. */
+type Tx = Parameters<Parameters<PgLedger['db']['transaction']>[0]>[0]
+
 const outboxId = (eventId: string) => `forward-${eventId}`
 const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
 
@@ -29,47 +31,14 @@ export function postgresForwardStore(ledger: PgLedger): ForwardStore {
     deadLetter: postgresStore(ledger).deadLetter,
 
     async recordStripeEvent(event, payload, now) {
+      return db.transaction((t) => recordIn(t, event, payload, now))
+    },
+
+    async recordStripeEvents(items, now) {
       return db.transaction(async (t) => {
-        const inserted = await t
-          .insert(events)
-          .values({
-            id: event.id,
-            source: 'stripe',
-            subscription: stripeSubscription(event.type),
-            type: event.type,
-            subjectId: null,
-            outcome: `forward queued (${event.shape})`,
-            payload,
-            receivedAt: now,
-          })
-          .onConflictDoNothing()
-          .returning({ id: events.id })
-        if (inserted.length === 0) return { kind: 'duplicate' as const }
-        await t
-          .insert(forwards)
-          .values({
-            id: event.id,
-            type: event.type,
-            shape: event.shape,
-            body: event.body,
-            status: 'pending',
-            createdAt: now,
-            updatedAt: now,
-          })
-          .onConflictDoNothing()
-        await t
-          .insert(outbox)
-          .values({
-            id: outboxId(event.id),
-            kind: 'forward',
-            refId: event.id,
-            status: 'pending',
-            nextAttemptAt: now,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .onConflictDoNothing()
-        return { kind: 'recorded' as const }
+        const results: { kind: 'recorded' | 'duplicate' }[] = []
+        for (const { event, payload } of items) results.push(await recordIn(t, event, payload, now))
+        return results
       })
     },
 
@@ -249,4 +218,53 @@ function actionFor(status: 'pending' | 'delivered' | 'dead', force: boolean | un
     case 'pending':
       return 'skip-pending'
   }
+}
+
+/** One Stripe event's inbox row, forward and outbox row, inside the caller's transaction. */
+async function recordIn(
+  t: Tx,
+  event: StripeEvent,
+  payload: string,
+  now: number,
+): Promise<{ kind: 'recorded' | 'duplicate' }> {
+  const inserted = await t
+    .insert(events)
+    .values({
+      id: event.id,
+      source: 'stripe',
+      subscription: stripeSubscription(event.type),
+      type: event.type,
+      subjectId: null,
+      outcome: `forward queued (${event.shape})`,
+      payload,
+      receivedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: events.id })
+  if (inserted.length === 0) return { kind: 'duplicate' as const }
+  await t
+    .insert(forwards)
+    .values({
+      id: event.id,
+      type: event.type,
+      shape: event.shape,
+      body: event.body,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+  await t
+    .insert(outbox)
+    .values({
+      id: outboxId(event.id),
+      kind: 'forward',
+      refId: event.id,
+      status: 'pending',
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+  return { kind: 'recorded' as const }
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
-import { stripeSubscription } from '../../domain/stripe-event.ts'
+import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
 import type { Ledger } from './database.ts'
 import { dueOutboxRows } from './outbox-due.ts'
@@ -7,6 +7,8 @@ import { events, forwards, outbox } from './schema.ts'
 import { sqliteStore } from './store.ts'
 
 /** Outbox rows have stable ids, so a forward's row is found (and never doubled) by its event id. */
+type Tx = Ledger['db']
+
 const outboxId = (eventId: string) => `forward-${eventId}`
 const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
 
@@ -32,49 +34,12 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
     deadLetter: sqliteStore(ledger).deadLetter,
 
     async recordStripeEvent(event, payload, now) {
-      return tx((t) => {
-        const inserted = t
-          .insert(events)
-          .values({
-            id: event.id,
-            source: 'stripe',
-            subscription: stripeSubscription(event.type),
-            type: event.type,
-            subjectId: null,
-            outcome: `forward queued (${event.shape})`,
-            payload,
-            receivedAt: now,
-          })
-          .onConflictDoNothing()
-          .returning({ id: events.id })
-          .all()
-        if (inserted.length === 0) return { kind: 'duplicate' as const }
-        t.insert(forwards)
-          .values({
-            id: event.id,
-            type: event.type,
-            shape: event.shape,
-            body: event.body,
-            status: 'pending',
-            createdAt: now,
-            updatedAt: now,
-          })
-          .onConflictDoNothing()
-          .run()
-        t.insert(outbox)
-          .values({
-            id: outboxId(event.id),
-            kind: 'forward',
-            refId: event.id,
-            status: 'pending',
-            nextAttemptAt: now,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .onConflictDoNothing()
-          .run()
-        return { kind: 'recorded' as const }
-      })
+      return tx((t) => recordIn(t, event, payload, now))
+    },
+
+    async recordStripeEvents(items, now) {
+      // One commit for a whole receive.
+      return tx((t) => items.map(({ event, payload }) => recordIn(t, event, payload, now)))
     },
 
     async claimForwards(limit, now, leaseMs) {
@@ -228,4 +193,54 @@ function actionFor(status: 'pending' | 'delivered' | 'dead', force: boolean | un
     case 'pending':
       return 'skip-pending'
   }
+}
+
+/** One Stripe event's inbox row, forward and outbox row, inside the caller's transaction. */
+function recordIn(
+  t: Tx,
+  event: StripeEvent,
+  payload: string,
+  now: number,
+): { kind: 'recorded' | 'duplicate' } {
+  const inserted = t
+    .insert(events)
+    .values({
+      id: event.id,
+      source: 'stripe',
+      subscription: stripeSubscription(event.type),
+      type: event.type,
+      subjectId: null,
+      outcome: `forward queued (${event.shape})`,
+      payload,
+      receivedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: events.id })
+    .all()
+  if (inserted.length === 0) return { kind: 'duplicate' as const }
+  t.insert(forwards)
+    .values({
+      id: event.id,
+      type: event.type,
+      shape: event.shape,
+      body: event.body,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .run()
+  t.insert(outbox)
+    .values({
+      id: outboxId(event.id),
+      kind: 'forward',
+      refId: event.id,
+      status: 'pending',
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .run()
+  return { kind: 'recorded' as const }
 }
