@@ -170,7 +170,7 @@ export async function startPaybridge(
   const app = httpApp({
     log,
     routes: {
-      '/webhook/starkbank': starkWebhook({ verifier, queue, log }),
+      '/webhook/starkbank': starkWebhook({ verifier, queue, log, metrics }),
       '/metrics': metricsRoute(metrics),
       // Without ADMIN_TOKEN there is no /admin route at all: 404.
       // The admin views, reconcile and replay read the SQLite ledger; on PostgreSQL they are not offered yet.
@@ -290,7 +290,7 @@ export async function startPaybridge(
     log.info('Stripe forwarder off: set STRIPE_SERVICE_URL and STRIPE_WEBHOOK_SECRET to turn it on')
   }
 
-  const issuer = invoiceIssuer({ store, bank, clock, random, log })
+  const issuer = invoiceIssuer({ store, bank, clock, random, log, metrics })
   const schedule = invoiceSchedule({
     pattern: config.invoiceSchedule,
     issuer,

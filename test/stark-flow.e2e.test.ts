@@ -122,6 +122,25 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     ).toBe(true)
   })
 
+  it('counts what happened in /metrics: webhooks accepted, invoices issued, transfers created', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${rig.paybridge.port}/metrics`)).text()
+    const value = (line: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${line} `))
+          ?.split(' ')[1],
+      )
+    const invoices = rig.emulator.invoices().length
+    expect(value('paybridge_webhooks_total{source="starkbank",outcome="accepted"}')).toBe(invoices)
+    expect(value('paybridge_invoices_issued_total')).toBe(invoices)
+    expect(value('paybridge_scheduler_runs_total{outcome="issued"}')).toBe(1)
+    expect(value('paybridge_transfers{status="created"}')).toBe(rig.emulator.transfers().length)
+    expect(value('paybridge_outbox_rows{kind="transfer",status="pending"}')).toBe(0)
+    expect(value('paybridge_outbox_rows{kind="transfer",status="in_flight"}')).toBe(0)
+    expect(value('paybridge_queue_acked_total{queue="' + rig.paybridge.queue.name + '"}')).toBe(invoices)
+  })
+
   it('creates one transfer when the same signed webhook is delivered twice', async () => {
     const before = rig.emulator.transfers().length
     const event = rig.emulator.events().at(-1)!

@@ -9,6 +9,7 @@ import type { Random } from '../domain/random.ts'
 import type { Bank } from '../ports/bank.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
+import type { Metrics } from '../ports/metrics.ts'
 import type { Store } from '../ports/store.ts'
 
 /**
@@ -22,7 +23,14 @@ const RUN_CLAIM_MS = 10 * 60_000
  * one run), then issued. Issuing first asks Stark Bank what it already holds for the run's tag, so a
  * retry after a crash or a failed call creates only what is missing.
  */
-export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; random: Random; log: Log }) {
+export function invoiceIssuer(deps: {
+  store: Store
+  bank: Bank
+  clock: Clock
+  random: Random
+  log: Log
+  metrics?: Pick<Metrics, 'schedulerRun' | 'invoicesIssued'> | undefined
+}) {
   const { store, bank, clock, log } = deps
 
   async function issue(run: { id: string; invoices: PlannedInvoice[] }): Promise<number> {
@@ -42,6 +50,7 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
       created.push(...missingInvoices(chunk, result).found)
     }
     await store.markRunIssued(run.id, [...found, ...created], clock())
+    deps.metrics?.invoicesIssued(created.length)
     for (const c of created)
       log.info('invoice issued', { runId: run.id, invoiceId: c.invoiceId, bankInvoiceId: c.bankId })
     log.info('invoice run issued', { runId: run.id, created: created.length, alreadyThere: found.length })
@@ -95,6 +104,7 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
         slot: slot.toISOString(),
         runId: plan.runId,
       })
+      deps.metrics?.schedulerRun('taken')
       return { runId: plan.runId, planned: false, issued: await isIssued(plan.runId) }
     }
     log.info('invoice run planned', {
@@ -103,7 +113,9 @@ export function invoiceIssuer(deps: { store: Store; bank: Bank; clock: Clock; ra
       total: invoices.reduce((s, i) => s + i.amount, 0),
     })
     await resume()
-    return { runId, planned: true, issued: await isIssued(runId) }
+    const issued = await isIssued(runId)
+    deps.metrics?.schedulerRun(issued ? 'issued' : 'failed')
+    return { runId, planned: true, issued }
   }
 
   const isIssued = async (runId: string) => !(await store.unfinishedRuns()).some((r) => r.id === runId)
