@@ -63,7 +63,15 @@ export interface Paybridge {
  */
 export async function startPaybridge(
   config: Config,
-  options: { log?: Log; roles?: Role[]; scheduler?: boolean; gapFill?: boolean; random?: () => number } = {},
+  options: {
+    log?: Log
+    roles?: Role[]
+    scheduler?: boolean
+    gapFill?: boolean
+    /** Delays before retrying a failed gap fill (default 30 s, 2 min, 10 min). */
+    gapRetryMs?: number[]
+    random?: () => number
+  } = {},
 ): Promise<Paybridge> {
   const log = options.log ?? consoleLog({ level: config.logLevel })
   const clock = Date.now
@@ -255,17 +263,27 @@ export async function startPaybridge(
 
   // Webhooks Stark Bank gave up on: at start, then hourly.
   const gaps = gapFiller({ bank, store, record: handle, clock, log })
-  const fillGaps = () =>
-    gaps.fillOnce().catch((err) => {
-      log.error('gap fill failed; next try within the hour', {
+  // A failed run (Stark Bank 429 or 5xx) is tried again soon rather than an hour later.
+  const GAP_RETRY_MS = options.gapRetryMs ?? [30_000, 120_000, 600_000]
+  let gapRetry: Timer | undefined
+  const fillGaps = async (attempt = 0): Promise<GapReport | undefined> => {
+    try {
+      const report = await gaps.fillOnce()
+      relayPoller.poke()
+      return report
+    } catch (err) {
+      const retryInMs = GAP_RETRY_MS[attempt]
+      log.error('gap fill failed', {
         error: err instanceof Error ? err.message : String(err),
+        retryInMs: retryInMs ?? 'at the next hourly run',
       })
+      clearTimeout(gapRetry)
+      if (retryInMs !== undefined) gapRetry = setTimeout(() => void fillGaps(attempt + 1), retryInMs)
       return undefined
-    })
-  const gapTimer = runs('worker')
-    ? setInterval(() => void fillGaps().then(() => relayPoller.poke()), 3_600_000)
-    : undefined
-  if (runs('worker') && options.gapFill !== false) void fillGaps().then(() => relayPoller.poke())
+    }
+  }
+  const gapTimer = runs('worker') ? setInterval(() => void fillGaps(), 3_600_000) : undefined
+  if (runs('worker') && options.gapFill !== false) void fillGaps()
   if (runs('relay')) relayPoller.start()
 
   // The Stripe forwarder (its consumer and its relay) runs with the worker role.
@@ -316,7 +334,7 @@ export async function startPaybridge(
     emulator,
     issueInvoicesNow: () => issuer.runSlot(new Date(clock()), 'manual'),
     fillGaps: async () => {
-      const report = await fillGaps()
+      const report = await fillGaps(GAP_RETRY_MS.length)
       relayPoller.poke()
       return report
     },
@@ -325,6 +343,7 @@ export async function startPaybridge(
         log.info('stopping: draining worker and relay')
         schedule.stop()
         clearInterval(gapTimer)
+        clearTimeout(gapRetry)
         clearInterval(reconTimer)
         await server?.stop()
         await Promise.all(consumers.map((c) => c.stop()))

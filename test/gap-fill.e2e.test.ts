@@ -49,4 +49,19 @@ describe('gap filling', () => {
     expect(rig.emulator.transfers().length).toBe(total)
     expect(total).toBeGreaterThan(before)
   })
+
+  it('tries a gap fill that failed at start again soon, not an hour later', async () => {
+    const flaky = await startRig({
+      payShare: 1,
+      gapRetryMs: [200, 400],
+      beforeStart: (emulator) => emulator.fail('GET /v2/event', { status: 500, times: 1 }),
+    })
+    try {
+      await waitFor('the retried gap fill', () => flaky.emulator.counts['GET /v2/event'] >= 2)
+      expect(flaky.logs.filter((l) => l.includes('gap fill failed')).length).toBe(1)
+      expect(flaky.logs.some((l) => l.includes('"retryInMs":200'))).toBe(true)
+    } finally {
+      await flaky.stop()
+    }
+  })
 })

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { BankEvent } from '../domain/bank-event.ts'
+import { issueReasons } from './issue-reasons.ts'
 
 // Stark Bank's webhook body and the worker's queue message share this schema: `{"event": {...}}`.
 // Only what paybridge reads is checked; other fields pass through untouched.
@@ -43,8 +44,7 @@ export function parseBankEvent(raw: string): ParsedBankEvent {
   }
   const parsed = v.safeParse(BodySchema, json)
   if (!parsed.success) {
-    const first = parsed.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
-    return { ok: false, reason: `not a Stark Bank event: ${first.join('; ')}` }
+    return { ok: false, reason: `not a Stark Bank event: ${issueReasons(parsed.issues)}` }
   }
   const e = parsed.output.event
   if (e.subscription === 'invoice' && e.log.type === 'credited' && !e.log.invoice) {

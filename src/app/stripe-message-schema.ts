@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { STRIPE_EVENT_ID, type StripeEvent } from '../domain/stripe-event.ts'
+import { issueReasons } from './issue-reasons.ts'
 
 // The three ways a Stripe event arrives on the queue. Only what paybridge reads is checked; the event
 // itself passes through untouched (it is forwarded, not interpreted).
@@ -25,11 +26,7 @@ const SnsSchema = v.object({
 
 export type ParsedStripeMessage = { ok: true; event: StripeEvent } | { ok: false; reason: string }
 
-const explain = (issues: v.BaseIssue<unknown>[]) =>
-  issues
-    .slice(0, 3)
-    .map((i) => `${v.getDotPath(i) ?? '(root)'}: ${i.message}`)
-    .join('; ')
+const explain = issueReasons
 
 /**
  * Parses one queue message body into the Stripe event to forward. Never throws: a body paybridge
@@ -65,7 +62,13 @@ function parse(raw: string, insideSns: boolean): ParsedStripeMessage {
       return { ok: false, reason: `not an EventBridge envelope: ${explain(bridge.issues)}` }
     const { detail } = bridge.output
     // The envelope holds the event as JSON, not as text: forward its canonical serialisation.
-    const body = JSON.stringify(record.detail)
+    let body: string
+    try {
+      body = JSON.stringify(record.detail)
+    } catch {
+      // JSON.parse takes nesting deep enough to overflow JSON.stringify's stack.
+      return { ok: false, reason: 'not an EventBridge envelope: detail is nested too deeply' }
+    }
     return { ok: true, event: { id: detail.id, type: detail.type, shape: 'eventbridge', body } }
   }
 

@@ -49,7 +49,14 @@ export interface Rig {
  * The test owns the emulator's signing key so it can sign (or forge) webhooks itself.
  */
 export async function startRig(
-  options: { payShare?: number; env?: Record<string, string>; scheduler?: boolean } = {},
+  options: {
+    payShare?: number
+    env?: Record<string, string>
+    scheduler?: boolean
+    gapRetryMs?: number[]
+    /** Runs after the emulator starts and before paybridge does (to queue faults for start-up). */
+    beforeStart?: (emulator: StarkBankEmulator) => void
+  } = {},
 ): Promise<Rig> {
   const dir = tempDir()
   const project = generateKeyPair()
@@ -67,7 +74,12 @@ export async function startRig(
   )
   const logs: string[] = []
   const log = consoleLog({ level: 'debug', format: 'json', write: (line) => logs.push(line) })
-  const paybridge = await startPaybridge(config, { log, scheduler: options.scheduler ?? false })
+  options.beforeStart?.(emulator)
+  const paybridge = await startPaybridge(config, {
+    log,
+    scheduler: options.scheduler ?? false,
+    ...(options.gapRetryMs ? { gapRetryMs: options.gapRetryMs } : {}),
+  })
   const webhookUrl = `http://127.0.0.1:${paybridge.port}/webhook/starkbank`
   emulator.setWebhookUrl(webhookUrl)
   return {
