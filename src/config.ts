@@ -56,7 +56,7 @@ const EnvSchema = v.object({
   TRANSFERS_PAUSED: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'false'),
   QUEUE_VISIBILITY_MS: v.optional(int(1_000, 43_200_000), '30000'),
   QUEUE_MAX_RECEIVES: v.optional(int(1, 1000), '5'),
-  WORKER_CONCURRENCY: v.optional(int(1, 100), '4'),
+  WORKER_CONCURRENCY: v.optional(int(1, 500), '32'),
   RELAY_INTERVAL_MS: v.optional(int(10, 600_000), '500'),
   RELAY_LEASE_MS: v.optional(int(1_000, 3_600_000), '60000'),
   EMULATOR_PAY_SHARE: v.optional(share, '0.8'),

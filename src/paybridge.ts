@@ -242,6 +242,8 @@ export async function startPaybridge(
         clock,
         random,
         concurrency: Math.max(1, Math.ceil(config.workerConcurrency / loops)),
+        // One receive is one ledger transaction: the embedded queue hands out bigger batches than SQS.
+        maxPerReceive: queue.kind === 'sqs' ? 10 : 50,
         visibilityMs: config.queue.visibilityMs,
         waitMs: 20_000,
         // The webhook takes at most 64 KiB, so a larger message did not come from it.

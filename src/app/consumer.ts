@@ -22,6 +22,8 @@ export interface ConsumerOptions {
   concurrency: number
   visibilityMs: number
   waitMs?: number
+  /** Messages asked for in one receive (SQS allows at most 10; the embedded queue more). */
+  maxPerReceive?: number
   /** Larger bodies are dead-lettered unread. */
   maxBodyBytes?: number
   /** Delay before a message whose handling threw is offered again. */
@@ -51,6 +53,7 @@ export class QueueConsumer {
   constructor(options: ConsumerOptions) {
     this.o = {
       waitMs: 20_000,
+      maxPerReceive: 10,
       maxBodyBytes: 256 * 1024,
       retry: { baseMs: 1_000, capMs: 60_000 },
       ...options,
@@ -94,7 +97,7 @@ export class QueueConsumer {
       let messages: QueueMessage[]
       try {
         messages = await queue.receive({
-          max: Math.min(10, free),
+          max: Math.min(this.o.maxPerReceive, free),
           waitMs: this.o.waitMs,
           signal: this.poll.signal,
         })
