@@ -4,19 +4,13 @@ import { openLedger } from '../src/adapters/sqlite/database.ts'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
 import { envFor, PROJECT_ID, tempDir } from './support/paybridge.ts'
+import { freePort } from './support/process.ts'
 import { waitFor } from './support/wait.ts'
 
 // paybridge runs as a real process (`bun run src/main.ts`) and is killed with SIGKILL while Stark Bank
 // (the emulator) is handling its request, then started again on the same ledger file.
 
 const ROOT = join(import.meta.dir, '..')
-
-function freePort(): number {
-  const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = probe.port as number
-  probe.stop(true)
-  return port
-}
 
 interface Harness {
   emulator: StarkBankEmulator

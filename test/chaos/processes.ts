@@ -6,13 +6,7 @@ import { join } from 'node:path'
 
 const ROOT = join(import.meta.dir, '../..')
 
-/** A free 127.0.0.1 port, found by binding port 0 and letting it go. */
-export function freePort(): number {
-  const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const port = probe.port as number
-  probe.stop(true)
-  return port
-}
+export { freePort } from '../support/process.ts'
 
 export interface PaybridgeProcess {
   readonly starts: number
