@@ -1,7 +1,8 @@
-import { and, asc, eq, gte, inArray, lte, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
 import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
 import type { PgLedger } from './database.ts'
+import { leaseDueOutbox } from './outbox-lease.ts'
 import { events, forwards, outbox } from './schema.ts'
 import { postgresStore } from './store.ts'
 
@@ -45,37 +46,9 @@ export function postgresForwardStore(ledger: PgLedger): ForwardStore {
     async claimForwards(limit, now, leaseMs) {
       if (limit <= 0) return []
       return db.transaction(async (t) => {
-        const due = await t
-          .select({ id: outbox.id, refId: outbox.refId })
-          .from(outbox)
-          .where(
-            and(
-              eq(outbox.kind, 'forward'),
-              or(
-                and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
-                and(eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)),
-              ),
-            ),
-          )
-          .orderBy(asc(outbox.nextAttemptAt))
-          .limit(limit)
-          .for('update', { skipLocked: true })
+        const due = await leaseDueOutbox(t, 'forward', now, limit, leaseMs)
         if (due.length === 0) return []
-        const leased = await t
-          .update(outbox)
-          .set({
-            status: 'in_flight',
-            leaseUntil: now + leaseMs,
-            attempts: sql`${outbox.attempts} + 1`,
-            updatedAt: now,
-          })
-          .where(
-            inArray(
-              outbox.id,
-              due.map((d) => d.id),
-            ),
-          )
-          .returning({ refId: outbox.refId, attempts: outbox.attempts })
+        const leased = due
         const attempts = new Map(leased.map((l) => [l.refId, l.attempts]))
         const rows = await t
           .update(forwards)

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, gte, inArray, lte, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, or, sql } from 'drizzle-orm'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
 import type { ClaimedTransfer, Store } from '../../ports/store.ts'
 import type { PgDb, PgLedger } from './database.ts'
+import { leaseDueOutbox } from './outbox-lease.ts'
 import { claimRunLock } from './run-lock.ts'
 import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 
@@ -151,38 +152,8 @@ export function postgresStore(ledger: PgLedger): Store {
     async claimTransfers(limit, now, leaseMs) {
       if (limit <= 0) return []
       return db.transaction(async (t) => {
-        // Rows another relay has locked are skipped, not waited for: no two claimers get one row.
-        const due = await t
-          .select({ id: outbox.id })
-          .from(outbox)
-          .where(
-            and(
-              eq(outbox.kind, 'transfer'),
-              or(
-                and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
-                and(eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)),
-              ),
-            ),
-          )
-          .orderBy(asc(outbox.nextAttemptAt))
-          .limit(limit)
-          .for('update', { skipLocked: true })
-        if (due.length === 0) return []
-        const leased = await t
-          .update(outbox)
-          .set({
-            status: 'in_flight',
-            leaseUntil: now + leaseMs,
-            attempts: sql`${outbox.attempts} + 1`,
-            updatedAt: now,
-          })
-          .where(
-            inArray(
-              outbox.id,
-              due.map((d) => d.id),
-            ),
-          )
-          .returning({ id: outbox.id, refId: outbox.refId, attempts: outbox.attempts })
+        const leased = await leaseDueOutbox(t, 'transfer', now, limit, leaseMs)
+        if (leased.length === 0) return []
         const rows = await t
           .select({ id: transfers.id, request: transfers.request, approvedAt: transfers.approvedAt })
           .from(transfers)
@@ -193,15 +164,12 @@ export function postgresStore(ledger: PgLedger): Store {
             ),
           )
         const byId = new Map(rows.map((r) => [r.id, r]))
-        const order = new Map(due.map((d, i) => [d.id, i]))
-        return leased
-          .sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
-          .map((d): ClaimedTransfer => {
-            const row = byId.get(d.refId)
-            if (!row) throw new Error(`outbox row ${d.id} points at missing transfer ${d.refId}`)
-            const plan = JSON.parse(row.request) as TransferPlan
-            return { transferId: d.refId, attempt: d.attempts, plan, approved: row.approvedAt !== null }
-          })
+        return leased.map((d): ClaimedTransfer => {
+          const row = byId.get(d.refId)
+          if (!row) throw new Error(`outbox row ${d.id} points at missing transfer ${d.refId}`)
+          const plan = JSON.parse(row.request) as TransferPlan
+          return { transferId: d.refId, attempt: d.attempts, plan, approved: row.approvedAt !== null }
+        })
       })
     },
 

@@ -6,9 +6,9 @@ import { dueOutboxRows } from './outbox-due.ts'
 import { events, forwards, outbox } from './schema.ts'
 import { sqliteStore } from './store.ts'
 
-/** Outbox rows have stable ids, so a forward's row is found (and never doubled) by its event id. */
 type Tx = Ledger['db']
 
+/** Outbox rows have stable ids, so a forward's row is found (and never doubled) by its event id. */
 const outboxId = (eventId: string) => `forward-${eventId}`
 const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
 
