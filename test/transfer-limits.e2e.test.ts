@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { ConfigError, loadConfig } from '../src/config.ts'
 import { checkTransferLimits } from '../src/domain/transfer-limits.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
+import { runCli } from './support/process.ts'
 import { waitFor } from './support/wait.ts'
 
 // Money safety rails: per-transfer and daily caps hold transfers for an operator; a pause holds all.
@@ -61,12 +62,18 @@ describe('money safety rails, end to end', () => {
       rig.emulator.transfers().some((t) => t.externalId === heldId),
     )
     expect(rig.emulator.transfers().length).toBe(under + 1)
-    const again = Bun.spawnSync([process.execPath, 'run', 'src/main.ts', 'ledger', 'approve', heldId], {
-      cwd: join(import.meta.dir, '..'),
-      env: { ...process.env, DATABASE_PATH: rig.config.databasePath },
+    await waitFor('the ledger to record it created', () => {
+      const row = rig.paybridge.ledger.sqlite
+        .query('select status from transfers where id = ?')
+        .get(heldId) as { status: string }
+      return row.status === 'created'
     })
-    expect(again.exitCode).toBe(1)
-    expect(again.stderr.toString()).toContain('is created, not held')
+    const again = await runCli(['ledger', 'approve', heldId], {
+      ...process.env,
+      DATABASE_PATH: rig.config.databasePath,
+    })
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('is created, not held')
   })
 
   it('holds everything while TRANSFERS_PAUSED=true and loses nothing', async () => {
