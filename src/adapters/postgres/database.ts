@@ -32,7 +32,8 @@ export async function openPgLedger(
   await migrateUnderLock(url)
   const client = new SQL({ url, max: options.maxConnections ?? 10 })
   const db = drizzle({ client, schema })
-  return { db, client, close: () => client.close() }
+  // Queries in hand get 5 s to finish; then the pool closes anyway (a held run lock ends with its session).
+  return { db, client, close: () => client.close({ timeout: 5 }) }
 }
 
 async function migrateUnderLock(url: string): Promise<void> {
