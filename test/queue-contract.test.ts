@@ -188,11 +188,19 @@ for (const subject of subjects) {
     })
 
     // fauxqs accepts a malformed receipt handle; AWS fails the batch entry (ReceiptHandleIsInvalid).
-    it.skipIf(subject.gaps.has('malformed-receipt'))('reports a receipt it cannot delete', async () => {
-      const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
-      const bogus: QueueMessage = { id: 'x', body: 'x', receipt: 'not-a-receipt', receiveCount: 1, sentAt: 0 }
-      expect(await queue.ack([bogus])).toEqual(['not-a-receipt'])
-    })
+    // Written to AWS's behaviour, so it runs where the server has it (the embedded queue).
+    if (!subject.gaps.has('malformed-receipt'))
+      it('reports a receipt it cannot delete', async () => {
+        const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
+        const bogus: QueueMessage = {
+          id: 'x',
+          body: 'x',
+          receipt: 'not-a-receipt',
+          receiveCount: 1,
+          sentAt: 0,
+        }
+        expect(await queue.ack([bogus])).toEqual(['not-a-receipt'])
+      })
 
     it('sends 25 in batches and hands each out once, at most 10 per receive', async () => {
       const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
@@ -254,41 +262,42 @@ for (const subject of subjects) {
       await queue.ping()
     })
 
-    describe.if(subject.fifo)('FIFO', () => {
-      it('drops a second send with the same dedupId', async () => {
-        const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
-        await queue.send([{ body: 'first', dedupId: 'evt-1' }])
-        await queue.send([
-          { body: 'second', dedupId: 'evt-1' },
-          { body: 'other', dedupId: 'evt-2' },
-        ])
-        const got = await collect(queue, 2, { ack: true })
-        expect(bodies(got).sort()).toEqual(['first', 'other'])
-        expect(await queue.receive({ max: 10, waitMs: 500 })).toEqual([])
-      })
+    if (subject.fifo)
+      describe('FIFO', () => {
+        it('drops a second send with the same dedupId', async () => {
+          const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
+          await queue.send([{ body: 'first', dedupId: 'evt-1' }])
+          await queue.send([
+            { body: 'second', dedupId: 'evt-1' },
+            { body: 'other', dedupId: 'evt-2' },
+          ])
+          const got = await collect(queue, 2, { ack: true })
+          expect(bodies(got).sort()).toEqual(['first', 'other'])
+          expect(await queue.receive({ max: 10, waitMs: 500 })).toEqual([])
+        })
 
-      it('hands out a group in send order, nothing more of it while one is in flight', async () => {
-        const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
-        await queue.send([
-          message('a1', { groupId: 'a' }),
-          message('b1', { groupId: 'b' }),
-          message('a2', { groupId: 'a' }),
-          message('a3', { groupId: 'a' }),
-        ])
-        const order: string[] = []
-        for (let turn = 0; turn < 4 && order.length < 4; turn++) {
-          const batch = await queue.receive({ max: 10, waitMs: 500 })
-          // While part of a group is in flight, a receive gets nothing more of that group.
-          const more = await queue.receive({ max: 10, waitMs: 0 })
-          expect(more.filter((m) => batch.some((b) => b.groupId === m.groupId))).toEqual([])
-          await queue.release(more)
-          order.push(...bodies(batch))
-          expect(await queue.ack(batch)).toEqual([])
-        }
-        expect(order.filter((b) => b.startsWith('a'))).toEqual(['a1', 'a2', 'a3'])
-        expect(order).toContain('b1')
+        it('hands out a group in send order, nothing more of it while one is in flight', async () => {
+          const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
+          await queue.send([
+            message('a1', { groupId: 'a' }),
+            message('b1', { groupId: 'b' }),
+            message('a2', { groupId: 'a' }),
+            message('a3', { groupId: 'a' }),
+          ])
+          const order: string[] = []
+          for (let turn = 0; turn < 4 && order.length < 4; turn++) {
+            const batch = await queue.receive({ max: 10, waitMs: 500 })
+            // While part of a group is in flight, a receive gets nothing more of that group.
+            const more = await queue.receive({ max: 10, waitMs: 0 })
+            expect(more.filter((m) => batch.some((b) => b.groupId === m.groupId))).toEqual([])
+            await queue.release(more)
+            order.push(...bodies(batch))
+            expect(await queue.ack(batch)).toEqual([])
+          }
+          expect(order.filter((b) => b.startsWith('a'))).toEqual(['a1', 'a2', 'a3'])
+          expect(order).toContain('b1')
+        })
       })
-    })
   })
 }
 
