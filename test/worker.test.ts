@@ -192,4 +192,36 @@ describe('worker', () => {
     expect(count('transfers')).toBe(2)
     expect(logs.some((l) => l.includes('batch failed; handling its messages one at a time'))).toBe(true)
   })
+
+  it('records the final status Stark Bank reports in a transfer event on the transfer', async () => {
+    const store = sqliteStore(ledger)
+    await queue.send([{ body: creditedEvent('evt-t1', 'inv-t1') }])
+    startWorker()
+    await waitFor('credit recorded', () => count('transfers') === 1)
+    const [claimed] = await store.claimTransfers(10, Date.now(), 60_000)
+    await store.transferCreated(
+      claimed!.transferId,
+      { id: 'stark-transfer-1', status: 'created' },
+      Date.now(),
+    )
+    const transferEvent = (id: string, status: string) =>
+      JSON.stringify({
+        event: {
+          id,
+          subscription: 'transfer',
+          created: '2026-11-25T12:00:00+00:00',
+          log: {
+            id: `log-${id}`,
+            type: status,
+            transfer: { id: 'stark-transfer-1', amount: 9_950, status, tags: [] },
+          },
+        },
+      })
+    await queue.send([{ body: transferEvent('evt-t2', 'success') }])
+    await waitFor('transfer event recorded', () => count('events') === 2)
+    expect(ledger.sqlite.query('select status, bank_status from transfers').get()).toEqual({
+      status: 'created',
+      bank_status: 'success',
+    })
+  })
 })
