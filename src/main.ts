@@ -123,6 +123,13 @@ async function cli(argv: string[]): Promise<number> {
   }
 
   if (command === 'ledger') {
+    if (config.databaseUrl) {
+      process.stderr.write(
+        'paybridge: `ledger` views, trace and reconcile read the SQLite ledger and are not available on\n' +
+          'PostgreSQL yet; query its tables (same names and columns) with psql. `ledger approve` works.\n',
+      )
+      return 2
+    }
     const ledger = openLedger(config.databasePath)
     try {
       return ledgerCommand(sub === undefined ? [] : [sub, ...rest], {
