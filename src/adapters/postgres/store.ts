@@ -9,6 +9,9 @@ import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from 
 
 type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
 
+/** A transfer's outbox row has a stable id: updates find it by primary key. */
+const transferOutboxId = (transferId: string) => `transfer:${transferId}`
+
 const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
 
 /**
@@ -199,7 +202,7 @@ export function postgresStore(ledger: PgLedger): Store {
             lastError: reason,
             updatedAt: now,
           })
-          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+          .where(eq(outbox.id, transferOutboxId(transferId)))
       })
     },
 
@@ -219,7 +222,7 @@ export function postgresStore(ledger: PgLedger): Store {
         await t
           .update(outbox)
           .set({ status: 'pending', nextAttemptAt: now, lastError: null, updatedAt: now })
-          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+          .where(eq(outbox.id, transferOutboxId(transferId)))
         return { kind: 'approved' as const }
       })
     },
@@ -236,7 +239,7 @@ export function postgresStore(ledger: PgLedger): Store {
       await db
         .update(outbox)
         .set({ status: 'pending', nextAttemptAt, leaseUntil: null, lastError: clip(error), updatedAt: now })
-        .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+        .where(eq(outbox.id, transferOutboxId(transferId)))
     },
 
     async transferDead(transferId, reason, now) {
@@ -282,7 +285,7 @@ async function addTransfer(
     .returning({ id: transfers.id })
   if (added.length === 0) return
   await t.insert(outbox).values({
-    id: `transfer:${plan.externalId}`,
+    id: transferOutboxId(plan.externalId),
     kind: 'transfer',
     refId: plan.externalId,
     status: 'pending',
@@ -302,7 +305,7 @@ async function finishOutbox(
   await t
     .update(outbox)
     .set({ status, leaseUntil: null, lastError: error === null ? null : clip(error), updatedAt: now })
-    .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+    .where(eq(outbox.id, transferOutboxId(transferId)))
 }
 
 type RecordInput = Parameters<Store['recordBankEvent']>[0]

@@ -72,7 +72,12 @@ export const transfers = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('transfers_status').on(t.status), index('transfers_sent').on(t.sentAt)],
+  (t) => [
+    index('transfers_status').on(t.status),
+    index('transfers_sent').on(t.sentAt),
+    // Stark Bank's transfer events name the transfer by its Stark Bank id.
+    index('transfers_stark').on(t.starkId),
+  ],
 )
 
 export const outbox = sqliteTable(

@@ -7,6 +7,9 @@ import { dueOutboxRows } from './outbox-due.ts'
 import { claimantAlive, processClaimant } from './run-claim.ts'
 import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 
+/** A transfer's outbox row has a stable id: updates find it by primary key. */
+const transferOutboxId = (transferId: string) => `transfer:${transferId}`
+
 /**
  * The Store on bun:sqlite. Every step is one synchronous IMMEDIATE transaction (bun:sqlite commits an
  * async callback at its first await, so no transaction here awaits; the methods are async only to
@@ -236,7 +239,7 @@ export function sqliteStore(ledger: Ledger): Store {
             lastError: reason,
             updatedAt: now,
           })
-          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+          .where(eq(outbox.id, transferOutboxId(transferId)))
           .run()
       })
     },
@@ -256,7 +259,7 @@ export function sqliteStore(ledger: Ledger): Store {
           .run()
         t.update(outbox)
           .set({ status: 'pending', nextAttemptAt: now, lastError: null, updatedAt: now })
-          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+          .where(eq(outbox.id, transferOutboxId(transferId)))
           .run()
         return { kind: 'approved' as const }
       })
@@ -282,7 +285,7 @@ export function sqliteStore(ledger: Ledger): Store {
             lastError: error.slice(0, 1000),
             updatedAt: now,
           })
-          .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+          .where(eq(outbox.id, transferOutboxId(transferId)))
           .run(),
       )
     },
@@ -331,7 +334,7 @@ function addTransfer(t: Tx, plan: TransferPlan, invoiceId: string, eventId: stri
   if (added.length === 0) return
   t.insert(outbox)
     .values({
-      id: `transfer:${plan.externalId}`,
+      id: transferOutboxId(plan.externalId),
       kind: 'transfer',
       refId: plan.externalId,
       status: 'pending',
@@ -351,7 +354,7 @@ function finishOutbox(
 ): void {
   t.update(outbox)
     .set({ status, leaseUntil: null, lastError: error?.slice(0, 1000) ?? null, updatedAt: now })
-    .where(and(eq(outbox.kind, 'transfer'), eq(outbox.refId, transferId)))
+    .where(eq(outbox.id, transferOutboxId(transferId)))
     .run()
 }
 

@@ -1,0 +1,1 @@
+CREATE INDEX `transfers_stark` ON `transfers` (`stark_id`);
