@@ -214,6 +214,15 @@ for (const subject of subjects) {
       expect(await queue.receive({ max: 10, waitMs: 0 })).toEqual([])
     })
 
+    it('takes 25 concurrent single-message sends (as webhooks make them), each durable when it resolves', async () => {
+      const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
+      const sent = Array.from({ length: 25 }, (_, i) => `c${i}`)
+      await Promise.all(sent.map((body) => queue.send([message(body)])))
+      const got = await collect(queue, 25, { ack: true, timeoutMs: 10_000 })
+      expect(bodies(got).sort()).toEqual([...sent].sort())
+      expect(await queue.receive({ max: 10, waitMs: 0 })).toEqual([])
+    })
+
     it('makes a released message visible at once', async () => {
       const { queue } = await subject.make({ visibilityMs: 30_000, maxReceives: 5 })
       await queue.send([message('back')])

@@ -89,6 +89,33 @@ export function sqsQueue({
     }
   }
 
+  // Single-message sends arriving in one event-loop turn go out together, up to 10 per request; each
+  // caller resolves only when SQS has taken its message (and fails with its request).
+  let waiting: { entry: SendMessageBatchRequestEntry; resolve: () => void; reject: (e: unknown) => void }[] =
+    []
+  function coalesce(entry: SendMessageBatchRequestEntry): Promise<void> {
+    if (waiting.length === 0) setImmediate(flushWaiting)
+    return new Promise<void>((resolve, reject) => waiting.push({ entry, resolve, reject }))
+  }
+  function flushWaiting(): void {
+    const callers = waiting
+    waiting = []
+    const numbered = callers.map((c, i) => ({ ...c, entry: { ...c.entry, Id: String(i) } }))
+    let offset = 0
+    for (const batch of batchesOf(numbered.map((c) => c.entry))) {
+      const inBatch = numbered.slice(offset, offset + batch.length)
+      offset += batch.length
+      sendBatch(batch).then(
+        () => {
+          for (const c of inBatch) c.resolve()
+        },
+        (error) => {
+          for (const c of inBatch) c.reject(error)
+        },
+      )
+    }
+  }
+
   async function changeVisibility(receipts: string[], seconds: number): Promise<void> {
     for (const chunk of chunks(receipts, MAX_BATCH)) {
       const change = client.send(
@@ -134,6 +161,9 @@ export function sqsQueue({
             : {}),
         }),
       )
+      // One message (the webhook's case): share a SendMessageBatch with concurrent callers.
+      const [only] = entries
+      if (entries.length === 1 && only) return coalesce(only)
       // Sequential batches keep a FIFO group's send order across batches.
       for (const batch of batchesOf(entries)) await sendBatch(batch)
     },
