@@ -22,8 +22,8 @@ import { ledgerReplay } from './adapters/sqlite/ledger-replay.ts'
 import { reconcile } from './adapters/sqlite/reconcile.ts'
 import { sqliteStore } from './adapters/sqlite/store.ts'
 import { starkBank } from './adapters/starkbank/bank.ts'
-import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
-import { type StarkBankEmulator, startStarkBankEmulator } from './adapters/starkbank/emulator.ts'
+import { startEmbeddedStarkBank } from './adapters/starkbank/embedded.ts'
+import type { StarkBankEmulator } from './adapters/starkbank/emulator.ts'
 import { starkSignatureVerifier } from './adapters/starkbank/webhook-signature.ts'
 import { stripeSigner } from './adapters/stripe/signature.ts'
 import { QueueConsumer } from './app/consumer.ts'
@@ -36,9 +36,6 @@ import { stripeForwarding } from './app/stripe-forwarding.ts'
 import type { Config, StarkCredentials } from './config.ts'
 import type { Log } from './ports/log.ts'
 import type { Queue } from './ports/queue.ts'
-
-/** The project id paybridge uses with its embedded emulator. */
-const EMBEDDED_PROJECT_ID = '1000000000000001'
 
 /** What one process runs: `all`, or any of the parts, so they can be scaled apart. */
 export const ROLES = ['all', 'web', 'worker', 'relay', 'scheduler'] as const
@@ -95,32 +92,10 @@ export async function startPaybridge(
   let emulator: StarkBankEmulator | undefined
   let stark = config.stark
   if (!stark) {
-    const keys = generateKeyPair()
-    emulator = await startStarkBankEmulator({
-      port: 0,
-      projects: { [EMBEDDED_PROJECT_ID]: keys.publicPem },
-      payShare: config.emulator.payShare,
-      payDelayMs: config.emulator.payDelayMs,
-    })
-    stark = {
-      projectId: EMBEDDED_PROJECT_ID,
-      privateKeyPem: keys.privatePem,
-      environment: 'sandbox',
-      apiUrl: emulator.url,
-    }
-    const banner = [
-      '',
-      '==================================================================================',
-      '  paybridge is running on its EMBEDDED Stark Bank default: no Stark Bank credentials.',
-      `  Stark Bank: LOCAL EMULATOR at ${emulator.url} (no real money moves).`,
-      config.sqs
-        ? `  Queue: SQS ${'url' in config.sqs.queue ? config.sqs.queue.url : config.sqs.queue.name}.`
-        : `  Queue: EMBEDDED SQLite queue in ${config.databasePath} (no AWS).`,
-      '  Set STARK_PROJECT_ID and STARK_PRIVATE_KEY to talk to Stark Bank instead.',
-      '==================================================================================',
-      '',
-    ]
-    for (const line of banner) log.warn(line)
+    const embedded = await startEmbeddedStarkBank(config.emulator)
+    emulator = embedded.emulator
+    stark = embedded.credentials
+    announceEmbedded(log, config, emulator.url)
   } else {
     log.info('Stark Bank', {
       environment: stark.environment,
@@ -361,6 +336,22 @@ export async function startPaybridge(
       return stopped
     },
   }
+}
+
+/** Says loudly that no real Stark Bank (and maybe no AWS) is in use. */
+function announceEmbedded(log: Log, config: Config, emulatorUrl: string): void {
+  const queue = config.sqs
+    ? `SQS ${'url' in config.sqs.queue ? config.sqs.queue.url : config.sqs.queue.name}`
+    : `EMBEDDED SQLite queue in ${config.databasePath} (no AWS)`
+  const lines = [
+    '==================================================================================',
+    '  paybridge is running on its EMBEDDED Stark Bank default: no Stark Bank credentials.',
+    `  Stark Bank: LOCAL EMULATOR at ${emulatorUrl} (no real money moves).`,
+    `  Queue: ${queue}.`,
+    '  Set STARK_PROJECT_ID and STARK_PRIVATE_KEY to talk to Stark Bank instead.',
+    '==================================================================================',
+  ]
+  for (const line of lines) log.warn(line)
 }
 
 /** One SQS client for the process when AWS is configured (credentials: the SDK's default chain). */
