@@ -3,9 +3,10 @@ import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-ba
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
 import type { ClaimedTransfer, RunClaim, Store } from '../../ports/store.ts'
 import type { Ledger } from './database.ts'
+import { type HotStatements, hotStatements } from './hot-statements.ts'
 import { dueOutboxRows } from './outbox-due.ts'
 import { claimantAlive, processClaimant } from './run-claim.ts'
-import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
+import { deadLetters, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 
 /** A transfer's outbox row has a stable id: updates find it by primary key. */
 const transferOutboxId = (transferId: string) => `transfer:${transferId}`
@@ -17,6 +18,7 @@ const transferOutboxId = (transferId: string) => `transfer:${transferId}`
  */
 export function sqliteStore(ledger: Ledger): Store {
   const { db } = ledger
+  const st = hotStatements(db)
   const tx = <T>(fn: (t: typeof db) => T): T =>
     db.transaction((t) => fn(t as unknown as typeof db), { behavior: 'immediate' })
 
@@ -168,12 +170,12 @@ export function sqliteStore(ledger: Ledger): Store {
     },
 
     async recordBankEvent(input, now) {
-      return tx((t) => recordIn(t, input, now))
+      return tx((t) => recordIn(t, st, input, now))
     },
 
     async recordBankEvents(inputs, now) {
       // One commit for a whole receive: the commit, not the inserts, is what costs.
-      return tx((t) => inputs.map((input) => recordIn(t, input, now)))
+      return tx((t) => inputs.map((input) => recordIn(t, st, input, now)))
     },
 
     async claimTransfers(limit, now, leaseMs) {
@@ -215,12 +217,12 @@ export function sqliteStore(ledger: Ledger): Store {
     },
 
     async transferCreated(transferId, bank, now) {
-      tx((t) => markCreated(t, transferId, bank, now))
+      tx(() => markCreated(st, transferId, bank, now))
     },
 
     async transfersCreated(created, now) {
-      tx((t) => {
-        for (const c of created) markCreated(t, c.transferId, c.bank, now)
+      tx(() => {
+        for (const c of created) markCreated(st, c.transferId, c.bank, now)
       })
     },
 
@@ -314,35 +316,29 @@ export function sqliteStore(ledger: Ledger): Store {
 
 type Tx = Ledger['db']
 
-function addTransfer(t: Tx, plan: TransferPlan, invoiceId: string, eventId: string, now: number): void {
+function addTransfer(
+  st: HotStatements,
+  plan: TransferPlan,
+  invoiceId: string,
+  eventId: string,
+  now: number,
+): void {
   // One transfer per invoice: a second credited event for the same invoice finds the row taken.
-  const added = t
-    .insert(transfers)
-    .values({
-      id: plan.externalId,
-      invoiceStarkId: invoiceId,
-      eventId,
-      amount: plan.amount,
-      status: 'pending',
-      request: JSON.stringify(plan),
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ id: transfers.id })
-    .all()
+  const added = st.insertTransfer.all({
+    id: plan.externalId,
+    invoiceStarkId: invoiceId,
+    eventId,
+    amount: plan.amount,
+    request: JSON.stringify(plan),
+    now,
+  })
   if (added.length === 0) return
-  t.insert(outbox)
-    .values({
-      id: transferOutboxId(plan.externalId),
-      kind: 'transfer',
-      refId: plan.externalId,
-      status: 'pending',
-      nextAttemptAt: now,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .run()
+  st.insertOutbox.run({
+    id: transferOutboxId(plan.externalId),
+    kind: 'transfer',
+    refId: plan.externalId,
+    now,
+  })
 }
 
 function finishOutbox(
@@ -362,7 +358,12 @@ type RecordInput = Parameters<Store['recordBankEvent']>[0]
 type Recorded = Awaited<ReturnType<Store['recordBankEvent']>>
 
 /** One event's inbox row and its effects, inside the caller's transaction. */
-function recordIn(t: Tx, { event, payload, decision, transfer }: RecordInput, now: number): Recorded {
+function recordIn(
+  t: Tx,
+  st: HotStatements,
+  { event, payload, decision, transfer }: RecordInput,
+  now: number,
+): Recorded {
   const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
   const outcome =
     decision.kind === 'credit'
@@ -370,33 +371,23 @@ function recordIn(t: Tx, { event, payload, decision, transfer }: RecordInput, no
       : decision.kind === 'no-transfer' || decision.kind === 'ignore'
         ? decision.reason
         : `transfer ${decision.transferId} is ${decision.status}`
-  const inserted = t
-    .insert(events)
-    .values({
-      id: event.id,
-      source: 'starkbank',
-      subscription: event.subscription,
-      type: event.log.type,
-      subjectId,
-      outcome,
-      payload,
-      receivedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ id: events.id })
-    .all()
+  const inserted = st.insertEvent.all({
+    id: event.id,
+    source: 'starkbank',
+    subscription: event.subscription,
+    type: event.log.type,
+    subjectId,
+    outcome,
+    payload,
+    now,
+  })
   if (inserted.length === 0) return { kind: 'duplicate' as const }
 
   switch (decision.kind) {
     case 'credit':
     case 'no-transfer': {
       const fee = decision.fee
-      const updated = t
-        .update(invoices)
-        .set({ status: 'credited', fee, creditedAt: now, updatedAt: now })
-        .where(eq(invoices.starkId, decision.invoiceId))
-        .returning({ id: invoices.id })
-        .all()
+      const updated = st.creditInvoice.all({ fee, now, starkId: decision.invoiceId })
       if (updated.length === 0) {
         // Credited invoices paybridge did not issue are still paid out; keep a row for the ledger.
         const inv = event.log.invoice
@@ -434,7 +425,7 @@ function recordIn(t: Tx, { event, payload, decision, transfer }: RecordInput, no
         break
       }
       if (!transfer) throw new Error(`credit of ${decision.invoiceId} recorded without a transfer plan`)
-      addTransfer(t, transfer, decision.invoiceId, event.id, now)
+      addTransfer(st, transfer, decision.invoiceId, event.id, now)
       break
     }
     case 'transfer-update':
@@ -449,17 +440,12 @@ function recordIn(t: Tx, { event, payload, decision, transfer }: RecordInput, no
   return { kind: 'recorded' as const }
 }
 
-function markCreated(t: Tx, transferId: string, bank: { id: string; status: string }, now: number): void {
-  t.update(transfers)
-    .set({
-      status: 'created',
-      starkId: bank.id,
-      bankStatus: bank.status,
-      reason: null,
-      sentAt: now,
-      updatedAt: now,
-    })
-    .where(eq(transfers.id, transferId))
-    .run()
-  finishOutbox(t, transferId, 'done', null, now)
+function markCreated(
+  st: HotStatements,
+  transferId: string,
+  bank: { id: string; status: string },
+  now: number,
+): void {
+  st.markTransferCreated.run({ id: transferId, starkId: bank.id, bankStatus: bank.status, now })
+  st.outboxDone.run({ id: transferOutboxId(transferId), now })
 }
