@@ -2,11 +2,10 @@ import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
 import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
 import type { Ledger } from './database.ts'
+import { type HotStatements, hotStatements } from './hot-statements.ts'
 import { dueOutboxRows } from './outbox-due.ts'
-import { events, forwards, outbox } from './schema.ts'
+import { forwards, outbox } from './schema.ts'
 import { sqliteStore } from './store.ts'
-
-type Tx = Ledger['db']
 
 /** Outbox rows have stable ids, so a forward's row is found (and never doubled) by its event id. */
 const outboxId = (eventId: string) => `forward-${eventId}`
@@ -19,6 +18,7 @@ const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, ma
  */
 export function sqliteForwardStore(ledger: Ledger): ForwardStore {
   const { db } = ledger
+  const st = hotStatements(db)
   const tx = <T>(fn: (t: typeof db) => T): T =>
     db.transaction((t) => fn(t as unknown as typeof db), { behavior: 'immediate' })
   // A forward's outbox row, for the attempt that still owns it.
@@ -34,12 +34,12 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
     deadLetter: sqliteStore(ledger).deadLetter,
 
     async recordStripeEvent(event, payload, now) {
-      return tx((t) => recordIn(t, event, payload, now))
+      return tx(() => recordIn(st, event, payload, now))
     },
 
     async recordStripeEvents(items, now) {
       // One commit for a whole receive.
-      return tx((t) => items.map(({ event, payload }) => recordIn(t, event, payload, now)))
+      return tx(() => items.map(({ event, payload }) => recordIn(st, event, payload, now)))
     },
 
     async claimForwards(limit, now, leaseMs) {
@@ -88,22 +88,9 @@ export function sqliteForwardStore(ledger: Ledger): ForwardStore {
     },
 
     async forwardDelivered(id, { statusCode, latencyMs }, now) {
-      tx((t) => {
-        t.update(forwards)
-          .set({
-            status: 'delivered',
-            lastStatusCode: statusCode,
-            lastError: null,
-            latencyMs,
-            deliveredAt: now,
-            updatedAt: now,
-          })
-          .where(eq(forwards.id, id))
-          .run()
-        t.update(outbox)
-          .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: now })
-          .where(eq(outbox.id, outboxId(id)))
-          .run()
+      tx(() => {
+        st.markForwardDelivered.run({ id, statusCode, latencyMs, now })
+        st.outboxDone.run({ id: outboxId(id), now })
       })
     },
 
@@ -197,50 +184,23 @@ function actionFor(status: 'pending' | 'delivered' | 'dead', force: boolean | un
 
 /** One Stripe event's inbox row, forward and outbox row, inside the caller's transaction. */
 function recordIn(
-  t: Tx,
+  st: HotStatements,
   event: StripeEvent,
   payload: string,
   now: number,
 ): { kind: 'recorded' | 'duplicate' } {
-  const inserted = t
-    .insert(events)
-    .values({
-      id: event.id,
-      source: 'stripe',
-      subscription: stripeSubscription(event.type),
-      type: event.type,
-      subjectId: null,
-      outcome: `forward queued (${event.shape})`,
-      payload,
-      receivedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ id: events.id })
-    .all()
+  const inserted = st.insertEvent.all({
+    id: event.id,
+    source: 'stripe',
+    subscription: stripeSubscription(event.type),
+    type: event.type,
+    subjectId: null,
+    outcome: `forward queued (${event.shape})`,
+    payload,
+    now,
+  })
   if (inserted.length === 0) return { kind: 'duplicate' as const }
-  t.insert(forwards)
-    .values({
-      id: event.id,
-      type: event.type,
-      shape: event.shape,
-      body: event.body,
-      status: 'pending',
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .run()
-  t.insert(outbox)
-    .values({
-      id: outboxId(event.id),
-      kind: 'forward',
-      refId: event.id,
-      status: 'pending',
-      nextAttemptAt: now,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .run()
+  st.insertForward.run({ id: event.id, type: event.type, shape: event.shape, body: event.body, now })
+  st.insertOutbox.run({ id: outboxId(event.id), kind: 'forward', refId: event.id, now })
   return { kind: 'recorded' as const }
 }
