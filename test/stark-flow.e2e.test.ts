@@ -138,7 +138,7 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     expect(value('paybridge_transfers{status="created"}')).toBe(rig.emulator.transfers().length)
     expect(value('paybridge_outbox_rows{kind="transfer",status="pending"}')).toBe(0)
     expect(value('paybridge_outbox_rows{kind="transfer",status="in_flight"}')).toBe(0)
-    expect(value('paybridge_queue_acked_total{queue="' + rig.paybridge.queue.name + '"}')).toBe(invoices)
+    expect(value(`paybridge_queue_acked_total{queue="${rig.paybridge.queue.name}"}`)).toBe(invoices)
   })
 
   it('creates one transfer when the same signed webhook is delivered twice', async () => {
