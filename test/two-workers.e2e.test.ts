@@ -99,6 +99,7 @@ describe('two paybridge processes on one SQS queue and one ledger', () => {
       },
       30_000,
     ).catch(async (err) => {
+      // On a timeout, say where the flow stopped and what each process logged.
       const invoices = emulator.invoices()
       console.log(
         'invoices',
