@@ -5,12 +5,11 @@ import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts'
 import { envFor, PROJECT_ID, tempDir } from './support/paybridge.ts'
+import { freePort, runCli, spawnPaybridge } from './support/process.ts'
 import { waitFor } from './support/wait.ts'
 
 // Two paybridge processes share one SQS queue and one ledger file. Stark Bank's webhooks reach the
 // first; both consume the queue and both relay transfers.
-
-const ROOT = join(import.meta.dir, '..')
 
 describe('two paybridge processes on one SQS queue and one ledger', () => {
   let fauxqs: Fauxqs
@@ -53,39 +52,25 @@ describe('two paybridge processes on one SQS queue and one ledger', () => {
   })
 
   it('gives every credited invoice exactly one transfer, with both processes doing work', async () => {
-    const ports: number[] = []
     // Webhooks go to the first process from the start (invoices may be paid before it says it listens).
-    const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-    const firstPort = String(probe.port)
-    probe.stop(true)
+    const firstPort = freePort()
     emulator.setWebhookUrl(`http://127.0.0.1:${firstPort}/webhook/starkbank`)
     for (const n of [1, 2]) {
-      const logFile = join(dir.path, `paybridge-${n}.log`)
-      const child = Bun.spawn([process.execPath, 'run', 'src/main.ts'], {
-        cwd: ROOT,
-        env: { ...env, PORT: n === 1 ? firstPort : '0' },
-        stdout: 'ignore',
-        stderr: Bun.file(logFile),
-      })
-      children.push(child)
-      const line = await waitFor(`process ${n} listening`, async () =>
-        (await Bun.file(logFile).text()).match(/listening url=http:\/\/127\.0\.0\.1:(\d+)/),
+      const p = spawnPaybridge(
+        [],
+        { ...env, PORT: n === 1 ? String(firstPort) : '0' },
+        join(dir.path, `paybridge-${n}.log`),
       )
-      ports.push(Number(line[1]))
+      children.push(p.child)
+      if (n === 1) expect(await p.port()).toBe(firstPort)
+      else await p.port()
     }
-    expect(ports[0]).toBe(Number(firstPort))
     // Both started on an empty ledger: exactly one of them takes the schedule slot. Three more
     // batches come from the CLI, so both workers get a share.
     for (let i = 0; i < 3; i++) {
-      // Not spawnSync: the emulator lives in this process and must keep answering.
-      const cli = Bun.spawn([process.execPath, 'run', 'src/main.ts', 'invoices', 'issue'], {
-        cwd: ROOT,
-        env,
-        stderr: 'pipe',
-      })
-      const code = await cli.exited
-      if (code !== 0) console.log(await new Response(cli.stderr).text())
-      expect(code).toBe(0)
+      const cli = await runCli(['invoices', 'issue'], env)
+      if (cli.code !== 0) console.log(cli.stderr)
+      expect(cli.code).toBe(0)
     }
     await waitFor(
       'every invoice paid and transferred',

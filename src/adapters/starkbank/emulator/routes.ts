@@ -95,12 +95,7 @@ function dispatch(match: RouteMatch, body: string, params: URLSearchParams, ctx:
       return Response.json({ message: 'Invoice(s) successfully created', invoices })
     }
     case 'GET /v2/invoice': {
-      const filter = {
-        tags: listOf(params, 'tags'),
-        status: listOf(params, 'status'),
-        ids: listOf(params, 'ids'),
-      }
-      const page = ledger.listInvoices(filter, pageRequest(params))
+      const page = ledger.listInvoices(listFilter(params), pageRequest(params))
       return Response.json({ cursor: page.cursor, invoices: page.items })
     }
     case 'GET /v2/invoice/:id':
@@ -112,12 +107,7 @@ function dispatch(match: RouteMatch, body: string, params: URLSearchParams, ctx:
       return Response.json({ message: 'Transfer(s) successfully created', transfers })
     }
     case 'GET /v2/transfer': {
-      const filter = {
-        tags: listOf(params, 'tags'),
-        status: listOf(params, 'status'),
-        ids: listOf(params, 'ids'),
-      }
-      const page = ledger.listTransfers(filter, pageRequest(params))
+      const page = ledger.listTransfers(listFilter(params), pageRequest(params))
       return Response.json({ cursor: page.cursor, transfers: page.items })
     }
     case 'GET /v2/transfer/:id':
@@ -155,4 +145,9 @@ export function handleRoute(
       return errorResponse(400, [{ code: 'invalidCursor', message: error.message }])
     throw error
   }
+}
+
+/** The filters Stark Bank's list endpoints take for invoices and transfers. */
+function listFilter(params: URLSearchParams) {
+  return { tags: listOf(params, 'tags'), status: listOf(params, 'status'), ids: listOf(params, 'ids') }
 }

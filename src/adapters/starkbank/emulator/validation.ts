@@ -1,4 +1,6 @@
-import type { WireError } from './wire.ts'
+import type { TransferInput, WireError } from './wire.ts'
+
+export type { TransferInput }
 
 // Stark Bank validates a whole batch before creating anything: one bad element fails the request
 // with one error per problem, each message prefixed with the element's index.
@@ -11,19 +13,6 @@ export interface InvoiceInput {
   taxId: string
   tags: string[]
   due?: string
-}
-
-export interface TransferInput {
-  amount: number
-  name: string
-  taxId: string
-  bankCode: string
-  branchCode: string
-  accountNumber: string
-  accountType: string
-  externalId: string
-  tags: string[]
-  description: string
 }
 
 export type Validated<T> = { ok: true; items: T[] } | { ok: false; errors: WireError[] }

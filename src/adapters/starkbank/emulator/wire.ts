@@ -34,8 +34,8 @@ export interface WireInvoice {
   updated: string
 }
 
-export interface WireTransfer {
-  id: string
+/** A transfer as a create request holds it (validated). */
+export interface TransferInput {
   amount: number
   name: string
   taxId: string
@@ -46,6 +46,11 @@ export interface WireTransfer {
   externalId: string
   tags: string[]
   description: string
+}
+
+/** A transfer as created: what the request held plus what the bank adds. */
+export interface WireTransfer extends TransferInput {
+  id: string
   status: TransferStatus
   fee: number
   transactionIds: string[]
