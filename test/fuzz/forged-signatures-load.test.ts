@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { consoleLog } from '../../src/adapters/console-log.ts'
+import { healthRoutes, starkKeyCheck } from '../../src/adapters/http/health.ts'
 import { httpApp } from '../../src/adapters/http/server.ts'
 import { starkWebhook } from '../../src/adapters/http/stark-webhook.ts'
 import { openLedger } from '../../src/adapters/sqlite/database.ts'
@@ -44,11 +45,15 @@ function webhookServer(clock: () => number) {
   const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log: quiet })
   const app = httpApp({
     log: quiet,
-    routes: { '/webhook/starkbank': starkWebhook({ verifier, queue, log: quiet }) },
+    routes: {
+      '/webhook/starkbank': starkWebhook({ verifier, queue, log: quiet }),
+      '/': healthRoutes({ checks: { starkKey: starkKeyCheck(verifier) } }),
+    },
   })
   const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: app.fetch })
   return {
     url: `http://127.0.0.1:${server.port}/webhook/starkbank`,
+    readyz: `http://127.0.0.1:${server.port}/readyz`,
     async stop() {
       await server.stop(true)
       ledger.close()
@@ -122,6 +127,54 @@ describe('forged webhook signatures under load', () => {
     expect(emulator.counts['GET /v2/public-key'] - before).toBe(fetchedAt.length)
     expect(fetchedAt.length).toBeLessThanOrEqual(11)
     expect(gaps.every((gap) => gap >= 60_000)).toBe(true)
+    await server.stop()
+  }, 60_000)
+
+  it('while the public key cannot be fetched, webhooks and /readyz share one fetch and back off after each failure', async () => {
+    let now = 1_900_000_000_000
+    const server = webhookServer(() => now)
+    const fetches = () => emulator.counts['GET /v2/public-key'] - before
+    const before = emulator.counts['GET /v2/public-key']
+    emulator.fail('GET /v2/public-key', { status: 500, times: 3 })
+    const post = async () => {
+      const { body, signature } = forged(0)
+      const response = await fetch(server.url, {
+        method: 'POST',
+        body,
+        headers: { 'Digital-Signature': signature },
+      })
+      await response.arrayBuffer()
+      return response.status
+    }
+    const ready = async () =>
+      (await fetch(server.readyz).then((r) => r.json())) as { ok: boolean; reason?: string }
+    // 300 forged webhooks and 300 readiness probes, 10 at a time, while the clock stands still.
+    for (let round = 0; round < 30; round++) {
+      const statuses = await Promise.all([
+        ...Array.from({ length: 10 }, post),
+        ...Array.from({ length: 10 }, async () => ((await ready()).ok ? 200 : 503)),
+      ])
+      expect(statuses.every((s) => s === 503)).toBe(true)
+    }
+    expect(fetches()).toBe(1)
+    // Backoff after failures: 1 s, then 2 s, then 4 s.
+    now += 999
+    expect(await post()).toBe(503)
+    expect(fetches()).toBe(1)
+    now += 1
+    expect(await post()).toBe(503)
+    expect(fetches()).toBe(2)
+    now += 1_999
+    expect((await ready()).ok).toBe(false)
+    expect(fetches()).toBe(2)
+    now += 1
+    expect(await post()).toBe(503)
+    expect(fetches()).toBe(3)
+    now += 4_000
+    // The fault is used up: the key loads, forged webhooks are refused as forged, and paybridge is ready.
+    expect(await post()).toBe(401)
+    expect(await ready()).toMatchObject({ ok: true })
+    expect(fetches()).toBe(4)
     await server.stop()
   }, 60_000)
 })

@@ -63,7 +63,8 @@ export function healthRoutes(deps: {
 /**
  * Ready once Stark Bank's public key is loaded. The verifier loads the key lazily, at the first
  * webhook; this check asks for it when it is missing (a dummy verification) so that readiness does
- * not wait for a webhook that will only come once paybridge is ready.
+ * not wait for a webhook that will only come once paybridge is ready. The verifier's backoff after a
+ * failed fetch holds here too: probes do not add requests to Stark Bank.
  */
 export function starkKeyCheck(verifier: {
   loaded(): boolean
