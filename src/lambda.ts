@@ -19,8 +19,15 @@ async function build(): Promise<ReturnType<typeof sqsBatchHandler>> {
   return sqsBatchHandler({ handle, store, clock: Date.now, log })
 }
 
-/** Entry point named in the Lambda configuration as `src/lambda.handler`. */
+/**
+ * Entry point named in the Lambda configuration as `src/lambda.handler`. A failed build (config, the
+ * ledger unreachable) is not kept: the next invocation builds again, so an instance recovers once the
+ * cause is gone instead of failing every batch for its whole life.
+ */
 export async function handler(event: SqsLambdaEvent) {
-  built ??= build()
+  built ??= build().catch((err: unknown) => {
+    built = undefined
+    throw err
+  })
   return (await built)(event)
 }

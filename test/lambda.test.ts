@@ -5,6 +5,7 @@ import { type SqsLambdaEvent, sqsBatchHandler } from '../src/adapters/lambda/sqs
 import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
 import { sqliteStore } from '../src/adapters/sqlite/store.ts'
 import { recordBankEvent } from '../src/app/record-bank-event.ts'
+import { handler as lambdaHandler } from '../src/lambda.ts'
 import { tempDir } from './support/paybridge.ts'
 
 // The Lambda handler invoked with SQS event JSON as AWS sends it, over a real ledger file.
@@ -30,11 +31,15 @@ const credited = (id: string, invoiceId: string) =>
       },
     },
   })
-const record = (messageId: string, body: string, receives = 1) => ({
+const record = (messageId: string, body: string, receives = 1, groupId?: string) => ({
   messageId,
   receiptHandle: `rh-${messageId}`,
   body,
-  attributes: { ApproximateReceiveCount: String(receives), SentTimestamp: '1764072000000' },
+  attributes: {
+    ApproximateReceiveCount: String(receives),
+    SentTimestamp: '1764072000000',
+    ...(groupId ? { MessageGroupId: groupId } : {}),
+  },
   messageAttributes: {},
   md5OfBody: '',
   eventSource: 'aws:sqs',
@@ -93,5 +98,58 @@ describe('Lambda SQS handler', () => {
       batchItemFailures: [],
     })
     expect(count('transfers')).toBe(2)
+  })
+
+  it('in a FIFO batch, stops a message group at its first failed record and returns the rest of that group unprocessed', async () => {
+    const store = sqliteStore(ledger)
+    const log = consoleLog({ level: 'error', write: () => {} })
+    const recordEvent = recordBankEvent({ store, destination, clock: Date.now, log })
+    const handled: string[] = []
+    const handler = sqsBatchHandler({
+      store,
+      clock: Date.now,
+      log,
+      handle: async (body) => {
+        const id = (JSON.parse(body) as { event: { id: string } }).event.id
+        handled.push(id)
+        if (id === 'evt-a2') throw new Error('connection lost')
+        return recordEvent(body)
+      },
+    })
+    const event: SqsLambdaEvent = {
+      Records: [
+        record('a1', credited('evt-a1', 'inv-a1'), 1, 'group-a'),
+        record('b1', credited('evt-b1', 'inv-b1'), 1, 'group-b'),
+        record('a2', credited('evt-a2', 'inv-a2'), 1, 'group-a'),
+        record('b2', credited('evt-b2', 'inv-b2'), 1, 'group-b'),
+        record('a3', credited('evt-a3', 'inv-a3'), 1, 'group-a'),
+      ],
+    }
+    expect(await handler(event)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'a2' }, { itemIdentifier: 'a3' }],
+    })
+    expect(handled).toEqual(['evt-a1', 'evt-b1', 'evt-a2', 'evt-b2'])
+    expect(count('events')).toBe(3)
+  })
+
+  it('retries a failed cold start on the next invocation instead of failing every later one', async () => {
+    const saved = { ...process.env }
+    const path = join(dir.path, 'lambda.sqlite')
+    const keys = ['STARK_PROJECT_ID', 'STARK_PRIVATE_KEY', 'DATABASE_URL', 'SQS_QUEUE_URL', 'SQS_QUEUE_NAME']
+    try {
+      for (const key of keys) delete process.env[key]
+      process.env.DATABASE_PATH = path
+      process.env.LOG_LEVEL = 'loud' // not a level: the first build fails
+      const batch = { Records: [record('m1', credited('evt-cold', 'inv-cold'))] }
+      await expect(lambdaHandler(batch)).rejects.toThrow('LOG_LEVEL')
+      process.env.LOG_LEVEL = 'error'
+      expect(await lambdaHandler(batch)).toEqual({ batchItemFailures: [] })
+      const other = openLedger(path)
+      expect(other.sqlite.query('select id from events').all()).toEqual([{ id: 'evt-cold' }])
+      other.close()
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+      Object.assign(process.env, saved)
+    }
   })
 })

@@ -8,7 +8,7 @@ export interface SqsLambdaEvent {
   Records: {
     messageId: string
     body: string
-    attributes?: { ApproximateReceiveCount?: string }
+    attributes?: { ApproximateReceiveCount?: string; MessageGroupId?: string }
     eventSourceARN?: string
   }[]
 }
@@ -23,7 +23,9 @@ export interface SqsBatchResponse {
  * whose step committed, or that was dead-lettered in the ledger with its reason, succeeds; a record
  * whose handling threw is reported in `batchItemFailures`, so SQS redelivers it (and its redrive
  * policy dead-letters it after maxReceiveCount). The event source mapping must enable
- * `ReportBatchItemFailures`, or one failure would retry the whole batch.
+ * `ReportBatchItemFailures`, or one failure would retry the whole batch. From a FIFO queue, a message
+ * group stops at its first failed record: its later records are reported as failures unprocessed, so
+ * SQS hands the group back in order (other groups go on).
  */
 export function sqsBatchHandler(deps: {
   handle: (body: string) => Promise<HandleResult>
@@ -35,7 +37,13 @@ export function sqsBatchHandler(deps: {
   const maxBodyBytes = deps.maxBodyBytes ?? 64 * 1024
   return async (event: SqsLambdaEvent): Promise<SqsBatchResponse> => {
     const failures: { itemIdentifier: string }[] = []
+    const stoppedGroups = new Set<string>()
     for (const record of event.Records) {
+      const group = record.attributes?.MessageGroupId
+      if (group !== undefined && stoppedGroups.has(group)) {
+        failures.push({ itemIdentifier: record.messageId })
+        continue
+      }
       try {
         const bytes = Buffer.byteLength(record.body)
         const result: HandleResult =
@@ -61,6 +69,7 @@ export function sqsBatchHandler(deps: {
           error: err instanceof Error ? err.message : String(err),
         })
         failures.push({ itemIdentifier: record.messageId })
+        if (group !== undefined) stoppedGroups.add(group)
       }
     }
     return { batchItemFailures: failures }
