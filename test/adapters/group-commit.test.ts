@@ -1,7 +1,10 @@
+import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
 import { openLedger } from '../../src/adapters/sqlite/database.ts'
 import { groupCommit } from '../../src/adapters/sqlite/group-commit.ts'
 import { sqliteQueue } from '../../src/adapters/sqlite/queue.ts'
+import { tempDir } from '../support/paybridge.ts'
 
 describe('group commit', () => {
   it('commits concurrent sends together and resolves each only after the commit', async () => {
@@ -36,5 +39,45 @@ describe('group commit', () => {
     const count = ledger.sqlite.query('SELECT count(*) AS n FROM queue_messages').get() as { n: number }
     expect(count.n).toBe(150)
     ledger.close()
+  })
+
+  it('embedded queue commits its sends on a synchronous=FULL connection; other ledger writes stay NORMAL', async () => {
+    const dir = tempDir('paybridge-durable-')
+    const ledger = openLedger(join(dir.path, 'ledger.sqlite'))
+    try {
+      const pragma = (db: Database) =>
+        (db.query('PRAGMA synchronous').get() as { synchronous: number }).synchronous
+      // 2 = FULL (the WAL is synced at each commit), 1 = NORMAL.
+      expect(pragma(ledger.queueWriter)).toBe(2)
+      expect(pragma(ledger.sqlite)).toBe(1)
+      const changes = () => (ledger.queueWriter.query('SELECT total_changes() AS n').get() as { n: number }).n
+      const before = changes()
+      await sqliteQueue({ ledger, name: 'durable' }).send([{ body: 'acked-webhook' }])
+      expect(changes()).toBe(before + 1)
+    } finally {
+      ledger.close()
+      dir.cleanup()
+    }
+  })
+
+  it('embedded queue on a file: each of 100 concurrent senders sees its message committed when it resolves', async () => {
+    const dir = tempDir('paybridge-durable-')
+    const path = join(dir.path, 'ledger.sqlite')
+    const ledger = openLedger(path)
+    const reader = new Database(path, { readonly: true })
+    try {
+      const queue = sqliteQueue({ ledger, name: 'grouped' })
+      const seen = reader.query('SELECT count(*) AS n FROM queue_messages WHERE body = ?')
+      const visibleAtResolve = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          queue.send([{ body: `m${i}` }]).then(() => (seen.get(`m${i}`) as { n: number }).n),
+        ),
+      )
+      expect(visibleAtResolve).toEqual(Array.from({ length: 100 }, () => 1))
+    } finally {
+      reader.close()
+      ledger.close()
+      dir.cleanup()
+    }
   })
 })

@@ -9,25 +9,52 @@ export type Db = ReturnType<typeof drizzle<typeof schema>>
 export interface Ledger {
   db: Db
   sqlite: Database
+  /**
+   * The connection the embedded queue commits its sends on: `synchronous = FULL`, so a webhook
+   * answered 200 survives a power loss. The same connection as `sqlite` for `':memory:'`.
+   */
+  queueWriter: Database
   path: string
   close(): void
 }
 
 const MIGRATIONS = join(import.meta.dir, '../../../migrations')
 
+function pragmas(sqlite: Database, synchronous: 'NORMAL' | 'FULL', busyTimeoutMs: number): void {
+  sqlite.exec('PRAGMA journal_mode = WAL')
+  sqlite.exec(`PRAGMA synchronous = ${synchronous}`)
+  sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
+  sqlite.exec('PRAGMA foreign_keys = ON')
+}
+
 /**
  * Opens (creating if needed) the ledger file, sets the pragmas once and applies the migrations in
  * `migrations/`. `':memory:'` gives a private in-memory ledger for tests.
+ *
+ * Durability: in WAL mode commits reach the disk in commit order, so a power loss can only cut off
+ * a suffix of them. The queue's sends (what a webhook's 200 promises) commit with FULL: the WAL is
+ * synced before the 200, and with it every earlier commit. The other steps stay NORMAL (durable
+ * against a process crash, no fsync per commit): what a power loss can lose after the last FULL
+ * commit is work that is done again, because its cause survives — a recorded event whose queue
+ * message was not acked yet (the ack is later in the WAL, so it is lost too), a transfer marked
+ * created (the relay looks it up by its externalId), an outbox lease.
  */
 export function openLedger(path: string, options: { busyTimeoutMs?: number } = {}): Ledger {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const sqlite = new Database(path, { create: true, strict: true })
-  sqlite.exec('PRAGMA journal_mode = WAL')
-  // NORMAL in WAL mode is durable against process crashes (the case paybridge plans for); a power
-  // loss may lose the last commits, never corrupt the file.
-  sqlite.exec('PRAGMA synchronous = NORMAL')
-  sqlite.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
-  sqlite.exec('PRAGMA foreign_keys = ON')
+  pragmas(sqlite, 'NORMAL', busyTimeoutMs)
   const db = drizzle({ client: sqlite, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
-  return { db, sqlite, path, close: () => sqlite.close() }
+  const queueWriter = path === ':memory:' ? sqlite : new Database(path, { strict: true })
+  if (queueWriter !== sqlite) pragmas(queueWriter, 'FULL', busyTimeoutMs)
+  return {
+    db,
+    sqlite,
+    queueWriter,
+    path,
+    close: () => {
+      if (queueWriter !== sqlite) queueWriter.close()
+      sqlite.close()
+    },
+  }
 }
