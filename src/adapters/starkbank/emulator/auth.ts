@@ -4,6 +4,23 @@ import type { WireError } from './wire.ts'
 /** Stark Bank refuses requests whose Access-Time is further than this from its clock. */
 export const ACCESS_TIME_TOLERANCE_S = 600
 
+/** The 401 codes Stark Bank answers a request it will not authenticate with. */
+export type AuthErrorCode = 'invalidCredentials' | 'invalidAccessTime'
+
+const BAD_SIGNATURE =
+  'Provided digital signature in the header Access-Signature does not check out. See https://docs.api.starkbank.com/#auth for details.'
+
+/** Stark's error for `code`, as its API words it (`detail` replaces the message for access-time errors). */
+export function authError(code: AuthErrorCode, detail?: string): WireError {
+  return code === 'invalidCredentials'
+    ? { code, message: detail ?? BAD_SIGNATURE }
+    : {
+        code,
+        message:
+          detail ?? 'Access-Time is too far from the server clock. See https://docs.api.starkbank.com/#auth',
+      }
+}
+
 export type Authentication = { ok: true; accessId: string | null } | { ok: false; error: WireError }
 
 /** Registered projects by id, with their public keys. */
@@ -27,11 +44,10 @@ export function projectRegistry(initial: Record<string, string> = {}) {
       if (!accessId || !accessTime || !signature) {
         return {
           ok: false,
-          error: {
-            code: 'invalidCredentials',
-            message:
-              'Missing Access-Id, Access-Time or Access-Signature header. See https://docs.api.starkbank.com/#auth',
-          },
+          error: authError(
+            'invalidCredentials',
+            'Missing Access-Id, Access-Time or Access-Signature header. See https://docs.api.starkbank.com/#auth',
+          ),
         }
       }
       const key = keys.get(accessId.replace(/^project\//, ''))
@@ -42,21 +58,14 @@ export function projectRegistry(initial: Record<string, string> = {}) {
       if (!Number.isFinite(seconds) || Math.abs(nowMs / 1000 - seconds) > ACCESS_TIME_TOLERANCE_S) {
         return {
           ok: false,
-          error: {
-            code: 'invalidAccessTime',
-            message: `Access-Time ${accessTime} is more than ${ACCESS_TIME_TOLERANCE_S} s away from the server clock`,
-          },
+          error: authError(
+            'invalidAccessTime',
+            `Access-Time ${accessTime} is more than ${ACCESS_TIME_TOLERANCE_S} s away from the server clock`,
+          ),
         }
       }
       if (!verify(`${accessId}:${accessTime}:${rawBody}`, signature, key)) {
-        return {
-          ok: false,
-          error: {
-            code: 'invalidCredentials',
-            message:
-              'Provided digital signature in the header Access-Signature does not check out. See https://docs.api.starkbank.com/#auth',
-          },
-        }
+        return { ok: false, error: authError('invalidCredentials') }
       }
       return { ok: true, accessId }
     },

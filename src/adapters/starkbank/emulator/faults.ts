@@ -12,6 +12,11 @@ export interface Fault {
   afterProcessing?: boolean
   /** How many requests this fault applies to; default 1. */
   times?: number
+  /**
+   * With `afterProcessing` on `POST /v2/transfer`: the transfers it created stay out of list queries
+   * for this long (Stark's lists can lag behind a create), so a lookup by tag does not find them yet.
+   */
+  hideFromListsMs?: number
 }
 
 /** Faults per route, consumed in the order they were added. */

@@ -1,20 +1,14 @@
+import { hasTags, inList, type PageRequest, pageOf } from './pages.ts'
 import type { InvoiceInput, TransferInput } from './validation.ts'
-import { starkTime, type WireEvent, type WireInvoice, type WireTransfer } from './wire.ts'
+import {
+  starkTime,
+  type TransferStatus,
+  type WireEvent,
+  type WireInvoice,
+  type WireTransfer,
+} from './wire.ts'
 
-export interface PageRequest {
-  limit: number
-  /** Opaque; from the previous page. */
-  cursor: string | null
-}
-
-export interface Page<T> {
-  items: T[]
-  cursor: string | null
-}
-
-export class BadCursorError extends Error {
-  override name = 'BadCursorError'
-}
+export { BadCursorError, type Page, type PageRequest } from './pages.ts'
 
 const DAY_MS = 86_400_000
 
@@ -23,46 +17,6 @@ const DAY_MS = 86_400_000
 function idSequence(now: number): () => string {
   let next = 4_000_000_000_000_000 + (now % 1_000_000_000_000) * 1000
   return () => String(++next)
-}
-
-function encodeCursor(id: string): string {
-  return Buffer.from(JSON.stringify({ before: id })).toString('base64url')
-}
-
-function decodeCursor(cursor: string): bigint {
-  try {
-    const before = JSON.parse(Buffer.from(cursor, 'base64url').toString()).before
-    return BigInt(before)
-  } catch {
-    throw new BadCursorError(`invalid cursor ${cursor}`)
-  }
-}
-
-/** Newest first, like Stark Bank lists; the cursor points below the last id returned. */
-function pageOf<T extends { id: string }>(
-  all: T[],
-  match: (item: T) => boolean,
-  request: PageRequest,
-): Page<T> {
-  const before = request.cursor ? decodeCursor(request.cursor) : null
-  const matching = all
-    .filter((item) => (before === null || BigInt(item.id) < before) && match(item))
-    .reverse()
-  const items = matching.slice(0, request.limit)
-  const last = items.at(-1)
-  return {
-    items: structuredClone(items),
-    cursor: matching.length > items.length && last ? encodeCursor(last.id) : null,
-  }
-}
-
-function hasTags(tags: string[] | undefined): (item: { tags: string[] }) => boolean {
-  // Any of the requested tags matches: clients wanting all of them filter the page themselves.
-  return (item) => !tags || tags.length === 0 || tags.some((tag) => item.tags.includes(tag))
-}
-
-function inList(values: string[] | undefined, value: string): boolean {
-  return !values || values.length === 0 || values.includes(value)
 }
 
 export interface ListFilter {
@@ -82,7 +36,30 @@ export function emulatorLedger(deps: { now: () => number; fee: (amount: number) 
   const transferById = new Map<string, WireTransfer>()
   const eventById = new Map<string, WireEvent>()
   const externalIds = new Set<string>()
+  /** Transfer id -> until when list queries do not show it (Stark's lists can lag behind a create). */
+  const hiddenUntil = new Map<string, number>()
   const feeOf = (amount: number) => Math.max(0, Math.min(amount, Math.round(deps.fee(amount))))
+
+  function record(event: WireEvent): WireEvent {
+    events.push(event)
+    eventById.set(event.id, event)
+    return structuredClone(event)
+  }
+
+  function credit(invoice: WireInvoice): WireEvent {
+    const now = starkTime(deps.now())
+    invoice.fee = feeOf(invoice.amount)
+    invoice.transactionIds = [...invoice.transactionIds, nextId()]
+    invoice.updated = now
+    return record({
+      id: nextId(),
+      subscription: 'invoice',
+      workspaceId,
+      created: now,
+      isDelivered: false,
+      log: { id: nextId(), type: 'credited', created: now, errors: [], invoice: structuredClone(invoice) },
+    })
+  }
 
   return {
     workspaceId,
@@ -125,7 +102,8 @@ export function emulatorLedger(deps: { now: () => number; fee: (amount: number) 
 
     isExternalIdTaken: (externalId: string) => externalIds.has(externalId),
 
-    createTransfers(inputs: TransferInput[]): WireTransfer[] {
+    /** `hideFromListsMs`: how long list queries do not show the new transfers (lookup lag). */
+    createTransfers(inputs: TransferInput[], hideFromListsMs = 0): WireTransfer[] {
       const now = deps.now()
       const created = inputs.map((input): WireTransfer => {
         const transfer: WireTransfer = {
@@ -140,31 +118,51 @@ export function emulatorLedger(deps: { now: () => number; fee: (amount: number) 
         if (input.externalId) externalIds.add(input.externalId)
         transfers.push(transfer)
         transferById.set(transfer.id, transfer)
+        if (hideFromListsMs > 0) hiddenUntil.set(transfer.id, now + hideFromListsMs)
         return transfer
       })
       return structuredClone(created)
     },
 
-    /** Marks an unpaid invoice paid and records its `credited` event; undefined when not payable. */
-    payInvoice(id: string): WireEvent | undefined {
+    /**
+     * Marks an unpaid invoice paid and records its `credited` event; undefined when not payable. A late
+     * payment adds fine and interest: the credited amount is then more than the nominal amount.
+     */
+    payInvoice(id: string, late?: { fineAmount: number; interestAmount: number }): WireEvent | undefined {
       const invoice = invoiceById.get(id)
       if (invoice?.status !== 'created') return undefined
-      const now = starkTime(deps.now())
       invoice.status = 'paid'
-      invoice.fee = feeOf(invoice.amount)
-      invoice.transactionIds = [nextId()]
-      invoice.updated = now
-      const event: WireEvent = {
+      if (late) {
+        invoice.fineAmount = late.fineAmount
+        invoice.interestAmount = late.interestAmount
+        invoice.amount = invoice.nominalAmount + late.fineAmount + late.interestAmount
+      }
+      return credit(invoice)
+    },
+
+    /** A second `credited` log for a paid invoice (another payment), `extraAmount` more; undefined when unpaid. */
+    creditAgain(id: string, extraAmount: number): WireEvent | undefined {
+      const invoice = invoiceById.get(id)
+      if (invoice?.status !== 'paid') return undefined
+      invoice.amount += extraAmount
+      return credit(invoice)
+    },
+
+    /** Moves a transfer to `status` and records its transfer event; undefined when unknown. */
+    setTransferStatus(id: string, status: TransferStatus): WireEvent | undefined {
+      const transfer = transferById.get(id)
+      if (!transfer) return undefined
+      const now = starkTime(deps.now())
+      transfer.status = status
+      transfer.updated = now
+      return record({
         id: nextId(),
-        subscription: 'invoice',
+        subscription: 'transfer',
         workspaceId,
         created: now,
         isDelivered: false,
-        log: { id: nextId(), type: 'credited', created: now, errors: [], invoice: structuredClone(invoice) },
-      }
-      events.push(event)
-      eventById.set(event.id, event)
-      return structuredClone(event)
+        log: { id: nextId(), type: status, created: now, errors: [], transfer: structuredClone(transfer) },
+      })
     },
 
     setDelivered(id: string, isDelivered: boolean): WireEvent | undefined {
@@ -187,7 +185,11 @@ export function emulatorLedger(deps: { now: () => number; fee: (amount: number) 
     listTransfers: (filter: ListFilter, page: PageRequest) =>
       pageOf(
         transfers,
-        (t) => hasTags(filter.tags)(t) && inList(filter.status, t.status) && inList(filter.ids, t.id),
+        (t) =>
+          (hiddenUntil.get(t.id) ?? 0) <= deps.now() &&
+          hasTags(filter.tags)(t) &&
+          inList(filter.status, t.status) &&
+          inList(filter.ids, t.id),
         page,
       ),
     listEvents: (filter: { isDelivered?: boolean }, page: PageRequest) =>

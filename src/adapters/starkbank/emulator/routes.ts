@@ -1,6 +1,6 @@
 import { BadCursorError, type EmulatorLedger, type PageRequest } from './ledger.ts'
 import { MAX_BATCH, validateInvoices, validateTransfers } from './validation.ts'
-import type { WireError, WireInvoice } from './wire.ts'
+import type { WireError, WireInvoice, WireTransfer } from './wire.ts'
 
 export const ROUTES = [
   'GET /v2/public-key',
@@ -36,6 +36,12 @@ export interface RouteContext {
   /** Newest first. */
   publicKeys: () => { id: string; content: string; created: string }[]
   onInvoicesCreated: (invoices: WireInvoice[]) => void
+  onTransfersCreated: (transfers: WireTransfer[]) => void
+}
+
+/** Per request: how long transfers this request creates stay out of list queries. */
+export interface RequestEffects {
+  hideFromListsMs?: number
 }
 
 export class InputError extends Error {
@@ -79,7 +85,13 @@ function found<T>(key: string, what: string, id: string, value: T | undefined): 
   return value === undefined ? notFound(what, id) : Response.json({ [key]: value })
 }
 
-function dispatch(match: RouteMatch, body: string, params: URLSearchParams, ctx: RouteContext): Response {
+function dispatch(
+  match: RouteMatch,
+  body: string,
+  params: URLSearchParams,
+  ctx: RouteContext,
+  effects: RequestEffects,
+): Response {
   const { ledger } = ctx
   const id = match.id ?? ''
   switch (match.route) {
@@ -103,7 +115,8 @@ function dispatch(match: RouteMatch, body: string, params: URLSearchParams, ctx:
     case 'POST /v2/transfer': {
       const result = validateTransfers(parseJson(body), ledger.isExternalIdTaken)
       if (!result.ok) throw new InputError(result.errors)
-      const transfers = ledger.createTransfers(result.items)
+      const transfers = ledger.createTransfers(result.items, effects.hideFromListsMs)
+      ctx.onTransfersCreated(transfers)
       return Response.json({ message: 'Transfer(s) successfully created', transfers })
     }
     case 'GET /v2/transfer': {
@@ -136,9 +149,10 @@ export function handleRoute(
   body: string,
   params: URLSearchParams,
   ctx: RouteContext,
+  effects: RequestEffects = {},
 ): Response {
   try {
-    return dispatch(match, body, params, ctx)
+    return dispatch(match, body, params, ctx, effects)
   } catch (error) {
     if (error instanceof InputError) return errorResponse(400, error.errors)
     if (error instanceof BadCursorError)

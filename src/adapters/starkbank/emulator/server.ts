@@ -1,9 +1,10 @@
 import { generateKeyPair, privateKeyFromPem, publicPemOf } from '../ecdsa.ts'
-import { projectRegistry } from './auth.ts'
+import { type AuthErrorCode, authError, projectRegistry } from './auth.ts'
 import { type Fault, faultQueue, faultResponse, faultStatus } from './faults.ts'
 import { emulatorLedger } from './ledger.ts'
 import { type EmulatorRoute, errorResponse, handleRoute, matchRoute, ROUTES } from './routes.ts'
 import { timerSet } from './timers.ts'
+import { type TransferEventOptions, transferLifecycle } from './transfer-lifecycle.ts'
 import { type DeliveryAttempt, webhookDelivery } from './webhooks.ts'
 import { starkTime, type WireEvent, type WireInvoice, type WireTransfer } from './wire.ts'
 
@@ -32,11 +33,11 @@ export interface StarkBankEmulatorOptions {
   /** Private PEM (SEC1) of the key signing webhooks; generated when absent. */
   signingKey?: string
   onRequest?: RequestHook
+  /** Created transfers move on (created → processing → success/failed), each step a `transfer` webhook. */
+  transferEvents?: TransferEventOptions
 }
 
-export interface EmulatorEvent extends WireEvent {
-  attempts: DeliveryAttempt[]
-}
+export type EmulatorEvent = WireEvent & { attempts: DeliveryAttempt[] }
 
 export interface StarkBankEmulator {
   readonly url: string
@@ -56,8 +57,15 @@ export interface StarkBankEmulator {
   events(): EmulatorEvent[]
   /** Queues a fault on a route; faults are consumed in order, `times` requests each. */
   fail(route: EmulatorRoute, fault: Fault): void
-  /** Pays an unpaid invoice now and sends its webhook; undefined when the invoice is unknown or not payable. */
-  payInvoice(id: string): WireEvent | undefined
+  /**
+   * Pays an unpaid invoice now and sends its webhook; undefined when the invoice is unknown or not
+   * payable. `late` pays it after its due date: fine and interest are added to the amount credited.
+   */
+  payInvoice(id: string, late?: { fineAmount: number; interestAmount: number }): WireEvent | undefined
+  /** Sends a second `credited` log for a paid invoice, `extraAmount` cents more; undefined when unpaid. */
+  creditAgain(id: string, extraAmount: number): WireEvent | undefined
+  /** For `ms` from now every request is refused with 401 and `code`, as Stark does for bad keys or clocks. */
+  authOutage(ms: number, code: AuthErrorCode): void
   /** Signs webhooks with a new key from now on; returns its public PEM. */
   rotateSigningKey(): string
   stop(): Promise<void>
@@ -91,11 +99,15 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
     onDelivered: (eventId) => ledger.setDelivered(eventId, true),
   })
 
-  function payInvoice(id: string): WireEvent | undefined {
-    const event = ledger.payInvoice(id)
+  function payInvoice(id: string, late?: { fineAmount: number; interestAmount: number }) {
+    const event = ledger.payInvoice(id, late)
     if (event) webhooks.send(event)
     return event
   }
+  const lifecycle =
+    options.transferEvents &&
+    transferLifecycle({ options: options.transferEvents, ledger, timers, random, send: webhooks.send })
+  let authOutage: { until: number; code: AuthErrorCode } | undefined
 
   const context = {
     ledger,
@@ -105,6 +117,7 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
         if (random() < payShare) timers.later(payDelayMs, () => payInvoice(invoice.id))
       }
     },
+    onTransfersCreated: (transfers: WireTransfer[]) => lifecycle?.started(transfers),
   }
 
   const server = Bun.serve({
@@ -137,6 +150,14 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
     events: () => ledger.snapshot().events.map((e) => ({ ...e, attempts: attempts.get(e.id) ?? [] })),
     fail: (route, fault) => faults.add(route, fault),
     payInvoice,
+    creditAgain(id, extraAmount) {
+      const event = ledger.creditAgain(id, extraAmount)
+      if (event) webhooks.send(event)
+      return event
+    },
+    authOutage(ms, code) {
+      authOutage = { until: now() + ms, code }
+    },
     rotateSigningKey() {
       signingPem = generateKeyPair().privatePem
       signingSecret = privateKeyFromPem(signingPem)
@@ -157,6 +178,7 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
       return errorResponse(404, [{ code: 'notFound', message: `${request.method} ${url.pathname}` }])
     counts[match.route] += 1
     const body = request.method === 'GET' ? '' : await request.text()
+    if (authOutage && now() < authOutage.until) return errorResponse(401, [authError(authOutage.code)])
     const auth = projects.authenticate(request.headers, body, now())
     if (!auth.ok) return errorResponse(401, [auth.error])
     await emulator.onRequest?.(match.route, body)
@@ -166,7 +188,8 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
       if (fault.delayMs) await timers.sleep(fault.delayMs)
       if (status) return faultResponse(status, fault)
     }
-    const response = handleRoute(match, body, url.searchParams, context)
+    const effects = fault?.afterProcessing ? { hideFromListsMs: fault.hideFromListsMs } : {}
+    const response = handleRoute(match, body, url.searchParams, context, effects)
     if (fault?.afterProcessing) {
       if (fault.delayMs) await timers.sleep(fault.delayMs)
       if (status) return faultResponse(status, fault)

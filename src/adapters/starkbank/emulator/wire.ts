@@ -66,15 +66,25 @@ export interface WireInvoiceLog {
   invoice: WireInvoice
 }
 
-/** An event as `GET /v2/event` lists it; the webhook body is `{"event": ...}` without `isDelivered`. */
-export interface WireEvent {
+export interface WireTransferLog {
   id: string
-  subscription: 'invoice'
+  type: TransferStatus
+  created: string
+  errors: WireError[]
+  transfer: WireTransfer
+}
+
+interface EventFields {
+  id: string
   workspaceId: string
   created: string
   isDelivered: boolean
-  log: WireInvoiceLog
 }
+
+/** An event as `GET /v2/event` lists it; the webhook body is `{"event": ...}` without `isDelivered`. */
+export type WireEvent =
+  | (EventFields & { subscription: 'invoice'; log: WireInvoiceLog })
+  | (EventFields & { subscription: 'transfer'; log: WireTransferLog })
 
 /** Stark Bank's timestamp format: ISO 8601 with microseconds and an explicit offset. */
 export function starkTime(ms: number): string {
