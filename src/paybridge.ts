@@ -34,6 +34,7 @@ import { recordBankEvent, recordBankEvents } from './app/record-bank-event.ts'
 import { transferRelay } from './app/relay-transfers.ts'
 import { stripeForwarding } from './app/stripe-forwarding.ts'
 import type { Config, StarkCredentials } from './config.ts'
+import { redactUrl } from './domain/redacted-url.ts'
 import type { Log } from './ports/log.ts'
 import type { Queue } from './ports/queue.ts'
 
@@ -100,7 +101,7 @@ export async function startPaybridge(
     log.info('Stark Bank', {
       environment: stark.environment,
       project: stark.projectId,
-      apiUrl: stark.apiUrl ?? 'Stark Bank hosts',
+      apiUrl: stark.apiUrl ? redactUrl(stark.apiUrl) : 'Stark Bank hosts',
     })
   }
 
@@ -117,7 +118,7 @@ export async function startPaybridge(
   log.info(queue.kind === 'sqs' ? 'queue: Amazon SQS (or compatible)' : 'queue: embedded SQLite', {
     kind: queue.kind,
     name: queue.name,
-    endpoint: config.aws?.endpoint,
+    endpoint: config.aws?.endpoint && redactUrl(config.aws.endpoint),
   })
 
   const stripeQueue =
@@ -280,7 +281,7 @@ export async function startPaybridge(
       : undefined
   if (forwarder) {
     forwarder.start()
-    log.info('Stripe forwarder on', { to: forwarder.url })
+    log.info('Stripe forwarder on', { to: redactUrl(forwarder.url) })
   } else {
     log.info('Stripe forwarder off: set STRIPE_SERVICE_URL and STRIPE_WEBHOOK_SECRET to turn it on')
   }
@@ -341,7 +342,7 @@ export async function startPaybridge(
 /** Says loudly that no real Stark Bank (and maybe no AWS) is in use. */
 function announceEmbedded(log: Log, config: Config, emulatorUrl: string): void {
   const queue = config.sqs
-    ? `SQS ${'url' in config.sqs.queue ? config.sqs.queue.url : config.sqs.queue.name}`
+    ? `SQS ${'url' in config.sqs.queue ? redactUrl(config.sqs.queue.url) : config.sqs.queue.name}`
     : `EMBEDDED SQLite queue in ${config.databasePath} (no AWS)`
   const lines = [
     '==================================================================================',

@@ -60,6 +60,11 @@ async function queued(rig: Rig): Promise<number> {
 
 let fauxqs: Fauxqs | undefined
 const ADMIN_TOKEN = 'admin-token-for-the-e2e-run-0123456789'
+const STARK_PASSWORD = 'stark-url-password-e2e'
+const SQS_PASSWORD = 'sqs-url-password-e2e'
+const STRIPE_PASSWORD = 'stripe-url-password-e2e'
+const withCredentials = (url: string, user: string, password: string) =>
+  url.replace('://', `://${user}:${password}@`)
 
 describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the %s queue', (queueKind) => {
   let rig: Rig
@@ -72,11 +77,22 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
       process.env.AWS_SECRET_ACCESS_KEY = 'test'
       env = {
         AWS_REGION: 'us-east-1',
-        SQS_ENDPOINT: fauxqs.endpoint,
+        SQS_ENDPOINT: withCredentials(fauxqs.endpoint, 'sqs-user', SQS_PASSWORD),
         SQS_QUEUE_NAME: 'stark-events-e2e.fifo',
       }
     }
-    rig = await startRig({ payShare: 1, env: { ...env, ADMIN_TOKEN } })
+    rig = await startRig({
+      payShare: 1,
+      env: {
+        ...env,
+        ADMIN_TOKEN,
+        STRIPE_SERVICE_URL: `http://hook:${STRIPE_PASSWORD}@127.0.0.1:9/stripe-hook`,
+        STRIPE_WEBHOOK_SECRET: 'whsec_e2e',
+        ...(queueKind === 'sqs' ? { STRIPE_QUEUE_NAME: 'stripe-events-e2e' } : {}),
+      },
+      // URLs carrying credentials, as a proxy or basic-auth downstream needs them: logged redacted.
+      apiUrlCredentials: { user: 'stark-user', password: STARK_PASSWORD },
+    })
     expect(rig.paybridge.queue.kind).toBe(queueKind)
   })
   afterAll(async () => {
@@ -288,6 +304,11 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     for (const line of keyLines) expect(all).not.toContain(line)
     expect(all).not.toContain('PRIVATE KEY')
     expect(all).not.toContain(ADMIN_TOKEN)
+    // URLs with credentials are logged with their user info masked.
+    for (const secret of [STARK_PASSWORD, SQS_PASSWORD, STRIPE_PASSWORD, 'stark-user', 'sqs-user'])
+      expect(all).not.toContain(secret)
+    expect(all).toContain('http://***@127.0.0.1:')
+    expect(all).toContain('http://***@127.0.0.1:9/stripe-hook')
     // Every line is one JSON object with a time, a level and a message.
     for (const line of rig.logs)
       expect(Object.keys(JSON.parse(line))).toEqual(expect.arrayContaining(['time', 'level', 'msg']))

@@ -1,10 +1,12 @@
 import pino from 'pino'
+import { redactUrlsIn } from '../domain/redacted-url.ts'
 import type { Fields, Log } from '../ports/log.ts'
 
 type Level = 'debug' | 'info' | 'warn' | 'error'
 
 // Keys that may carry secrets are censored by pino wherever they appear in the fields; a PEM private
-// key that slips into a message or an error text is cut out of the line as a last line of defence.
+// key that slips into a message or an error text is cut out of the line as a last line of defence,
+// and so are the credentials of any URL in it (callers redact the URLs they log themselves too).
 const REDACT = [
   'privateKey',
   'privateKeyPem',
@@ -39,6 +41,7 @@ export function consoleLog(
     write(chunk: string) {
       let line = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk
       if (line.includes('PRIVATE KEY')) line = line.replace(PEM, '[redacted private key]')
+      line = redactUrlsIn(line)
       write(format === 'json' ? line : asText(line))
     },
   }

@@ -1,5 +1,6 @@
 import type { StripeConfig } from '../config.ts'
 import type { Random } from '../domain/random.ts'
+import { redactUrl } from '../domain/redacted-url.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { ForwardStore } from '../ports/forward-store.ts'
 import type { Log } from '../ports/log.ts'
@@ -105,7 +106,7 @@ export function stripeForwarding(options: StripeForwardingOptions) {
       log.info('Stripe forwarder on', {
         queue: queue.name,
         queueKind: queue.kind,
-        url,
+        url: redactUrl(url),
         concurrency: config.concurrency,
         timeoutMs: config.timeoutMs,
       })

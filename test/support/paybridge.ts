@@ -54,6 +54,8 @@ export async function startRig(
     env?: Record<string, string>
     scheduler?: boolean
     gapRetryMs?: number[]
+    /** User info put into STARK_API_URL (the emulator ignores it). */
+    apiUrlCredentials?: { user: string; password: string }
     /** Runs after the emulator starts and before paybridge does (to queue faults for start-up). */
     beforeStart?: (emulator: StarkBankEmulator) => void
   } = {},
@@ -70,7 +72,18 @@ export async function startRig(
     signingKey: signing.privatePem,
   })
   const config = loadConfig(
-    envFor(emulator, project.privatePem, { DATABASE_PATH: join(dir.path, 'ledger.sqlite'), ...options.env }),
+    envFor(emulator, project.privatePem, {
+      DATABASE_PATH: join(dir.path, 'ledger.sqlite'),
+      ...(options.apiUrlCredentials
+        ? {
+            STARK_API_URL: emulator.url.replace(
+              '://',
+              `://${options.apiUrlCredentials.user}:${options.apiUrlCredentials.password}@`,
+            ),
+          }
+        : {}),
+      ...options.env,
+    }),
   )
   const logs: string[] = []
   const log = consoleLog({ level: 'debug', format: 'json', write: (line) => logs.push(line) })
