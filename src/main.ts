@@ -81,11 +81,8 @@ async function cli(argv: string[]): Promise<number> {
       )
       return 2
     }
-    const paybridge = await startPaybridge(config, {
-      log,
-      roles: roles.length > 0 ? (roles as Role[]) : ['all'],
-    })
-    await new Promise<void>((resolve) => {
+    // Listen for the stop signal before starting: one that arrives mid-start still drains, once started.
+    const stopSignal = new Promise<void>((resolve) => {
       const onSignal = (signal: string) => {
         log.info('signal received', { signal })
         resolve()
@@ -93,6 +90,11 @@ async function cli(argv: string[]): Promise<number> {
       process.once('SIGTERM', () => onSignal('SIGTERM'))
       process.once('SIGINT', () => onSignal('SIGINT'))
     })
+    const paybridge = await startPaybridge(config, {
+      log,
+      roles: roles.length > 0 ? (roles as Role[]) : ['all'],
+    })
+    await stopSignal
     await paybridge.stop()
     return 0
   }
