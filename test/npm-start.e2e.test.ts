@@ -13,7 +13,9 @@ const children: ReturnType<typeof Bun.spawn>[] = []
 afterEach(() => {
   // A failed test must not leave npm's children behind: kill the whole tree, leaves first.
   const tree = (pid: number): number[] => {
-    const out = Bun.spawnSync(['pgrep', '-P', String(pid)]).stdout.toString().trim()
+    const out = Bun.spawnSync(['pgrep', '-P', String(pid)])
+      .stdout.toString()
+      .trim()
     const kids = out ? out.split('\n').map(Number) : []
     return [...kids.flatMap(tree), pid]
   }
