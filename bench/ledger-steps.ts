@@ -30,13 +30,13 @@ const store = sqliteStore(ledger)
 const inputs = Array.from({ length: total }, (_, i) => {
   const body = JSON.stringify({
     event: {
-      id: `evt-${i}`,
+      id: `${4_100_000_000_000_000 + i}`,
       subscription: 'invoice',
       created: '2026-11-25T12:00:00+00:00',
       log: {
-        id: `log-${i}`,
+        id: `${4_200_000_000_000_000 + i}`,
         type: 'credited',
-        invoice: { id: `inv-${i}`, amount: 10_000, fee: 50, status: 'paid', tags: [] },
+        invoice: { id: `${4_300_000_000_000_000 + i}`, amount: 10_000, fee: 50, status: 'paid', tags: [] },
       },
     },
   })

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { SQL } from 'bun'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
+import { invoiceTag } from '../src/domain/invoice-batch.ts'
 import { startFauxqs } from '../test/support/fauxqs.ts'
 import { envFor, PROJECT_ID, tempDir } from '../test/support/paybridge.ts'
 import { startPostgres } from '../test/support/postgres.ts'
@@ -115,16 +116,25 @@ async function measure(setup: Setup) {
   await Bun.sleep(1_500)
 
   const secret = privateKeyFromPem(signing.privatePem)
+  // Stark Bank ids are digit strings; paybridge's invoice tag marks each invoice as one it issued.
+  const idBase = String(Date.now())
   const bodies = Array.from({ length: total }, (_, i) => {
+    const n = String(i).padStart(6, '0')
     const body = JSON.stringify({
       event: {
-        id: `bench-${tag}-${i}`,
+        id: `${idBase}1${n}`,
         subscription: 'invoice',
         created: new Date().toISOString(),
         log: {
-          id: `log-${tag}-${i}`,
+          id: `${idBase}2${n}`,
           type: 'credited',
-          invoice: { id: `inv-${tag}-${i}`, amount: 10_000 + i, fee: 50, status: 'paid', tags: [] },
+          invoice: {
+            id: `${idBase}3${n}`,
+            amount: 10_000 + i,
+            fee: 50,
+            status: 'paid',
+            tags: [invoiceTag(`bench-${tag}-${i}`)],
+          },
         },
       },
     })

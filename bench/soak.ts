@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { renderTable } from '../src/adapters/cli/table.ts'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
+import { invoiceTag } from '../src/domain/invoice-batch.ts'
 import { transferIdFor } from '../src/domain/transfer.ts'
 
 const PROJECT_ID = '7878787878787878'
@@ -113,7 +114,8 @@ try {
           type: 'credited',
           created,
           errors: [],
-          invoice: { id: invoiceId, amount, fee: 50, status: 'paid', tags: [] },
+          // paybridge's invoice tag: the default PAYOUT_SCOPE=issued pays it out.
+          invoice: { id: invoiceId, amount, fee: 50, status: 'paid', tags: [invoiceTag(`soak-${i}`)] },
         },
       },
     })

@@ -25,7 +25,7 @@ const credited = (id: string, invoiceId: string) =>
       subscription: 'invoice',
       created: '2026-11-25T12:00:00+00:00',
       log: {
-        id: `log-${id}`,
+        id: `${id}9`,
         type: 'credited',
         invoice: { id: invoiceId, amount: 5_000, fee: 50, status: 'paid', tags: [] },
       },
@@ -72,7 +72,7 @@ describe('Lambda SQS handler', () => {
       clock: Date.now,
       log,
       handle: async (body) => {
-        if (body.includes('evt-flaky') && failNext) {
+        if (body.includes('4000000000000102') && failNext) {
           failNext = false
           throw new Error('database is locked')
         }
@@ -81,10 +81,10 @@ describe('Lambda SQS handler', () => {
     })
     const event: SqsLambdaEvent = {
       Records: [
-        record('m1', credited('evt-1', 'inv-1')),
+        record('m1', credited('4000000000000101', '4000000000000201')),
         record('m2', 'not json'),
-        record('m3', credited('evt-flaky', 'inv-2')),
-        record('m4', credited('evt-1', 'inv-1')), // the same event again
+        record('m3', credited('4000000000000102', '4000000000000202')),
+        record('m4', credited('4000000000000101', '4000000000000201')), // the same event again
       ],
     }
     expect(await handler(event)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm3' }] })
@@ -94,7 +94,9 @@ describe('Lambda SQS handler', () => {
       { queue: 'stark-events', message_id: 'm2', reason: 'body is not JSON' },
     ])
     // SQS redelivers m3 alone; this time it succeeds.
-    expect(await handler({ Records: [record('m3', credited('evt-flaky', 'inv-2'), 2)] })).toEqual({
+    expect(
+      await handler({ Records: [record('m3', credited('4000000000000102', '4000000000000202'), 2)] }),
+    ).toEqual({
       batchItemFailures: [],
     })
     expect(count('transfers')).toBe(2)

@@ -174,10 +174,10 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     const invoice = rig.emulator.invoices()[0]!
     const body = JSON.stringify({
       event: {
-        id: 'evt-replayed-message',
+        id: '9100000000000001',
         subscription: 'invoice',
         created: new Date().toISOString(),
-        log: { id: 'log-x', type: 'credited', invoice: { ...invoice, status: 'paid' } },
+        log: { id: '9100000000000002', type: 'credited', invoice: { ...invoice, status: 'paid' } },
       },
     })
     const before = counts(rig)
@@ -198,10 +198,10 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     const invoice = rig.emulator.invoices()[1]!
     const good = JSON.stringify({
       event: {
-        id: 'evt-behind-poison',
+        id: '9100000000000003',
         subscription: 'invoice',
         created: new Date().toISOString(),
-        log: { id: 'log-y', type: 'credited', invoice: { ...invoice, status: 'paid' } },
+        log: { id: '9100000000000004', type: 'credited', invoice: { ...invoice, status: 'paid' } },
       },
     })
     await rig.paybridge.queue.send([
@@ -226,7 +226,7 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     )
   })
 
-  it('refuses forged, tampered, unsigned and malformed webhooks and changes nothing', async () => {
+  it('refuses forged, tampered, unsigned and malformed webhooks (ids that are not digits too) and changes nothing', async () => {
     const before = counts(rig)
     const body = JSON.stringify({
       event: {
@@ -252,6 +252,10 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     expect(unsigned.status).toBe(401)
     const garbage = await post(rig, body, { 'Digital-Signature': 'not base64 at all!!' })
     expect(garbage.status).toBe(401)
+    // Genuinely signed, but its ids are not Stark Bank's digit strings: malformed, field named.
+    const letters = await post(rig, body, { 'Digital-Signature': genuine })
+    expect(letters.status).toBe(400)
+    expect(await letters.text()).toContain('event.id')
     const malformed = '{"event": {"id": "evt-bad", '
     const badJson = await post(rig, malformed, {
       'Digital-Signature': sign(malformed, privateKeyFromPem(rig.signingKey)),
@@ -346,13 +350,13 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     fauxqs = undefined
     const body = JSON.stringify({
       event: {
-        id: 'evt-queue-down',
+        id: '9100000000000005',
         subscription: 'invoice',
         created: new Date().toISOString(),
         log: {
-          id: 'l',
+          id: '9100000000000006',
           type: 'credited',
-          invoice: { id: 'inv-queue-down', amount: 500, fee: 0, status: 'paid', tags: [] },
+          invoice: { id: '9100000000000007', amount: 500, fee: 0, status: 'paid', tags: [] },
         },
       },
     })
@@ -361,7 +365,7 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     expect(await res.json()).toEqual({ error: 'queue unavailable' })
     expect(
       rig.logs.some(
-        (l) => l.includes('webhook not queued; Stark Bank will retry') && l.includes('evt-queue-down'),
+        (l) => l.includes('webhook not queued; Stark Bank will retry') && l.includes('9100000000000005'),
       ),
     ).toBe(true)
   })

@@ -29,7 +29,7 @@ const creditedEvent = (id: string, invoiceId: string, amount = 10_000, fee = 50)
       subscription: 'invoice',
       created: '2026-11-25T12:00:00+00:00',
       log: {
-        id: `log-${id}`,
+        id: `${id}9`,
         type: 'credited',
         invoice: { id: invoiceId, amount, fee, status: 'paid', tags: [] },
       },
@@ -84,8 +84,13 @@ describe('worker', () => {
     await queue.send([
       { body: 'not json {' },
       { body: JSON.stringify({ event: { id: 7 } }) },
-      { body: creditedEvent('evt-huge', 'inv-huge').replace('"paid"', `"${'x'.repeat(70 * 1024)}"`) },
-      { body: creditedEvent('evt-good', 'inv-good') },
+      {
+        body: creditedEvent('4000000000001000', '4000000000002001').replace(
+          '"paid"',
+          `"${'x'.repeat(70 * 1024)}"`,
+        ),
+      },
+      { body: creditedEvent('4000000000001002', '4000000000002003') },
     ])
     startWorker()
     await waitFor('queue drained', () => count('queue_messages') === 0)
@@ -104,7 +109,7 @@ describe('worker', () => {
     expect(dead.find((d) => d.reason === 'body is not JSON')?.body).toBe('not json {')
     expect(count('events')).toBe(1)
     const transfer = ledger.sqlite.query('select id, amount, status from transfers').get()
-    expect(transfer).toEqual({ id: 'paybridge-invoice-inv-good', amount: 9_950, status: 'pending' })
+    expect(transfer).toEqual({ id: 'paybridge-invoice-4000000000002003', amount: 9_950, status: 'pending' })
     expect(ledger.sqlite.query('select status, kind from outbox').get()).toEqual({
       status: 'pending',
       kind: 'transfer',
@@ -112,7 +117,10 @@ describe('worker', () => {
   })
 
   it('records a second credited event for the same invoice without a second transfer', async () => {
-    await queue.send([{ body: creditedEvent('evt-1', 'inv-1') }, { body: creditedEvent('evt-2', 'inv-1') }])
+    await queue.send([
+      { body: creditedEvent('4000000000001004', '4000000000002005') },
+      { body: creditedEvent('4000000000001006', '4000000000002005') },
+    ])
     startWorker()
     await waitFor('queue drained', () => count('queue_messages') === 0)
     expect(count('events')).toBe(2)
@@ -121,7 +129,7 @@ describe('worker', () => {
   })
 
   it('records a credit whose fee eats the amount with the reason and no outbox row', async () => {
-    await queue.send([{ body: creditedEvent('evt-fee', 'inv-fee', 50, 50) }])
+    await queue.send([{ body: creditedEvent('4000000000001007', '4000000000002008', 50, 50) }])
     startWorker()
     await waitFor('queue drained', () => count('queue_messages') === 0)
     expect(ledger.sqlite.query('select status, reason from transfers').get()).toEqual({
@@ -132,7 +140,7 @@ describe('worker', () => {
   })
 
   it('retries a message whose handling fails, then the queue dead-letters it after max receives', async () => {
-    await queue.send([{ body: creditedEvent('evt-fails', 'inv-fails') }])
+    await queue.send([{ body: creditedEvent('4000000000001009', '4000000000002010') }])
     let calls = 0
     startWorker(() => {
       calls++
@@ -157,10 +165,10 @@ describe('worker', () => {
       log: quietLog(),
     })
     await queue.send([
-      { body: creditedEvent('evt-b1', 'inv-b1') },
+      { body: creditedEvent('4000000000001011', '4000000000002012') },
       { body: 'garbage' },
-      { body: creditedEvent('evt-b2', 'inv-b2') },
-      { body: creditedEvent('evt-b1', 'inv-b1') },
+      { body: creditedEvent('4000000000001013', '4000000000002014') },
+      { body: creditedEvent('4000000000001011', '4000000000002012') },
     ])
     startWorker(undefined, async (bodies) => {
       batches.push(bodies.length)
@@ -181,8 +189,8 @@ describe('worker', () => {
       log: quietLog(),
     })
     await queue.send([
-      { body: creditedEvent('evt-c1', 'inv-c1') },
-      { body: creditedEvent('evt-c2', 'inv-c2') },
+      { body: creditedEvent('4000000000001015', '4000000000002016') },
+      { body: creditedEvent('4000000000001017', '4000000000002018') },
     ])
     startWorker(undefined, async (bodies) => {
       if (bodies.length > 1) throw new Error('ledger hiccup')
@@ -195,13 +203,13 @@ describe('worker', () => {
 
   it('records the final status Stark Bank reports in a transfer event on the transfer', async () => {
     const store = sqliteStore(ledger)
-    await queue.send([{ body: creditedEvent('evt-t1', 'inv-t1') }])
+    await queue.send([{ body: creditedEvent('4000000000001019', '4000000000002020') }])
     startWorker()
     await waitFor('credit recorded', () => count('transfers') === 1)
     const [claimed] = await store.claimTransfers(10, Date.now(), 60_000)
     await store.transferCreated(
       claimed!.transferId,
-      { id: 'stark-transfer-1', status: 'created' },
+      { id: '4000000000003022', status: 'created' },
       Date.now(),
     )
     const transferEvent = (id: string, status: string) =>
@@ -211,13 +219,13 @@ describe('worker', () => {
           subscription: 'transfer',
           created: '2026-11-25T12:00:00+00:00',
           log: {
-            id: `log-${id}`,
+            id: `${id}9`,
             type: status,
-            transfer: { id: 'stark-transfer-1', amount: 9_950, status, tags: [] },
+            transfer: { id: '4000000000003022', amount: 9_950, status, tags: [] },
           },
         },
       })
-    await queue.send([{ body: transferEvent('evt-t2', 'success') }])
+    await queue.send([{ body: transferEvent('4000000000001021', 'success') }])
     await waitFor('transfer event recorded', () => count('events') === 2)
     expect(ledger.sqlite.query('select status, bank_status from transfers').get()).toEqual({
       status: 'created',

@@ -6,10 +6,14 @@ import { issueReasons } from './issue-reasons.ts'
 // Only what paybridge reads is checked; other fields pass through untouched.
 
 const cents = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))
-const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64))
+// Stark Bank issues every id (event, log, invoice, transfer) as a string of ASCII digits, such as
+// "5656565656565656"; anything else did not come from it and must not reach the ledger.
+const id = v.pipe(v.string(), v.regex(/^[0-9]{1,32}$/, 'must be a Stark Bank id (1–32 digits)'))
 const tags = v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(256))), v.maxLength(100)), [])
 
-const InvoiceSchema = v.object({ id, amount: cents, fee: v.optional(cents, 0), status: v.string(), tags })
+// `fee` may be absent on logs that are not credits; a credit without one is refused below, since a
+// missing fee read as 0 would pay out the whole amount.
+const InvoiceSchema = v.object({ id, amount: cents, fee: v.optional(cents), status: v.string(), tags })
 const TransferSchema = v.object({
   id,
   amount: cents,
@@ -24,7 +28,7 @@ const BodySchema = v.object({
     subscription: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
     created: v.optional(v.string(), ''),
     log: v.object({
-      id: v.optional(v.string(), ''),
+      id,
       type: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
       invoice: v.optional(InvoiceSchema),
       transfer: v.optional(TransferSchema),
@@ -49,6 +53,13 @@ export function parseBankEvent(raw: string): ParsedBankEvent {
   const e = parsed.output.event
   if (e.subscription === 'invoice' && e.log.type === 'credited' && !e.log.invoice) {
     return { ok: false, reason: 'not a Stark Bank event: event.log.invoice: missing on a credited log' }
+  }
+  if (e.subscription === 'invoice' && e.log.type === 'credited' && e.log.invoice?.fee === undefined) {
+    return {
+      ok: false,
+      reason:
+        'not a Stark Bank event: event.log.invoice.fee: missing on a credited log (the fee is needed to pay out amount − fee)',
+    }
   }
   return { ok: true, event: e }
 }

@@ -6,7 +6,8 @@ export interface BankEvent {
   log: {
     id: string
     type: string
-    invoice?: { id: string; amount: number; fee: number; status: string; tags: string[] }
+    /** `fee` is absent only on logs that are not credits (the edge refuses a credit without one). */
+    invoice?: { id: string; amount: number; fee?: number; status: string; tags: string[] }
     transfer?: { id: string; amount: number; status: string; externalId?: string; tags: string[] }
   }
 }
@@ -27,17 +28,19 @@ export function decideBankEvent(event: BankEvent): EventDecision {
       const invoice = event.log.invoice
       if (event.log.type !== 'credited') return { kind: 'ignore', reason: `invoice log "${event.log.type}"` }
       if (!invoice) return { kind: 'ignore', reason: 'credited log without an invoice' }
-      const credited = invoice.amount - invoice.fee
+      const { fee } = invoice
+      if (fee === undefined) return { kind: 'ignore', reason: 'credited log without a fee' }
+      const credited = invoice.amount - fee
       if (credited <= 0) {
         return {
           kind: 'no-transfer',
           invoiceId: invoice.id,
           amount: invoice.amount,
-          fee: invoice.fee,
-          reason: `credited amount ${credited} ≤ 0 (amount ${invoice.amount}, fee ${invoice.fee})`,
+          fee,
+          reason: `credited amount ${credited} ≤ 0 (amount ${invoice.amount}, fee ${fee})`,
         }
       }
-      return { kind: 'credit', invoiceId: invoice.id, amount: invoice.amount, fee: invoice.fee, credited }
+      return { kind: 'credit', invoiceId: invoice.id, amount: invoice.amount, fee, credited }
     }
     case 'transfer': {
       const transfer = event.log.transfer

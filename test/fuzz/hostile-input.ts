@@ -12,7 +12,7 @@ export function creditedBody(id = '4000000000000001', invoiceId = '4000000000000
       created: '2026-01-01T00:00:00.000000+00:00',
       workspaceId: '5078376503050240',
       log: {
-        id: `${id}-log`,
+        id: `${id}9`,
         type: 'credited',
         created: '2026-01-01T00:00:00.000000+00:00',
         errors: [],
