@@ -114,23 +114,23 @@ describe('Lambda SQS handler', () => {
       handle: async (body) => {
         const id = (JSON.parse(body) as { event: { id: string } }).event.id
         handled.push(id)
-        if (id === 'evt-a2') throw new Error('connection lost')
+        if (id === '4000000000000312') throw new Error('connection lost')
         return recordEvent(body)
       },
     })
     const event: SqsLambdaEvent = {
       Records: [
-        record('a1', credited('evt-a1', 'inv-a1'), 1, 'group-a'),
-        record('b1', credited('evt-b1', 'inv-b1'), 1, 'group-b'),
-        record('a2', credited('evt-a2', 'inv-a2'), 1, 'group-a'),
-        record('b2', credited('evt-b2', 'inv-b2'), 1, 'group-b'),
-        record('a3', credited('evt-a3', 'inv-a3'), 1, 'group-a'),
+        record('a1', credited('4000000000000311', '4000000000000411'), 1, 'group-a'),
+        record('b1', credited('4000000000000321', '4000000000000421'), 1, 'group-b'),
+        record('a2', credited('4000000000000312', '4000000000000412'), 1, 'group-a'),
+        record('b2', credited('4000000000000322', '4000000000000422'), 1, 'group-b'),
+        record('a3', credited('4000000000000313', '4000000000000413'), 1, 'group-a'),
       ],
     }
     expect(await handler(event)).toEqual({
       batchItemFailures: [{ itemIdentifier: 'a2' }, { itemIdentifier: 'a3' }],
     })
-    expect(handled).toEqual(['evt-a1', 'evt-b1', 'evt-a2', 'evt-b2'])
+    expect(handled).toEqual(['4000000000000311', '4000000000000321', '4000000000000312', '4000000000000322'])
     expect(count('events')).toBe(3)
   })
 
@@ -142,12 +142,12 @@ describe('Lambda SQS handler', () => {
       for (const key of keys) delete process.env[key]
       process.env.DATABASE_PATH = path
       process.env.LOG_LEVEL = 'loud' // not a level: the first build fails
-      const batch = { Records: [record('m1', credited('evt-cold', 'inv-cold'))] }
+      const batch = { Records: [record('m1', credited('4000000000000501', '4000000000000502'))] }
       await expect(lambdaHandler(batch)).rejects.toThrow('LOG_LEVEL')
       process.env.LOG_LEVEL = 'error'
       expect(await lambdaHandler(batch)).toEqual({ batchItemFailures: [] })
       const other = openLedger(path)
-      expect(other.sqlite.query('select id from events').all()).toEqual([{ id: 'evt-cold' }])
+      expect(other.sqlite.query('select id from events').all()).toEqual([{ id: '4000000000000501' }])
       other.close()
     } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
