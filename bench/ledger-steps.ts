@@ -55,12 +55,12 @@ const recordRate = total / ((performance.now() - started) / 1000)
 started = performance.now()
 let relayed = 0
 for (;;) {
-  const claimed = await store.claimTransfers(100, Date.now(), 60_000)
+  const { claimed } = await store.claimTransfers(100, Date.now(), 60_000)
   if (claimed.length === 0) break
   relayed += claimed.length
   await store.transfersCreated(
     claimed.map((c) => ({
-      transferId: c.transferId,
+      claim: c,
       bank: { id: `bank-${c.transferId}`, status: 'created' },
     })),
     Date.now(),

@@ -141,9 +141,12 @@ export async function startPaybridge(
     ...(schedulerOn
       ? { scheduler: () => (schedule.running() ? true : 'invoice scheduler not running') }
       : {}),
+    // Read when asked: the relay is built further down.
+    ...(runs('relay') ? { transferRelay: () => relay.readiness() } : {}),
   }
   const replay = ledgerReplay({
     ledger,
+    store,
     clock,
     log,
     queues: { [queue.name]: queue, ...(stripeQueue ? { [stripeQueue.name]: stripeQueue } : {}) },
@@ -193,6 +196,7 @@ export async function startPaybridge(
     clock,
     random,
     log,
+    metrics,
     leaseMs: config.relayLeaseMs,
     limits: config.transferLimits,
     paused: () => config.transfersPaused,

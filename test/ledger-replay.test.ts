@@ -16,6 +16,7 @@ function replayer() {
   const queue = sqliteQueue({ ledger: planted.ledger, name: 'stark-events', clock: () => NOW })
   const replay = ledgerReplay({
     ledger: planted.ledger,
+    store: sqliteStore(planted.ledger),
     queues: { 'stark-events': queue },
     clock: () => NOW,
     log: consoleLog({ level: 'error' }),
@@ -27,7 +28,7 @@ const row = (ledger: PlantedLedger['ledger'], sql: string, ...args: string[]) =>
   ledger.sqlite.query(sql).get(...args) as Record<string, unknown> | null
 
 describe('replaying dead items', () => {
-  it('puts a dead transfer back in the outbox, where the relay claims it as a first attempt', async () => {
+  it('puts a dead transfer back in the outbox, where the relay claims it with a fresh retry count', async () => {
     const id = transferIdFor('sf')
     expect(await replayer().replay('transfer', id)).toEqual({
       ok: true,
@@ -37,8 +38,9 @@ describe('replaying dead items', () => {
       status: 'pending',
       reason: null,
     })
-    const claimed = await sqliteStore(planted.ledger).claimTransfers(10, NOW, 60_000)
-    expect(claimed.map((c) => [c.transferId, c.attempt])).toEqual([[id, 1]])
+    const { claimed } = await sqliteStore(planted.ledger).claimTransfers(10, NOW, 60_000)
+    // The claim number goes on (it fences any relay still holding the old claim); the retries restart.
+    expect(claimed.map((c) => [c.transferId, c.attempt, c.tries])).toEqual([[id, 2, 1]])
     // Only dead ones: a second replay (now pending) changes nothing.
     expect((await replayer().replay('transfer', id)).ok).toBe(false)
   })

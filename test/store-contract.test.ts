@@ -162,6 +162,10 @@ async function creditMany(store: Store, count: number, prefix = 'inv') {
     await store.recordBankEvent(credited(`evt-${prefix}-${i}`, `${prefix}-${i}`), T)
 }
 
+/** The claimed rows only (what the relay works on). */
+const claim = async (store: Store, ...args: Parameters<Store['claimTransfers']>) =>
+  (await store.claimTransfers(...args)).claimed
+
 const stripe = (id: string) => ({
   id,
   type: 'charge.succeeded',
@@ -305,7 +309,7 @@ for (const adapter of [sqlite(), postgres()]) {
         expect(await s.store.recordBankEvent(credited('evt-2', 'inv-1'), T + 1)).toEqual({ kind: 'recorded' })
         expect((await s.rows('events')).length).toBe(2)
         expect((await s.rows('transfers')).length).toBe(1)
-        expect((await s.store.claimTransfers(10, T + 2, 60_000)).length).toBe(1)
+        expect((await claim(s.store, 10, T + 2, 60_000)).length).toBe(1)
       })
 
       it('records one of many concurrent deliveries of one event, from several processes', async () => {
@@ -324,31 +328,31 @@ for (const adapter of [sqlite(), postgres()]) {
           kind: 'recorded',
         })
         expect((await s.rows('transfers')).map((t) => t.status)).toEqual(['skipped'])
-        expect(await s.store.claimTransfers(10, T, 60_000)).toEqual([])
+        expect(await claim(s.store, 10, T, 60_000)).toEqual([])
       })
     })
 
     describe('transfer outbox', () => {
       it('leases claimed transfers and offers them again once the lease runs out', async () => {
         await creditMany(s.store, 3)
-        const first = await s.store.claimTransfers(2, T + 1, 1_000)
+        const first = await claim(s.store, 2, T + 1, 1_000)
         expect(first.map((c) => c.attempt)).toEqual([1, 1])
         expect(first[0]!.plan).toMatchObject({ externalId: first[0]!.transferId, tags: expect.any(Array) })
         expect(first.every((c) => !c.approved)).toBe(true)
-        const rest = await s.store.claimTransfers(10, T + 2, 1_000)
+        const rest = await claim(s.store, 10, T + 2, 1_000)
         expect(rest.length).toBe(1)
-        expect(await s.store.claimTransfers(10, T + 500, 1_000)).toEqual([])
-        const again = await s.store.claimTransfers(10, T + 1_001, 1_000)
+        expect(await claim(s.store, 10, T + 500, 1_000)).toEqual([])
+        const again = await claim(s.store, 10, T + 1_001, 1_000)
         expect(again.map((c) => c.transferId).sort()).toEqual(first.map((c) => c.transferId).sort())
         expect(again.map((c) => c.attempt)).toEqual([2, 2])
       })
 
       it('sends a created transfer no more and counts it in sentSince', async () => {
         await creditMany(s.store, 2)
-        const [a, b] = await s.store.claimTransfers(10, T, 1_000)
-        await s.store.transferCreated(a!.transferId, { id: 'bank-a', status: 'created' }, T + 10)
-        await s.store.transferCreated(b!.transferId, { id: 'bank-b', status: 'created' }, T + 20)
-        expect(await s.store.claimTransfers(10, T + 5_000, 1_000)).toEqual([])
+        const [a, b] = await claim(s.store, 10, T, 1_000)
+        await s.store.transferCreated(a!, { id: 'bank-a', status: 'created' }, T + 10)
+        await s.store.transferCreated(b!, { id: 'bank-b', status: 'created' }, T + 20)
+        expect(await claim(s.store, 10, T + 5_000, 1_000)).toEqual([])
         expect(await s.store.sentSince(T)).toBe(a!.plan.amount + b!.plan.amount)
         expect(await s.store.sentSince(T + 15)).toBe(b!.plan.amount)
         expect(await s.store.sentSince(T + 21)).toBe(0)
@@ -356,11 +360,11 @@ for (const adapter of [sqlite(), postgres()]) {
 
       it('retries at the given time and never sends a dead transfer again', async () => {
         await creditMany(s.store, 2)
-        const [a, b] = await s.store.claimTransfers(10, T, 60_000)
-        await s.store.transferRetry(a!.transferId, 'HTTP 503', T + 5_000, T + 1)
-        await s.store.transferDead(b!.transferId, 'HTTP 400: invalid account', T + 1)
-        expect(await s.store.claimTransfers(10, T + 4_999, 60_000)).toEqual([])
-        const retried = await s.store.claimTransfers(10, T + 5_000, 60_000)
+        const [a, b] = await claim(s.store, 10, T, 60_000)
+        await s.store.transferRetry(a!, { error: 'HTTP 503', nextAttemptAt: T + 5_000 }, T + 1)
+        await s.store.transferDead(b!, 'HTTP 400: invalid account', T + 1)
+        expect(await claim(s.store, 10, T + 4_999, 60_000)).toEqual([])
+        const retried = await claim(s.store, 10, T + 5_000, 60_000)
         expect(retried.map((c) => [c.transferId, c.attempt])).toEqual([[a!.transferId, 2]])
         const dead = (await s.rows('transfers')).find((t) => t.id === b!.transferId)
         expect(dead).toMatchObject({ status: 'dead', reason: 'HTTP 400: invalid account' })
@@ -368,17 +372,65 @@ for (const adapter of [sqlite(), postgres()]) {
 
       it('holds a transfer until approved, then sends it approved without counting the held claim', async () => {
         await creditMany(s.store, 1)
-        const [c] = await s.store.claimTransfers(10, T, 60_000)
-        await s.store.transferHeld(c!.transferId, 'over the per-transfer limit', T + 1)
-        expect(await s.store.claimTransfers(10, T + 120_000, 60_000)).toEqual([])
+        const [c] = await claim(s.store, 10, T, 60_000)
+        await s.store.transferHeld(c!, 'over the per-transfer limit', T + 1)
+        expect(await claim(s.store, 10, T + 120_000, 60_000)).toEqual([])
         expect(await s.store.approveTransfer('nope', T + 2)).toEqual({ kind: 'unknown' })
         expect(await s.store.approveTransfer(c!.transferId, T + 2)).toEqual({ kind: 'approved' })
         expect(await s.store.approveTransfer(c!.transferId, T + 3)).toEqual({
           kind: 'not-held',
           status: 'pending',
         })
-        const [approved] = await s.store.claimTransfers(10, T + 3, 60_000)
-        expect(approved).toMatchObject({ transferId: c!.transferId, attempt: 1, approved: true })
+        const [approved] = await claim(s.store, 10, T + 3, 60_000)
+        expect(approved).toMatchObject({ transferId: c!.transferId, attempt: 2, tries: 1, approved: true })
+      })
+
+      it('records an outcome only for the claim that owns the transfer; created never moves back', async () => {
+        await creditMany(s.store, 1)
+        const [old] = await claim(s.store, 10, T, 1_000)
+        const [taken] = await claim(s.store, 10, T + 2_000, 1_000)
+        expect(taken!.attempt).toBe(old!.attempt + 1)
+        expect(await s.store.transferRetry(old!, { error: 'late', nextAttemptAt: T }, T + 3)).toEqual({
+          kind: 'stale',
+        })
+        expect(await s.store.transferDead(old!, 'late', T + 3)).toEqual({ kind: 'stale' })
+        expect(await s.store.transferHeld(old!, 'late', T + 3)).toEqual({ kind: 'stale' })
+        expect(await s.store.transferCreated(taken!, { id: 'bank-1', status: 'created' }, T + 4)).toEqual({
+          kind: 'written',
+        })
+        expect(await s.store.transferRetry(taken!, { error: 'again', nextAttemptAt: T }, T + 5)).toEqual({
+          kind: 'stale',
+        })
+        expect(await s.store.transferCreated(old!, { id: 'bank-2', status: 'created' }, T + 6)).toEqual({
+          kind: 'stale',
+        })
+        const [t] = await s.rows('transfers')
+        expect(t).toMatchObject({ status: 'created', stark_id: 'bank-1' })
+        expect((await s.rows('outbox'))[0]).toMatchObject({ status: 'done' })
+        expect(await claim(s.store, 10, T + 3_600_000, 1_000)).toEqual([])
+      })
+
+      it('holds at the claim what would pass the daily limit, counting what other claims reserved', async () => {
+        await creditMany(s.store, 4)
+        const limits = { maxPerTransfer: 1_000_000, maxPerDay: 25_000 }
+        const first = await s.store.claimTransfers(1, T, 60_000, limits)
+        const second = await (await another()).store.claimTransfers(10, T, 60_000, limits)
+        expect(first.claimed.length + second.claimed.length).toBe(2)
+        expect(second.held.length).toBe(2)
+        expect(second.held[0]!.reason).toContain('daily limit 25000')
+        // A dead transfer gives its reservation back.
+        await s.store.transferDead(first.claimed[0]!, 'invalid account', T + 1)
+        expect(await s.store.approveTransfer(second.held[0]!.transferId, T + 2)).toEqual({ kind: 'approved' })
+        const replayed = await s.store.replayDeadTransfers({}, T + 3, { dryRun: true })
+        expect(replayed.map((r) => r.transferId)).toEqual([first.claimed[0]!.transferId])
+        expect((await s.rows('transfers')).filter((t) => t.status === 'dead').length).toBe(1)
+        expect(await s.store.replayDeadTransfers({}, T + 3, { dryRun: false })).toEqual(replayed)
+        // The approved one goes past the limit and reserves; the replayed one no longer fits beside it.
+        const again = await s.store.claimTransfers(10, T + 4, 60_000, limits)
+        expect(again.claimed.map((c) => [c.transferId, c.tries, c.approved])).toEqual([
+          [second.held[0]!.transferId, 1, true],
+        ])
+        expect(again.held.map((h) => h.transferId)).toEqual([first.claimed[0]!.transferId])
       })
 
       it('never gives two concurrent claimers the same transfer', async () => {
@@ -389,7 +441,7 @@ for (const adapter of [sqlite(), postgres()]) {
           Array.from({ length: 16 }, async (_, i) => {
             const store = stores[i % stores.length]!
             for (;;) {
-              const claimed = await store.claimTransfers(5, T + 1, 60_000)
+              const claimed = await claim(store, 5, T + 1, 60_000)
               if (claimed.length === 0) return
               seen.push(...claimed.map((c) => c.transferId))
             }

@@ -206,12 +206,8 @@ describe('worker', () => {
     await queue.send([{ body: creditedEvent('4000000000001019', '4000000000002020') }])
     startWorker()
     await waitFor('credit recorded', () => count('transfers') === 1)
-    const [claimed] = await store.claimTransfers(10, Date.now(), 60_000)
-    await store.transferCreated(
-      claimed!.transferId,
-      { id: '4000000000003022', status: 'created' },
-      Date.now(),
-    )
+    const [claimed] = (await store.claimTransfers(10, Date.now(), 60_000)).claimed
+    await store.transferCreated(claimed!, { id: '4000000000003022', status: 'created' }, Date.now())
     const transferEvent = (id: string, status: string) =>
       JSON.stringify({
         event: {

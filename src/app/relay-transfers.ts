@@ -1,11 +1,14 @@
 import type { Random } from '../domain/random.ts'
 import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
 import { TRANSFER_TAG } from '../domain/transfer.ts'
-import { checkTransferLimits, type TransferLimits, utcDayStart } from '../domain/transfer-limits.ts'
-import { type Bank, BankError, type BankErrorDetail, type BankTransfer } from '../ports/bank.ts'
+import type { TransferLimits } from '../domain/transfer-limits.ts'
+import { type Bank, BankError, type BankTransfer } from '../ports/bank.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
-import type { ClaimedTransfer, Store } from '../ports/store.ts'
+import type { Metrics } from '../ports/metrics.ts'
+import type { ClaimedTransfer, Fenced, Store } from '../ports/store.ts'
+import { bankFault, faultReason } from './bank-faults.ts'
+import { relayCircuit } from './relay-circuit.ts'
 
 export interface RelayOptions {
   store: Store
@@ -13,11 +16,14 @@ export interface RelayOptions {
   clock: Clock
   random: Random
   log: Log
+  metrics?: Pick<Metrics, 'relayCircuit' | 'relayStaleWrite'>
   /** Stark Bank takes at most 100 transfers a call. */
   batchSize?: number
   /** How long a claimed row is ours before another relay may take it (crash recovery). */
   leaseMs?: number
   backoff?: BackoffPolicy
+  /** Waits between probes while Stark Bank refuses paybridge's access. */
+  circuitBackoff?: BackoffPolicy
   /** Transient failures are retried this many times, then the transfer is dead. */
   maxAttempts?: number
   /** Over these, transfers wait in the outbox for an operator's approval. */
@@ -30,23 +36,40 @@ export interface RelayReport {
   created: number
   retried: number
   dead: number
-}
-
-/** Duplicate externalId: the transfer exists at Stark Bank (an earlier attempt got through). */
-function isDuplicate(details: BankErrorDetail[]): boolean {
-  return details.some((d) => /external.?id/i.test(`${d.code} ${d.message}`))
+  /** Claims given back unsent because Stark Bank refused paybridge's access (circuit open). */
+  released: number
+  /** Outcomes not recorded because another relay had taken the transfer over. */
+  stale: number
 }
 
 /**
  * Sends the outbox's transfers to Stark Bank, each with its externalId as the idempotency key.
- * A row whose earlier attempt ended unknown (timeout, crash) is looked up by tag before it is sent again.
+ * A row claimed before (its earlier attempt ended unknown) is looked up by tag before it is sent
+ * again; one Stark Bank refused as a duplicate exists there and is only looked up until found.
+ * Every outcome is written under the claim it came from: a relay whose lease ran out changes nothing.
  */
 export function transferRelay(options: RelayOptions) {
-  const { store, bank, clock, random, log } = options
+  const { store, bank, clock, random, log, metrics } = options
   const batchSize = Math.min(100, options.batchSize ?? 100)
   const leaseMs = options.leaseMs ?? 60_000
   const policy = options.backoff ?? { baseMs: 1_000, capMs: 5 * 60_000 }
   const maxAttempts = options.maxAttempts ?? 50
+  const circuit = relayCircuit({ clock, random, log, metrics, backoff: options.circuitBackoff })
+
+  /** One relay pass: what it did, and whether the bank refused access meanwhile. */
+  type Pass = RelayReport & { tripped: boolean }
+
+  function recorded(pass: Pass, c: ClaimedTransfer, step: string, result: Fenced): boolean {
+    if (result.kind === 'written') return true
+    pass.stale++
+    metrics?.relayStaleWrite(step)
+    log.warn('relay lost its claim: another relay took this transfer over', {
+      transferId: c.transferId,
+      attempt: c.attempt,
+      step,
+    })
+    return false
+  }
 
   async function lookup(c: ClaimedTransfer): Promise<BankTransfer | undefined> {
     const tag = c.plan.tags.find((t) => t !== TRANSFER_TAG) ?? TRANSFER_TAG
@@ -54,9 +77,10 @@ export function transferRelay(options: RelayOptions) {
     return found.find((t) => t.externalId === c.plan.externalId)
   }
 
-  async function created(c: ClaimedTransfer, t: BankTransfer, how: string, report: RelayReport) {
-    await store.transferCreated(c.transferId, { id: t.id, status: t.status }, clock())
-    report.created++
+  async function created(pass: Pass, c: ClaimedTransfer, t: BankTransfer, how: string) {
+    // Stark Bank's word is recorded even for a lost claim; `stale` only says another relay had it.
+    recorded(pass, c, 'created', await store.transferCreated(c, { id: t.id, status: t.status }, clock()))
+    pass.created++
     log.info(`transfer ${how}`, {
       transferId: c.transferId,
       bankTransferId: t.id,
@@ -65,11 +89,55 @@ export function transferRelay(options: RelayOptions) {
     })
   }
 
-  async function retryOrDie(c: ClaimedTransfer, err: BankError | Error, report: RelayReport) {
-    const message = err.message
-    if (c.attempt >= maxAttempts) {
-      await store.transferDead(c.transferId, `gave up after ${c.attempt} attempts: ${message}`, clock())
-      report.dead++
+  /** Stark Bank has it (it refused the externalId) but lookups do not show it yet: look again later. */
+  async function lookUpLater(pass: Pass, c: ClaimedTransfer, note: string) {
+    const delay = backoffMs(c.attempt, random, policy)
+    const error = `exists at Stark Bank (duplicate externalId refused), not found by lookup yet; looking again (${note})`
+    const result = await store.transferRetry(
+      c,
+      { error, nextAttemptAt: clock() + delay, uncounted: true, atBank: true },
+      clock(),
+    )
+    if (!recorded(pass, c, 'look-up-later', result)) return
+    pass.retried++
+    log.warn('transfer exists at Stark Bank but is not listed yet; looking it up again', {
+      transferId: c.transferId,
+      retryInMs: delay,
+    })
+  }
+
+  /** Gives a claim back unsent, counting no attempt: the circuit is open. */
+  async function release(pass: Pass, c: ClaimedTransfer, reason: string) {
+    const error = `not sent: Stark Bank refused paybridge's access (${reason}); waiting for the relay circuit to close`
+    if (
+      recorded(
+        pass,
+        c,
+        'release',
+        await store.transferRetry(c, { error, nextAttemptAt: clock(), uncounted: true }, clock()),
+      )
+    )
+      pass.released++
+  }
+
+  /** A failed call for `claims`: relay-wide faults open the circuit; the rest are each claim's. */
+  async function failed(pass: Pass, claims: ClaimedTransfer[], err: unknown) {
+    if (bankFault(err) === 'access') {
+      pass.tripped = true
+      circuit.trip(faultReason(err))
+      for (const c of claims) await release(pass, c, faultReason(err))
+      return
+    }
+    for (const c of claims) await retryOrDie(pass, c, err)
+  }
+
+  async function retryOrDie(pass: Pass, c: ClaimedTransfer, err: unknown) {
+    const message = faultReason(err)
+    if (c.atBank) return lookUpLater(pass, c, message)
+    if (c.tries >= maxAttempts) {
+      const reason = `gave up after ${c.tries} attempts: ${message}`
+      if (!recorded(pass, c, 'dead', await store.transferDead(c, reason, clock()))) return
+      pass.dead++
       log.error('transfer dead after retries', {
         transferId: c.transferId,
         attempt: c.attempt,
@@ -78,9 +146,17 @@ export function transferRelay(options: RelayOptions) {
       return
     }
     const retryAfter = err instanceof BankError ? err.retryAfterMs : undefined
-    const delay = backoffMs(c.attempt, random, policy, retryAfter)
-    await store.transferRetry(c.transferId, message, clock() + delay, clock())
-    report.retried++
+    const delay = backoffMs(c.tries, random, policy, retryAfter)
+    if (
+      !recorded(
+        pass,
+        c,
+        'retry',
+        await store.transferRetry(c, { error: message, nextAttemptAt: clock() + delay }, clock()),
+      )
+    )
+      return
+    pass.retried++
     log.warn('transfer call failed; will retry', {
       transferId: c.transferId,
       attempt: c.attempt,
@@ -89,84 +165,105 @@ export function transferRelay(options: RelayOptions) {
     })
   }
 
-  async function send(batch: ClaimedTransfer[], report: RelayReport): Promise<void> {
+  async function send(pass: Pass, batch: ClaimedTransfer[]): Promise<void> {
+    if (pass.tripped) {
+      for (const c of batch) await release(pass, c, 'circuit opened during this pass')
+      return
+    }
+    let result: BankTransfer[]
     try {
-      const result = await bank.createTransfers(batch.map((c) => c.plan))
-      const byExternal = new Map(result.map((t) => [t.externalId, t]))
-      const done: { c: ClaimedTransfer; t: BankTransfer }[] = []
-      for (const c of batch) {
-        const t = byExternal.get(c.plan.externalId)
-        if (t) done.push({ c, t })
-        else await retryOrDie(c, new Error('Stark Bank did not return this transfer'), report)
-      }
-      // The whole batch's outcome in one transaction.
-      await store.transfersCreated(
-        done.map(({ c, t }) => ({ transferId: c.transferId, bank: { id: t.id, status: t.status } })),
-        clock(),
-      )
-      report.created += done.length
-      for (const { c, t } of done) {
-        log.info('transfer created', {
-          transferId: c.transferId,
-          bankTransferId: t.id,
-          amount: t.amount,
-          attempt: c.attempt,
-        })
-      }
+      result = await bank.createTransfers(batch.map((c) => c.plan))
     } catch (err) {
-      if (!(err instanceof BankError) || err.kind === 'transient') {
-        for (const c of batch) await retryOrDie(c, err as Error, report)
-        return
-      }
+      const fault = bankFault(err)
+      if (fault === 'access' || fault === 'unknown') return failed(pass, batch, err)
       // Stark Bank rejects a whole batch for one bad transfer: isolate it by sending one at a time.
       if (batch.length > 1) {
-        for (const c of batch) await send([c], report)
+        for (const c of batch) await send(pass, [c])
         return
       }
-      const [c] = batch as [ClaimedTransfer]
-      if (isDuplicate(err.details)) {
-        const existing = await lookup(c).catch(() => undefined)
-        if (existing) return await created(c, existing, 'found already created', report)
-      }
-      const reason = err.details.map((d) => `${d.code}: ${d.message}`).join('; ') || err.message
-      await store.transferDead(c.transferId, reason, clock())
-      report.dead++
+      const c = batch[0] as ClaimedTransfer
+      if (fault === 'duplicate') return confirm(pass, c)
+      const reason = faultReason(err)
+      if (!recorded(pass, c, 'dead', await store.transferDead(c, reason, clock()))) return
+      pass.dead++
       log.error('transfer rejected by Stark Bank', { transferId: c.transferId, reason })
+      return
+    }
+    const byExternal = new Map(result.map((t) => [t.externalId, t]))
+    const done: { c: ClaimedTransfer; t: BankTransfer }[] = []
+    for (const c of batch) {
+      const t = byExternal.get(c.plan.externalId)
+      if (t) done.push({ c, t })
+      else await retryOrDie(pass, c, new Error('Stark Bank did not return this transfer'))
+    }
+    // The whole batch's outcome in one transaction.
+    const outcomes = await store.transfersCreated(
+      done.map(({ c, t }) => ({ claim: c, bank: { id: t.id, status: t.status } })),
+      clock(),
+    )
+    done.forEach(({ c, t }, i) => {
+      recorded(pass, c, 'created', outcomes[i] ?? { kind: 'written' })
+      pass.created++
+      log.info('transfer created', {
+        transferId: c.transferId,
+        bankTransferId: t.id,
+        amount: t.amount,
+        attempt: c.attempt,
+      })
+    })
+  }
+
+  /** The transfer exists at Stark Bank (a duplicate refusal said so): find it, or look again later. */
+  async function confirm(pass: Pass, c: ClaimedTransfer) {
+    try {
+      const existing = await lookup(c)
+      if (existing) return await created(pass, c, existing, 'found already created')
+      await lookUpLater(pass, c, 'not listed yet')
+    } catch (err) {
+      if (bankFault(err) === 'access') return failed(pass, [c], err)
+      await lookUpLater(pass, c, faultReason(err))
     }
   }
 
-  const limits = options.limits ?? {
-    maxPerTransfer: Number.MAX_SAFE_INTEGER,
-    maxPerDay: Number.MAX_SAFE_INTEGER,
-  }
   let pausedLogged = false
+  const idle = (): RelayReport & { claimed: number; held: number } => ({
+    created: 0,
+    retried: 0,
+    dead: 0,
+    released: 0,
+    stale: 0,
+    claimed: 0,
+    held: 0,
+  })
 
-  /** Claims one batch of due transfers and relays it. */
+  /** Claims one batch of due transfers and relays it (one transfer when probing an open circuit). */
   async function relayOnce(): Promise<RelayReport & { claimed: number; held: number }> {
-    const report: RelayReport = { created: 0, retried: 0, dead: 0 }
     if (options.paused?.()) {
       if (!pausedLogged) log.warn('transfers are paused (TRANSFERS_PAUSED); the outbox keeps them')
       pausedLogged = true
-      return { ...report, claimed: 0, held: 0 }
+      return idle()
     }
     pausedLogged = false
-    const claimed = await store.claimTransfers(batchSize, clock(), leaseMs)
+    if (!circuit.mayClaim()) return idle()
+    const probing = circuit.isOpen()
+    const { claimed, held } = await store.claimTransfers(
+      probing ? 1 : batchSize,
+      clock(),
+      leaseMs,
+      options.limits,
+    )
+    for (const h of held) log.warn('transfer held for approval', h)
+    const pass: Pass = { created: 0, retried: 0, dead: 0, released: 0, stale: 0, tripped: false }
     const fresh: ClaimedTransfer[] = []
-    let sentToday = claimed.length > 0 ? await store.sentSince(utcDayStart(clock())) : 0
-    let held = 0
     for (const c of claimed) {
-      const decision = checkTransferLimits(limits, c.plan.amount, sentToday, c.approved)
-      if (decision.kind === 'hold') {
-        await store.transferHeld(c.transferId, decision.reason, clock())
-        held++
-        log.warn('transfer held for approval', {
-          transferId: c.transferId,
-          amount: c.plan.amount,
-          reason: decision.reason,
-        })
+      if (pass.tripped) {
+        await release(pass, c, 'circuit opened during this pass')
         continue
       }
-      sentToday += c.plan.amount
+      if (c.atBank) {
+        await confirm(pass, c)
+        continue
+      }
       if (c.attempt === 1) {
         fresh.push(c)
         continue
@@ -174,15 +271,17 @@ export function transferRelay(options: RelayOptions) {
       // An earlier attempt may have reached Stark Bank before it failed or the process died.
       try {
         const existing = await lookup(c)
-        if (existing) await created(c, existing, 'found already created', report)
+        if (existing) await created(pass, c, existing, 'found already created')
         else fresh.push(c)
       } catch (err) {
-        await retryOrDie(c, err as Error, report)
+        await failed(pass, [c], err)
       }
     }
-    if (fresh.length > 0) await send(fresh, report)
-    return { ...report, claimed: claimed.length, held }
+    if (fresh.length > 0) await send(pass, fresh)
+    if (probing && !pass.tripped && claimed.length > 0) circuit.close()
+    const { tripped: _, ...report } = pass
+    return { ...report, claimed: claimed.length, held: held.length }
   }
 
-  return { relayOnce }
+  return { relayOnce, readiness: circuit.readiness }
 }

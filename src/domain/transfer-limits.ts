@@ -23,7 +23,7 @@ export function checkTransferLimits(
   if (sentToday + amount > limits.maxPerDay) {
     return {
       kind: 'hold',
-      reason: `daily limit ${limits.maxPerDay} would be passed (${sentToday} already sent today, this one ${amount})`,
+      reason: `daily limit ${limits.maxPerDay} would be passed (${sentToday} already sent or on its way today, this one ${amount})`,
     }
   }
   return { kind: 'send' }
@@ -32,4 +32,32 @@ export function checkTransferLimits(
 /** Start of the UTC day holding `now` (ms). */
 export function utcDayStart(now: number): number {
   return now - (now % 86_400_000)
+}
+
+/** A row a relay is claiming, as the daily budget sees it. */
+export interface BudgetRow {
+  amount: number
+  approved: boolean
+  /** An earlier claim already counted it (its outcome is unknown): it goes without a new check. */
+  reserved: boolean
+}
+
+/**
+ * Send or hold for each row a relay claims, in claim order. `reservedToday` is what already counts
+ * against today's limit: transfers created this UTC day plus those reserved by a claim and not yet
+ * ended. Each row sent reserves its amount for the rows after it. A reserved row is never held: it
+ * may already be at Stark Bank, so it must be looked up, not parked.
+ */
+export function budgetClaims(
+  limits: TransferLimits,
+  reservedToday: number,
+  rows: BudgetRow[],
+): LimitDecision[] {
+  let used = reservedToday
+  return rows.map((row) => {
+    if (row.reserved) return { kind: 'send' }
+    const decision = checkTransferLimits(limits, row.amount, used, row.approved)
+    if (decision.kind === 'send') used += row.amount
+    return decision
+  })
 }

@@ -34,6 +34,10 @@ export interface Metrics {
   downstreamCall(outcome: CallOutcome, seconds: number): void
   schedulerRun(outcome: SchedulerOutcome): void
   invoicesIssued(n: number): void
+  /** The transfer relay's circuit opened (with why: Stark Bank refused paybridge's access) or closed. */
+  relayCircuit(open: boolean, reason: string | null): void
+  /** A relay outcome write refused because another relay had taken the transfer over (`step`: retry, dead…). */
+  relayStaleWrite(step: string): void
   /** The result of the latest reconciliation (`at`: ms since the epoch). */
   reconciliation(result: { ok: boolean; mismatches: number }, at: number): void
 }

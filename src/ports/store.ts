@@ -1,6 +1,7 @@
 import type { BankEvent, EventDecision } from '../domain/bank-event.ts'
 import type { PlannedInvoice } from '../domain/invoice-batch.ts'
 import type { TransferPlan } from '../domain/transfer.ts'
+import type { TransferLimits } from '../domain/transfer-limits.ts'
 
 /**
  * The ledger, shaped as whole steps: each method is one atomic write, so an adapter makes it a
@@ -44,16 +45,31 @@ export interface Store {
   ): Promise<({ kind: 'recorded' } | { kind: 'duplicate' })[]>
 
   // Outbox relay
-  /** Leases up to `limit` due transfer rows; a lease that runs out (crash) makes the row due again. */
-  claimTransfers(limit: number, now: number, leaseMs: number): Promise<ClaimedTransfer[]>
-  transferCreated(transferId: string, bank: { id: string; status: string }, now: number): Promise<void>
+  /**
+   * Leases up to `limit` due transfer rows; a lease that runs out (crash) makes the row due again.
+   * With `limits`, decides send or hold for each row in the same atomic step, against what is created
+   * this UTC day plus what other claims have reserved (so relays claiming at once never pass the daily
+   * limit together): rows held are parked for approval, not leased; rows sent reserve their amount.
+   */
+  claimTransfers(
+    limit: number,
+    now: number,
+    leaseMs: number,
+    limits?: TransferLimits,
+  ): Promise<TransferClaims>
+  /**
+   * Stark Bank holds the transfer: created, and it never moves back. Stark Bank's word is recorded
+   * even when the claim was lost meanwhile (another relay's retry or dead cannot undo it); `stale`
+   * then says so.
+   */
+  transferCreated(claim: TransferClaim, bank: { id: string; status: string }, now: number): Promise<Fenced>
   /** `transferCreated` for a whole relay batch in one transaction. */
   transfersCreated(
-    created: { transferId: string; bank: { id: string; status: string } }[],
+    created: { claim: TransferClaim; bank: { id: string; status: string } }[],
     now: number,
-  ): Promise<void>
-  /** Parks a claimed transfer until an operator approves it (over a money limit). */
-  transferHeld(transferId: string, reason: string, now: number): Promise<void>
+  ): Promise<Fenced[]>
+  /** Parks a claimed transfer until an operator approves it (over a money limit); fenced by the claim. */
+  transferHeld(claim: TransferClaim, reason: string, now: number): Promise<Fenced>
   /** Releases a held transfer past the limits. `unknown` if no such transfer; `not-held` if it is not waiting. */
   approveTransfer(
     transferId: string,
@@ -61,8 +77,30 @@ export interface Store {
   ): Promise<{ kind: 'approved' } | { kind: 'unknown' } | { kind: 'not-held'; status: string }>
   /** Cents of transfers Stark Bank accepted since `since` (ms). */
   sentSince(since: number): Promise<number>
-  transferRetry(transferId: string, error: string, nextAttemptAt: number, now: number): Promise<void>
-  transferDead(transferId: string, reason: string, now: number): Promise<void>
+  /**
+   * Back to pending until `nextAttemptAt`; fenced by the claim (a lost claim changes nothing).
+   * `uncounted`: this claim does not count toward the retry limit (nothing reached Stark Bank, or it
+   * only looked up a transfer known to exist). `atBank`: Stark Bank proved the transfer exists (it
+   * refused the externalId as a duplicate) though lookups do not show it yet; from now on it is
+   * only looked up, never sent again and never dead.
+   */
+  transferRetry(
+    claim: TransferClaim,
+    retry: { error: string; nextAttemptAt: number; uncounted?: boolean; atBank?: boolean },
+    now: number,
+  ): Promise<Fenced>
+  /** Stark Bank refused it for good (or retries ran out); releases its daily reservation. Fenced by the claim. */
+  transferDead(claim: TransferClaim, reason: string, now: number): Promise<Fenced>
+  /**
+   * Dead transfers (all, or the one named) back to pending with a fresh retry count, their
+   * reservation released, in one transaction; `dryRun` only lists them. Safe to repeat: each keeps its
+   * externalId, so Stark Bank refuses a second one and the relay finds the first by lookup.
+   */
+  replayDeadTransfers(
+    filter: { transferId?: string },
+    now: number,
+    options: { dryRun: boolean },
+  ): Promise<{ transferId: string; amount: number; reason: string | null }[]>
 
   /** Keeps a message paybridge cannot use, with the reason. Idempotent per (queue, message id). */
   deadLetter(
@@ -75,11 +113,30 @@ export interface RunClaim {
   release(): Promise<void>
 }
 
-export interface ClaimedTransfer {
+/** A relay's claim on one transfer. `attempt` (the outbox row's claim count) is its fencing token. */
+export interface TransferClaim {
   transferId: string
-  /** Attempts so far, this one included. */
+  /** Claims so far, this one included; every claim gets a new number. */
   attempt: number
+}
+
+/** The outcome of a write fenced by a claim: `stale` when another claim had taken the row over. */
+export type Fenced = { kind: 'written' } | { kind: 'stale' }
+
+export interface ClaimedTransfer extends TransferClaim {
+  /** Claims that count toward the retry limit, this one included. */
+  tries: number
   plan: TransferPlan
   /** An operator approved it past the amount limits. */
   approved: boolean
+  /** An earlier claim reserved it and its outcome is unknown: look it up before sending again. */
+  reserved: boolean
+  /** Stark Bank refused it as a duplicate: it exists there; only look it up. */
+  atBank: boolean
+}
+
+export interface TransferClaims {
+  claimed: ClaimedTransfer[]
+  /** Rows the claim parked for an operator's approval instead (over a limit). */
+  held: { transferId: string; amount: number; reason: string }[]
 }

@@ -108,8 +108,13 @@ export async function plantLedger(): Promise<PlantedLedger> {
   )
   await store.markRunIssued('run-0', [{ invoiceId: 'inv-z', bankId: 'sz' }], T0)
   await credit('evt-z', { id: 'sz', amount: 3000, fee: 30 }, T0 + 1000)
-  await store.claimTransfers(100, T0 + 2000, 60_000)
-  await store.transferCreated(transferIdFor('sz'), { id: 'bank-tz', status: 'created' }, T0 + 3000)
+  const early = await store.claimTransfers(100, T0 + 2000, 60_000)
+  const claimOf = (claims: typeof early, invoice: string) => {
+    const claim = claims.claimed.find((c) => c.transferId === transferIdFor(invoice))
+    if (!claim) throw new Error(`fixture: no claim on the transfer for ${invoice}`)
+    return claim
+  }
+  await store.transferCreated(claimOf(early, 'sz'), { id: 'bank-tz', status: 'created' }, T0 + 3000)
   await confirm('evt-tz', { id: 'bank-tz', amount: 2970, status: 'success' }, T0 + 4000)
 
   const amounts = { a: 10000, b: 20000, c: 5000, d: 7000, e: 6000, f: 4000 }
@@ -132,12 +137,12 @@ export async function plantLedger(): Promise<PlantedLedger> {
   await credit('evt-c', { id: 'sc', amount: 5000, fee: 0 }, T + 62_000)
   await credit('evt-d', { id: 'sd', amount: 7000, fee: 70 }, T + 63_000)
   await credit('evt-f', { id: 'sf', amount: 4000, fee: 40 }, T + 64_000)
-  await store.claimTransfers(100, T + 70_000, 60_000)
-  await store.transferCreated(transferIdFor('sa'), { id: 'bank-ta', status: 'created' }, T + 71_000)
-  await store.transferCreated(transferIdFor('sb'), { id: 'bank-tb', status: 'processing' }, T + 71_000)
-  await store.transferCreated(transferIdFor('sc'), { id: 'bank-tc', status: 'created' }, T + 71_000)
+  const claims = await store.claimTransfers(100, T + 70_000, 60_000)
+  await store.transferCreated(claimOf(claims, 'sa'), { id: 'bank-ta', status: 'created' }, T + 71_000)
+  await store.transferCreated(claimOf(claims, 'sb'), { id: 'bank-tb', status: 'processing' }, T + 71_000)
+  await store.transferCreated(claimOf(claims, 'sc'), { id: 'bank-tc', status: 'created' }, T + 71_000)
   await store.transferDead(
-    transferIdFor('sf'),
+    claimOf(claims, 'sf'),
     'invalidAccountNumber: the account does not exist',
     T + 71_000,
   )

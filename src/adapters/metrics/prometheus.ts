@@ -82,6 +82,16 @@ export function prometheusMetrics(deps: {
   })
   const runs = counter('paybridge_scheduler_runs_total', 'Invoice runs by outcome', ['outcome'])
   const issued = counter('paybridge_invoices_issued_total', 'Invoices created at Stark Bank')
+  const circuit = gauge(
+    'paybridge_relay_circuit_open',
+    '1 while the transfer relay sends nothing because Stark Bank refuses paybridge access; `reason` says why',
+    ['reason'],
+  )
+  const stale = counter(
+    'paybridge_relay_stale_writes_total',
+    'Relay outcomes not recorded because another relay had taken the transfer over',
+    ['step'],
+  )
   const reconOk = gauge('paybridge_reconciliation_ok', '1 when the latest reconciliation found no mismatch')
   const reconMismatches = gauge(
     'paybridge_reconciliation_mismatches',
@@ -156,6 +166,11 @@ export function prometheusMetrics(deps: {
     downstreamCall: (outcome, seconds) => downstream.observe({ status_class: statusClass(outcome) }, seconds),
     schedulerRun: (outcome) => runs.inc({ outcome }),
     invoicesIssued: (n) => issued.inc(n),
+    relayCircuit(open, reason) {
+      circuit.reset()
+      circuit.set({ reason: open ? (reason ?? 'unknown').slice(0, 200) : '' }, open ? 1 : 0)
+    },
+    relayStaleWrite: (step) => stale.inc({ step }),
     reconciliation(result, at) {
       reconOk.set(result.ok ? 1 : 0)
       reconMismatches.set(result.mismatches)

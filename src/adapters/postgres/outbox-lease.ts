@@ -4,21 +4,33 @@ import { outbox } from './schema.ts'
 
 type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
 
+export interface LeasedRow {
+  id: string
+  refId: string
+  attempts: number
+  freeAttempts: number
+}
+
 /**
- * Leases outbox rows of `kind` that are due: in-flight ones whose lease ran out (their relay died),
- * then pending ones whose time has come, oldest first, counting an attempt on each. Rows another
- * relay has locked are skipped, not waited for, so no two claimers get one row. Two index searches
- * rather than one `OR`, which would read every finished row of the kind. Returns them in claim order.
+ * Locks the outbox rows of `kind` that are due: in-flight ones whose lease ran out (their relay died),
+ * then pending ones whose time has come, oldest first. Rows another relay has locked are skipped, not
+ * waited for, so no two claimers get one row. Two index searches rather than one `OR`, which would
+ * read every finished row of the kind. Returns them in claim order, with their claims so far.
  */
-export async function leaseDueOutbox(
+export async function lockDueOutbox(
   t: Tx,
   kind: 'transfer' | 'forward',
   now: number,
   limit: number,
-  leaseMs: number,
-): Promise<{ id: string; refId: string; attempts: number }[]> {
+): Promise<LeasedRow[]> {
+  const columns = {
+    id: outbox.id,
+    refId: outbox.refId,
+    attempts: outbox.attempts,
+    freeAttempts: outbox.freeAttempts,
+  }
   const expired = await t
-    .select({ id: outbox.id })
+    .select(columns)
     .from(outbox)
     .where(and(eq(outbox.kind, kind), eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)))
     .limit(limit)
@@ -27,14 +39,18 @@ export async function leaseDueOutbox(
     expired.length >= limit
       ? []
       : await t
-          .select({ id: outbox.id })
+          .select(columns)
           .from(outbox)
           .where(and(eq(outbox.kind, kind), eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)))
           .orderBy(asc(outbox.nextAttemptAt))
           .limit(limit - expired.length)
           .for('update', { skipLocked: true })
-  const due = [...expired, ...pending]
-  if (due.length === 0) return []
+  return [...expired, ...pending]
+}
+
+/** Leases locked outbox rows for `leaseMs`, counting a claim on each; returns them in the given order. */
+export async function leaseOutbox(t: Tx, ids: string[], now: number, leaseMs: number): Promise<LeasedRow[]> {
+  if (ids.length === 0) return []
   const leased = await t
     .update(outbox)
     .set({
@@ -43,13 +59,30 @@ export async function leaseDueOutbox(
       attempts: sql`${outbox.attempts} + 1`,
       updatedAt: now,
     })
-    .where(
-      inArray(
-        outbox.id,
-        due.map((d) => d.id),
-      ),
-    )
-    .returning({ id: outbox.id, refId: outbox.refId, attempts: outbox.attempts })
-  const order = new Map(due.map((d, i) => [d.id, i]))
+    .where(inArray(outbox.id, ids))
+    .returning({
+      id: outbox.id,
+      refId: outbox.refId,
+      attempts: outbox.attempts,
+      freeAttempts: outbox.freeAttempts,
+    })
+  const order = new Map(ids.map((id, i) => [id, i]))
   return leased.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
+}
+
+/** `lockDueOutbox` then `leaseOutbox` on all of them: the claim of a relay that leases every due row. */
+export async function leaseDueOutbox(
+  t: Tx,
+  kind: 'transfer' | 'forward',
+  now: number,
+  limit: number,
+  leaseMs: number,
+): Promise<LeasedRow[]> {
+  const due = await lockDueOutbox(t, kind, now, limit)
+  return leaseOutbox(
+    t,
+    due.map((d) => d.id),
+    now,
+    leaseMs,
+  )
 }

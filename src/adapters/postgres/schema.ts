@@ -71,6 +71,9 @@ export const transfers = pgTable(
     approvedAt: ms('approved_at'),
     /** When Stark Bank accepted it; the daily limit counts transfers by this time. */
     sentAt: ms('sent_at'),
+    /** See the SQLite schema: the daily limit's reservation, and proof the transfer exists at Stark Bank. */
+    reservedAt: ms('reserved_at'),
+    atBankAt: ms('at_bank_at'),
     createdAt: ms('created_at').notNull(),
     updatedAt: ms('updated_at').notNull(),
   },
@@ -89,6 +92,7 @@ export const outbox = pgTable(
     refId: text('ref_id').notNull(),
     status: text('status', { enum: ['pending', 'in_flight', 'held', 'done', 'dead'] }).notNull(),
     attempts: integer('attempts').notNull().default(0),
+    freeAttempts: integer('free_attempts').notNull().default(0),
     nextAttemptAt: ms('next_attempt_at').notNull(),
     leaseUntil: ms('lease_until'),
     lastError: text('last_error'),

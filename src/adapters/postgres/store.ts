@@ -1,16 +1,14 @@
-import { and, asc, desc, eq, gte, inArray, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, ne, or, sql } from 'drizzle-orm'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
-import type { ClaimedTransfer, Store } from '../../ports/store.ts'
+import type { Store } from '../../ports/store.ts'
+import { transferOutboxId } from '../transfer-claims.ts'
 import type { PgDb, PgLedger } from './database.ts'
-import { leaseDueOutbox } from './outbox-lease.ts'
 import { claimRunLock } from './run-lock.ts'
 import { deadLetters, events, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
+import { postgresTransferOutbox } from './transfer-outbox.ts'
 
 type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
-
-/** A transfer's outbox row has a stable id: updates find it by primary key. */
-const transferOutboxId = (transferId: string) => `transfer:${transferId}`
 
 const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
 
@@ -152,59 +150,7 @@ export function postgresStore(ledger: PgLedger): Store {
       })
     },
 
-    async claimTransfers(limit, now, leaseMs) {
-      if (limit <= 0) return []
-      return db.transaction(async (t) => {
-        const leased = await leaseDueOutbox(t, 'transfer', now, limit, leaseMs)
-        if (leased.length === 0) return []
-        const rows = await t
-          .select({ id: transfers.id, request: transfers.request, approvedAt: transfers.approvedAt })
-          .from(transfers)
-          .where(
-            inArray(
-              transfers.id,
-              leased.map((d) => d.refId),
-            ),
-          )
-        const byId = new Map(rows.map((r) => [r.id, r]))
-        return leased.map((d): ClaimedTransfer => {
-          const row = byId.get(d.refId)
-          if (!row) throw new Error(`outbox row ${d.id} points at missing transfer ${d.refId}`)
-          const plan = JSON.parse(row.request) as TransferPlan
-          return { transferId: d.refId, attempt: d.attempts, plan, approved: row.approvedAt !== null }
-        })
-      })
-    },
-
-    async transferCreated(transferId, bank, now) {
-      await db.transaction((t) => markCreated(t, transferId, bank, now))
-    },
-
-    async transfersCreated(created, now) {
-      await db.transaction(async (t) => {
-        for (const c of created) await markCreated(t, c.transferId, c.bank, now)
-      })
-    },
-
-    async transferHeld(transferId, reason, now) {
-      await db.transaction(async (t) => {
-        await t
-          .update(transfers)
-          .set({ status: 'held', reason, updatedAt: now })
-          .where(eq(transfers.id, transferId))
-        await t
-          .update(outbox)
-          // The claim counted an attempt that never happened.
-          .set({
-            status: 'held',
-            leaseUntil: null,
-            attempts: sql`${outbox.attempts} - 1`,
-            lastError: reason,
-            updatedAt: now,
-          })
-          .where(eq(outbox.id, transferOutboxId(transferId)))
-      })
-    },
+    ...postgresTransferOutbox({ db, markCreated }),
 
     async approveTransfer(transferId, now) {
       return db.transaction(async (t) => {
@@ -233,23 +179,6 @@ export function postgresStore(ledger: PgLedger): Store {
         .from(transfers)
         .where(and(eq(transfers.status, 'created'), gte(transfers.sentAt, since)))
       return Number(row?.total ?? 0)
-    },
-
-    async transferRetry(transferId, error, nextAttemptAt, now) {
-      await db
-        .update(outbox)
-        .set({ status: 'pending', nextAttemptAt, leaseUntil: null, lastError: clip(error), updatedAt: now })
-        .where(eq(outbox.id, transferOutboxId(transferId)))
-    },
-
-    async transferDead(transferId, reason, now) {
-      await db.transaction(async (t) => {
-        await t
-          .update(transfers)
-          .set({ status: 'dead', reason: clip(reason), updatedAt: now })
-          .where(eq(transfers.id, transferId))
-        await finishOutbox(t, transferId, 'dead', reason, now)
-      })
     },
 
     async deadLetter(entry, now) {
@@ -295,16 +224,10 @@ async function addTransfer(
   })
 }
 
-async function finishOutbox(
-  t: Tx,
-  transferId: string,
-  status: 'done' | 'dead',
-  error: string | null,
-  now: number,
-): Promise<void> {
+async function finishOutbox(t: Tx, transferId: string, now: number): Promise<void> {
   await t
     .update(outbox)
-    .set({ status, leaseUntil: null, lastError: error === null ? null : clip(error), updatedAt: now })
+    .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: now })
     .where(eq(outbox.id, transferOutboxId(transferId)))
 }
 
@@ -418,6 +341,7 @@ async function markCreated(
       sentAt: now,
       updatedAt: now,
     })
-    .where(eq(transfers.id, transferId))
-  await finishOutbox(t, transferId, 'done', null, now)
+    // Created never moves back, and keeps the Stark Bank id it was first given.
+    .where(and(eq(transfers.id, transferId), ne(transfers.status, 'created')))
+  await finishOutbox(t, transferId, now)
 }

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, ne, sql } from 'drizzle-orm'
 import type { Ledger } from './database.ts'
 import { events, forwards, invoices, outbox, transfers } from './schema.ts'
 
@@ -70,7 +70,15 @@ export function hotStatements(db: Ledger['db']) {
         sentAt: p('now'),
         updatedAt: p('now'),
       })
-      .where(eq(transfers.id, p('id')))
+      // Created never moves back, and keeps the Stark Bank id it was first given.
+      .where(and(eq(transfers.id, p('id')), ne(transfers.status, 'created')))
+      .prepare(),
+    /** Marks the outbox row done if this claim still owns it (returns it then). */
+    outboxDoneOwned: db
+      .update(outbox)
+      .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: p('now') })
+      .where(and(eq(outbox.id, p('id')), eq(outbox.status, 'in_flight'), eq(outbox.attempts, p('attempt'))))
+      .returning({ id: outbox.id })
       .prepare(),
     outboxDone: db
       .update(outbox)

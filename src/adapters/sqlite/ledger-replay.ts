@@ -1,6 +1,7 @@
 import type { Clock } from '../../ports/clock.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Queue } from '../../ports/queue.ts'
+import type { Store } from '../../ports/store.ts'
 import type { Ledger } from './database.ts'
 import { sqliteForwardStore } from './forward-store.ts'
 
@@ -8,7 +9,7 @@ export type ReplayResult = { ok: boolean; message: string }
 
 /**
  * Puts dead items back on their way, for the admin surface's replay buttons:
- * - `transfer <id>`: a dead transfer back to pending with a fresh outbox row (attempts from 0). Safe
+ * - `transfer <id>`: a dead transfer back to pending with a fresh retry count (`Store.replayDeadTransfers`). Safe
  *   to repeat: its externalId is unchanged, so Stark Bank refuses a second one and the relay then
  *   finds the first by lookup.
  * - `forward <evt_…>`: a dead Stripe forward back in the outbox with a fresh retry window.
@@ -20,6 +21,8 @@ export type ReplayResult = { ok: boolean; message: string }
  */
 export function ledgerReplay(deps: {
   ledger: Ledger
+  /** The ledger's Store: a transfer replay is its step, the same on either engine. */
+  store: Pick<Store, 'replayDeadTransfers'>
   queues: Record<string, Queue>
   clock: Clock
   log: Log
@@ -27,29 +30,12 @@ export function ledgerReplay(deps: {
   const { ledger, clock, log } = deps
   const { sqlite } = ledger
 
-  const reviveTransfer = sqlite.transaction((id: string, now: number): boolean => {
-    const revived = sqlite
-      .query(
-        `UPDATE transfers SET status = 'pending', reason = NULL, updated_at = ?
-         WHERE id = ? AND status = 'dead' RETURNING id`,
-      )
-      .all(now, id)
-    if (revived.length === 0) return false
-    sqlite.run(
-      `INSERT INTO outbox (id, kind, ref_id, status, attempts, next_attempt_at, created_at, updated_at)
-       VALUES (?, 'transfer', ?, 'pending', 0, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at,
-         lease_until = NULL, last_error = NULL, updated_at = excluded.updated_at`,
-      [`transfer:${id}`, id, now, now, now],
-    )
-    return true
-  })
-
   async function replay(kind: string, id: string): Promise<ReplayResult> {
     const now = clock()
     switch (kind) {
       case 'transfer': {
-        if (!reviveTransfer.immediate(id, now)) return { ok: false, message: `no dead transfer ${id}` }
+        const revived = await deps.store.replayDeadTransfers({ transferId: id }, now, { dryRun: false })
+        if (revived.length === 0) return { ok: false, message: `no dead transfer ${id}` }
         log.info('transfer replayed', { transferId: id })
         return { ok: true, message: `transfer ${id} is back in the outbox` }
       }

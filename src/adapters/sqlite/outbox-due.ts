@@ -2,6 +2,13 @@ import { and, asc, eq, lte } from 'drizzle-orm'
 import type { Ledger } from './database.ts'
 import { outbox } from './schema.ts'
 
+export interface DueOutboxRow {
+  id: string
+  refId: string
+  attempts: number
+  freeAttempts: number
+}
+
 /**
  * Outbox rows of `kind` due now: pending ones whose time has come, and in-flight ones whose lease ran
  * out (their relay died). Two index searches rather than one `OR`, which SQLite answers by scanning
@@ -12,8 +19,13 @@ export function dueOutboxRows(
   kind: 'transfer' | 'forward',
   now: number,
   limit: number,
-): { id: string; refId: string; attempts: number }[] {
-  const columns = { id: outbox.id, refId: outbox.refId, attempts: outbox.attempts }
+): DueOutboxRow[] {
+  const columns = {
+    id: outbox.id,
+    refId: outbox.refId,
+    attempts: outbox.attempts,
+    freeAttempts: outbox.freeAttempts,
+  }
   const expired = t
     .select(columns)
     .from(outbox)

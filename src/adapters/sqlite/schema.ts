@@ -69,6 +69,13 @@ export const transfers = sqliteTable(
     approvedAt: integer('approved_at'),
     /** When Stark Bank accepted it; the daily limit counts transfers by this time. */
     sentAt: integer('sent_at'),
+    /**
+     * When a relay first claimed it to send: from then its amount counts against the daily limit
+     * (until it ends dead), so relays claiming at once never pass the limit together.
+     */
+    reservedAt: integer('reserved_at'),
+    /** When Stark Bank refused its externalId as a duplicate: it exists there, so it is only looked up. */
+    atBankAt: integer('at_bank_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -87,7 +94,10 @@ export const outbox = sqliteTable(
     kind: text('kind', { enum: ['transfer', 'forward'] }).notNull(),
     refId: text('ref_id').notNull(),
     status: text('status', { enum: ['pending', 'in_flight', 'held', 'done', 'dead'] }).notNull(),
+    /** Claims so far; never decreases, so the latest claim's number fences its outcome writes. */
     attempts: integer('attempts').notNull().default(0),
+    /** Claims that do not count toward the retry limit (released by the relay's circuit, held, before a replay). */
+    freeAttempts: integer('free_attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at').notNull(),
     leaseUntil: integer('lease_until'),
     lastError: text('last_error'),

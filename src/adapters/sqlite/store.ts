@@ -1,15 +1,13 @@
-import { and, asc, desc, eq, gte, inArray, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, sql } from 'drizzle-orm'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
-import type { ClaimedTransfer, RunClaim, Store } from '../../ports/store.ts'
+import type { RunClaim, Store } from '../../ports/store.ts'
+import { transferOutboxId } from '../transfer-claims.ts'
 import type { Ledger } from './database.ts'
 import { type HotStatements, hotStatements } from './hot-statements.ts'
-import { dueOutboxRows } from './outbox-due.ts'
 import { claimantAlive, processClaimant } from './run-claim.ts'
 import { deadLetters, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
-
-/** A transfer's outbox row has a stable id: updates find it by primary key. */
-const transferOutboxId = (transferId: string) => `transfer:${transferId}`
+import { sqliteTransferOutbox } from './transfer-outbox.ts'
 
 /**
  * The Store on bun:sqlite. Every step is one synchronous IMMEDIATE transaction (bun:sqlite commits an
@@ -178,73 +176,7 @@ export function sqliteStore(ledger: Ledger): Store {
       return tx((t) => inputs.map((input) => recordIn(t, st, input, now)))
     },
 
-    async claimTransfers(limit, now, leaseMs) {
-      return tx((t) => {
-        const due = dueOutboxRows(t, 'transfer', now, limit)
-        if (due.length === 0) return []
-        t.update(outbox)
-          .set({
-            status: 'in_flight',
-            leaseUntil: now + leaseMs,
-            attempts: sql`${outbox.attempts} + 1`,
-            updatedAt: now,
-          })
-          .where(
-            inArray(
-              outbox.id,
-              due.map((d) => d.id),
-            ),
-          )
-          .run()
-        const rows = t
-          .select({ id: transfers.id, request: transfers.request, approvedAt: transfers.approvedAt })
-          .from(transfers)
-          .where(
-            inArray(
-              transfers.id,
-              due.map((d) => d.refId),
-            ),
-          )
-          .all()
-        const byId = new Map(rows.map((r) => [r.id, r]))
-        return due.map((d): ClaimedTransfer => {
-          const row = byId.get(d.refId)
-          if (!row) throw new Error(`outbox row ${d.id} points at missing transfer ${d.refId}`)
-          const plan = JSON.parse(row.request) as TransferPlan
-          return { transferId: d.refId, attempt: d.attempts + 1, plan, approved: row.approvedAt !== null }
-        })
-      })
-    },
-
-    async transferCreated(transferId, bank, now) {
-      tx(() => markCreated(st, transferId, bank, now))
-    },
-
-    async transfersCreated(created, now) {
-      tx(() => {
-        for (const c of created) markCreated(st, c.transferId, c.bank, now)
-      })
-    },
-
-    async transferHeld(transferId, reason, now) {
-      tx((t) => {
-        t.update(transfers)
-          .set({ status: 'held', reason, updatedAt: now })
-          .where(eq(transfers.id, transferId))
-          .run()
-        t.update(outbox)
-          // The claim counted an attempt that never happened.
-          .set({
-            status: 'held',
-            leaseUntil: null,
-            attempts: sql`${outbox.attempts} - 1`,
-            lastError: reason,
-            updatedAt: now,
-          })
-          .where(eq(outbox.id, transferOutboxId(transferId)))
-          .run()
-      })
-    },
+    ...sqliteTransferOutbox({ tx, st, markCreated }),
 
     async approveTransfer(transferId, now) {
       return tx((t) => {
@@ -274,32 +206,6 @@ export function sqliteStore(ledger: Ledger): Store {
         .where(and(eq(transfers.status, 'created'), gte(transfers.sentAt, since)))
         .get()
       return Number(row?.total ?? 0)
-    },
-
-    async transferRetry(transferId, error, nextAttemptAt, now) {
-      tx((t) =>
-        t
-          .update(outbox)
-          .set({
-            status: 'pending',
-            nextAttemptAt,
-            leaseUntil: null,
-            lastError: error.slice(0, 1000),
-            updatedAt: now,
-          })
-          .where(eq(outbox.id, transferOutboxId(transferId)))
-          .run(),
-      )
-    },
-
-    async transferDead(transferId, reason, now) {
-      tx((t) => {
-        t.update(transfers)
-          .set({ status: 'dead', reason: reason.slice(0, 1000), updatedAt: now })
-          .where(eq(transfers.id, transferId))
-          .run()
-        finishOutbox(t, transferId, 'dead', reason, now)
-      })
     },
 
     async deadLetter(entry, now) {
@@ -339,19 +245,6 @@ function addTransfer(
     refId: plan.externalId,
     now,
   })
-}
-
-function finishOutbox(
-  t: Tx,
-  transferId: string,
-  status: 'done' | 'dead',
-  error: string | null,
-  now: number,
-): void {
-  t.update(outbox)
-    .set({ status, leaseUntil: null, lastError: error?.slice(0, 1000) ?? null, updatedAt: now })
-    .where(eq(outbox.id, transferOutboxId(transferId)))
-    .run()
 }
 
 type RecordInput = Parameters<Store['recordBankEvent']>[0]
