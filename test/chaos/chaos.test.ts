@@ -13,6 +13,8 @@ describe('paybridge under faults', () => {
       invoices: 12,
       stripeEvents: 15,
       seconds: 16,
+      scenario: 'mixed',
+      ledger: 'sqlite' as const,
       settleSeconds: 24,
       seed: Number(process.env.CHAOS_SEED ?? 20_260_101),
     }
@@ -29,6 +31,8 @@ describe('paybridge under faults', () => {
     expect(report.orphanTransfers).toBe(0)
     expect(report.eventsMissing).toBe(0)
     expect(report.ledgerMismatches).toBe(0)
+    expect(report.wronglyDead).toBe(0)
+    expect(report.ackedLost).toBe(0)
     expect(report.stripeLost).toBe(0)
     expect(report.stripeUnverified).toBe(0)
     expect(report.stripeLedgerMismatches).toBe(0)

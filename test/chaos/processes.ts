@@ -17,6 +17,8 @@ export interface PaybridgeProcess {
   kill(): Promise<void>
   /** SIGTERM: the graceful stop (drains the worker and relays). */
   stop(): Promise<void>
+  /** SIGSTOP for `ms`, then SIGCONT: a process paused (GC, a stalled VM) past its leases. */
+  freeze(ms: number): Promise<void>
   logs(): Promise<string>
 }
 
@@ -24,6 +26,10 @@ export function paybridgeProcess(options: {
   env: Record<string, string>
   port: number
   logDir: string
+  /** Roles to run (`bun run src/main.ts web relay`); all when absent. One of them must be `web`. */
+  roles?: string[]
+  /** Names its log files `<name>-<start>.log`; default `paybridge`. */
+  name?: string
 }): PaybridgeProcess {
   let child: ReturnType<typeof Bun.spawn> | undefined
   let starts = 0
@@ -31,9 +37,9 @@ export function paybridgeProcess(options: {
   const url = `http://127.0.0.1:${options.port}/healthz`
 
   function spawn() {
-    const logFile = join(options.logDir, `paybridge-${++starts}.log`)
+    const logFile = join(options.logDir, `${options.name ?? 'paybridge'}-${++starts}.log`)
     logFiles.push(logFile)
-    child = Bun.spawn([process.execPath, 'run', 'src/main.ts'], {
+    child = Bun.spawn([process.execPath, 'run', 'src/main.ts', ...(options.roles ?? [])], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
       stdout: 'ignore',
@@ -78,6 +84,17 @@ export function paybridgeProcess(options: {
       const timer = setTimeout(() => child?.kill('SIGKILL'), 20_000)
       await child?.exited
       clearTimeout(timer)
+    },
+    async freeze(ms) {
+      const pid = child?.pid
+      if (!pid || !handle.running()) return
+      process.kill(pid, 'SIGSTOP')
+      await Bun.sleep(ms)
+      try {
+        process.kill(pid, 'SIGCONT')
+      } catch {
+        // Killed meanwhile.
+      }
     },
     async logs() {
       return (

@@ -1,4 +1,4 @@
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
@@ -9,6 +9,12 @@ export interface Postgres {
   url: string
   /** Creates an empty database and returns its URL. */
   createDatabase(name: string): Promise<string>
+  /** Stops the server (fast shutdown: connections are cut), keeping its data for `restart()`. */
+  halt(): Promise<void>
+  /** Starts a halted server again on the same port and data. */
+  restart(): Promise<void>
+  /** SIGSTOP to the server and all its backends for `ms`, then SIGCONT: a frozen, unresponsive host. */
+  freeze(ms: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -57,6 +63,28 @@ export async function startPostgres(): Promise<Postgres> {
     if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}:\n${out}${err}`)
   }
   const port = freePort()
+  const settings = [
+    `-p ${port}`,
+    '-c listen_addresses=127.0.0.1',
+    `-c unix_socket_directories=${dir}`,
+    '-c max_connections=300',
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+  ].join(' ')
+  const startArgs = (options: string) => [
+    join(bin, 'pg_ctl'),
+    '-D',
+    data,
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    options,
+    'start',
+  ]
   const stopNow = () => {
     const args = [join(bin, 'pg_ctl'), '-D', data, 'stop', '-m', 'immediate']
     Bun.spawnSync(asRoot ? ['runuser', '-u', 'postgres', '--', ...args] : args, {
@@ -81,28 +109,7 @@ export async function startPostgres(): Promise<Postgres> {
       '--no-sync',
       '--locale=C',
     ])
-    const settings = [
-      `-p ${port}`,
-      '-c listen_addresses=127.0.0.1',
-      `-c unix_socket_directories=${dir}`,
-      '-c max_connections=300',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-    ].join(' ')
-    await run([
-      join(bin, 'pg_ctl'),
-      '-D',
-      data,
-      '-l',
-      join(dir, 'server.log'),
-      '-w',
-      '-t',
-      '60',
-      '-o',
-      settings,
-      'start',
-    ])
+    await run(startArgs(settings))
   } catch (err) {
     stopNow()
     process.off('exit', stopNow)
@@ -120,6 +127,17 @@ export async function startPostgres(): Promise<Postgres> {
         await admin.close()
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`
+    },
+    halt: () => run([join(bin, 'pg_ctl'), '-D', data, 'stop', '-m', 'fast', '-w']),
+    restart: () => run(startArgs(settings)),
+    async freeze(ms) {
+      const pids = serverPids(join(data, 'postmaster.pid'))
+      for (const pid of pids) signal(pid, 'SIGSTOP')
+      try {
+        await Bun.sleep(ms)
+      } finally {
+        for (const pid of pids) signal(pid, 'SIGCONT')
+      }
     },
     async stop() {
       process.off('exit', stopNow)
@@ -144,4 +162,30 @@ function idOf(flag: '-u' | '-g'): number {
     )
   }
   return id
+}
+
+/** The postmaster (first line of postmaster.pid) and its children, read from /proc. */
+function serverPids(pidFile: string): number[] {
+  const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // Field 4 of /proc/<pid>/stat is the parent pid; the name (field 2) may hold spaces.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+  return [postmaster, ...children]
+}
+
+function signal(pid: number, name: 'SIGSTOP' | 'SIGCONT') {
+  try {
+    process.kill(pid, name)
+  } catch {
+    // The process ended meanwhile.
+  }
 }
