@@ -1,4 +1,4 @@
-import { LEDGER_USAGE, ledgerCommand } from './adapters/cli/ledger-commands.ts'
+import { LEDGER_USAGE, ledgerCommand, transfersReplay } from './adapters/cli/ledger-commands.ts'
 import { forwardsReplay, openStripeQueue, stripeEnqueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { openStores } from './adapters/open-stores.ts'
@@ -124,11 +124,28 @@ async function cli(argv: string[]): Promise<number> {
     }
   }
 
+  if (command === 'ledger' && sub === 'transfers' && rest[0] === 'replay') {
+    // Through the Store, so it works on PostgreSQL (DATABASE_URL) as on the SQLite file.
+    const stores = await openStores(config)
+    try {
+      return await transfersReplay(rest.slice(1), {
+        store: stores.store,
+        clock: Date.now,
+        log,
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+      })
+    } finally {
+      await stores.close()
+    }
+  }
+
   if (command === 'ledger') {
     if (config.databaseUrl) {
       process.stderr.write(
         'paybridge: `ledger` views, trace and reconcile read the SQLite ledger and are not available on\n' +
-          'PostgreSQL yet; query its tables (same names and columns) with psql. `ledger approve` works.\n',
+          'PostgreSQL yet; query its tables (same names and columns) with psql. `ledger approve` and\n' +
+          '`ledger transfers replay` work.\n',
       )
       return 2
     }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'bun:test'
 import { starkBank } from '../src/adapters/starkbank/bank.ts'
 import { generateKeyPair, publicKeyFromPem, verify } from '../src/adapters/starkbank/ecdsa.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
+import { bankFault } from '../src/app/bank-faults.ts'
 import { BankError, type NewTransfer } from '../src/ports/bank.ts'
 
 const PROJECT_ID = '5656565656565656'
@@ -195,6 +196,8 @@ describe('transfers through the starkbank SDK', () => {
     expect(error.status).toBe(400)
     expect(error.details.map((d) => d.code)).toEqual(['invalidExternalId'])
     expect(error.details[0]?.message).toContain('already exists')
+    // The relay reads this exact refusal as proof the transfer exists (never dead).
+    expect(bankFault(error)).toBe('duplicate')
     expect((await bank().findTransfers(['dup'])).map((t) => t.id)).toEqual([created?.id ?? ''])
   })
 
@@ -255,6 +258,8 @@ describe('request signatures', () => {
     })
     const unknownError = await bankError(unknown.findInvoices(['forged']))
     expect([unknownError.status, unknownError.details[0]?.code]).toEqual([401, 'invalidAccessId'])
+    // The relay reads both as paybridge's access refused (circuit), not as a bad transfer.
+    expect([bankFault(error), bankFault(unknownError)]).toEqual(['access', 'access'])
     expect(emulator.invoices().length).toBe(before)
   })
 })

@@ -1,5 +1,7 @@
 import { describeMismatch, type Reconciliation } from '../../domain/reconcile.ts'
 import type { Clock } from '../../ports/clock.ts'
+import type { Log } from '../../ports/log.ts'
+import type { Store } from '../../ports/store.ts'
 import type { Ledger } from '../sqlite/database.ts'
 import {
   ledgerRows,
@@ -25,6 +27,9 @@ export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>
   ledger reconcile [--day YYYY-MM-DD | --from YYYY-MM-DD] [--json]
       per UTC day: Σ(credited amount − fee) against Σ(transfers created) and Σ(transfers confirmed),
       and every mismatch; exits 1 when there is one (for cron)
+  ledger transfers replay --dead [--transfer <id>] [--dry-run]
+      dead transfers back to pending with a fresh retry count, on SQLite or PostgreSQL; safe to
+      repeat: each keeps its externalId, so Stark Bank refuses a second one and the relay finds the first
   exit codes: 0 fine, 1 mismatch found or id unknown, 2 usage
 `
 
@@ -138,4 +143,65 @@ export function renderReconciliation(result: Reconciliation): string {
     ? 'reconciled: every credited invoice has its transfer'
     : `NOT reconciled: ${result.mismatches.length} mismatch(es)`
   return `${table}${lines.length ? `\nmismatches:\n${lines.join('\n')}\n` : ''}\n${verdict}\n`
+}
+
+/**
+ * `ledger transfers replay --dead [--transfer <id>] [--dry-run]`: lists the dead transfers and, unless
+ * `--dry-run`, puts them back in the outbox through the Store (either engine). Exit 1 when a named
+ * transfer is not dead; 2 usage.
+ */
+export async function transfersReplay(
+  args: string[],
+  deps: {
+    store: Pick<Store, 'replayDeadTransfers'>
+    clock: Clock
+    log: Log
+    out(text: string): void
+    err(text: string): void
+  },
+): Promise<number> {
+  const usage = (problem: string) => {
+    deps.err(`paybridge: ${problem}\n${LEDGER_USAGE}`)
+    return 2
+  }
+  let dead = false
+  let dryRun = false
+  let transferId: string | undefined
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg === '--dead') dead = true
+    else if (arg === '--dry-run') dryRun = true
+    else if (arg === '--transfer') {
+      transferId = args[++i]
+      if (!transferId || transferId.startsWith('--')) return usage('--transfer needs a transfer id')
+    } else return usage(`unexpected "${arg}"`)
+  }
+  // Only dead transfers can be replayed; the flag says so out loud, as `forwards replay --dead` does.
+  if (!dead) return usage('transfers replay needs --dead')
+  const filter = transferId === undefined ? {} : { transferId }
+  const entries = await deps.store.replayDeadTransfers(filter, deps.clock(), { dryRun })
+  if (entries.length === 0) {
+    if (transferId !== undefined) {
+      deps.err(`paybridge: no dead transfer ${transferId}\n`)
+      return 1
+    }
+    deps.out('no dead transfers\n')
+    return 0
+  }
+  deps.out(`${dryRun ? 'would put' : 'put'} ${entries.length} dead transfer(s) back in the outbox:\n`)
+  deps.out(
+    renderTable(
+      entries.map((e) => ({
+        transfer: e.transferId,
+        amount: (e.amount / 100).toFixed(2),
+        reason: e.reason ?? '',
+      })),
+    ),
+  )
+  if (dryRun) deps.out('dry run: nothing changed\n')
+  else
+    deps.log.info('dead transfers replayed; the relay sends them with the same externalIds', {
+      count: entries.length,
+    })
+  return 0
 }
