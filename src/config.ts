@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs'
 import * as v from 'valibot'
+import {
+  LEDGER_STEPS_MS,
+  minForwardLeaseMs,
+  minTransferLeaseMs,
+  STARK_CALLS_PER_TRANSFER,
+} from './domain/lease.ts'
+import { isValidTaxId } from './domain/tax-id.ts'
 import type { Destination } from './domain/transfer.ts'
 
 // The only reader of process.env. Every problem is listed with its variable; secrets are never echoed.
@@ -43,10 +50,30 @@ const EnvSchema = v.object({
   ),
   INVOICE_SCHEDULE: v.optional(nonEmpty, '0 */3 * * *'),
   TRANSFER_NAME: v.optional(nonEmpty, 'Stark Bank S.A.'),
-  TRANSFER_TAX_ID: v.optional(nonEmpty, '20.018.183/0001-80'),
-  TRANSFER_BANK_CODE: v.optional(nonEmpty, '20018183'),
-  TRANSFER_BRANCH_CODE: v.optional(nonEmpty, '0001'),
-  TRANSFER_ACCOUNT_NUMBER: v.optional(nonEmpty, '6341320293482496'),
+  // The destination as Stark Bank's Transfer takes it: a CPF or CNPJ; a 3-digit bank code (TED) or an
+  // 8-digit ISPB (Pix); branch and account in digits, with "-" before a verifier digit.
+  TRANSFER_TAX_ID: v.optional(
+    v.pipe(nonEmpty, v.check(isValidTaxId, 'must be a valid CPF or CNPJ (check digits included)')),
+    '20.018.183/0001-80',
+  ),
+  TRANSFER_BANK_CODE: v.optional(
+    v.pipe(nonEmpty, v.regex(/^(\d{3}|\d{8})$/, 'must be a 3-digit bank code or an 8-digit ISPB')),
+    '20018183',
+  ),
+  TRANSFER_BRANCH_CODE: v.optional(
+    v.pipe(
+      nonEmpty,
+      v.regex(/^\d{1,5}(-\d)?$/, 'must be the branch digits, with "-" before a verifier digit'),
+    ),
+    '0001',
+  ),
+  TRANSFER_ACCOUNT_NUMBER: v.optional(
+    v.pipe(
+      nonEmpty,
+      v.regex(/^\d{1,20}(-\d)?$/, 'must be the account digits, with "-" before a verifier digit'),
+    ),
+    '6341320293482496',
+  ),
   TRANSFER_ACCOUNT_TYPE: v.optional(
     v.picklist(['checking', 'savings', 'salary', 'payment'], 'must be checking, savings, salary or payment'),
     'payment',
@@ -167,6 +194,47 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A relay lease must outlast every call made under it (see domain/lease.ts). The transfer relay starts
+ * a Stark Bank call only while the rest of its lease covers the call's timeout, so a rejected batch
+ * split into single sends stops there and the rest wait for the next claim; what must fit is the
+ * calls of one transfer. The Stripe forwarder makes one POST per claimed forward.
+ */
+function leaseProblems(defined: Record<string, string | undefined>): string[] {
+  // Each value on its own, so these rules are checked even when other variables are wrong.
+  const value = (name: 'RELAY_LEASE_MS' | 'STARK_TIMEOUT_MS' | 'STRIPE_TIMEOUT_MS') => {
+    const parsed = v.safeParse(EnvSchema.entries[name], defined[name])
+    return parsed.success ? parsed.output : undefined
+  }
+  const [lease, starkTimeout, stripeTimeout] = [
+    value('RELAY_LEASE_MS'),
+    value('STARK_TIMEOUT_MS'),
+    value('STRIPE_TIMEOUT_MS'),
+  ]
+  if (lease === undefined) return []
+  const problems: string[] = []
+  const stark = starkTimeout === undefined ? 0 : minTransferLeaseMs(starkTimeout)
+  if (lease < stark) {
+    problems.push(
+      `RELAY_LEASE_MS, STARK_TIMEOUT_MS: the lease (${lease} ms) must be at least ${stark} ms, ` +
+        `${STARK_CALLS_PER_TRANSFER} × STARK_TIMEOUT_MS + ${LEDGER_STEPS_MS} ms: one transfer may need ` +
+        `${STARK_CALLS_PER_TRANSFER} Stark Bank calls in a row (the lookup of an earlier attempt, the send, ` +
+        'the lookup after a duplicate refusal) after the claim and before its writes; the relay starts no ' +
+        'call its lease cannot cover, because a lease that ends while a call is in flight lets another ' +
+        'relay send the same transfers again, so a shorter lease could never send such a transfer',
+    )
+  }
+  const stripe = stripeTimeout === undefined ? 0 : minForwardLeaseMs(stripeTimeout)
+  if (defined.STRIPE_SERVICE_URL && lease < stripe) {
+    problems.push(
+      `RELAY_LEASE_MS, STRIPE_TIMEOUT_MS: the lease (${lease} ms) must be at least ${stripe} ms, ` +
+        'STRIPE_TIMEOUT_MS + 1000 ms for writing the outcome: a lease that ends while a POST is in flight ' +
+        'lets another forwarder POST the same event again',
+    )
+  }
+  return problems
+}
+
 /** Parses the environment once. Throws ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const defined = Object.fromEntries(
@@ -197,6 +265,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!projectId && privateKeyPem) {
     problems.push('STARK_PROJECT_ID: required when a Stark Bank private key is given')
   }
+  if (defined.STARK_ENVIRONMENT === 'production' && !(projectId || privateKeyPem || keyFile)) {
+    problems.push(
+      'STARK_PROJECT_ID, STARK_PRIVATE_KEY: required when STARK_ENVIRONMENT=production (without them paybridge would run its local emulator and move no real money)',
+    )
+  }
+  problems.push(...leaseProblems(defined))
   if (defined.STARK_ENVIRONMENT === 'production') {
     const unset = DESTINATION_VARS.filter((name) => !defined[name])
     if (unset.length > 0) {

@@ -198,6 +198,7 @@ export async function startPaybridge(
     log,
     metrics,
     leaseMs: config.relayLeaseMs,
+    callTimeoutMs: config.starkTimeoutMs,
     limits: config.transferLimits,
     paused: () => config.transfersPaused,
   })

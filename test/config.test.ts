@@ -75,4 +75,89 @@ describe('configuration', () => {
       dir.cleanup()
     }
   })
+
+  it('refuses a relay lease that cannot hold the Stark Bank calls of one transfer, naming both variables', () => {
+    const [problem] = problemsOf({ STARK_TIMEOUT_MS: '10000', RELAY_LEASE_MS: '30999' })
+    expect(problem).toStartWith('RELAY_LEASE_MS, STARK_TIMEOUT_MS:')
+    expect(problem).toContain('at least 31000 ms, 3 × STARK_TIMEOUT_MS + 1000 ms')
+    expect(loadConfig({ STARK_TIMEOUT_MS: '10000', RELAY_LEASE_MS: '31000' }).relayLeaseMs).toBe(31_000)
+    // Listed with the other problems, even when other variables are wrong too.
+    expect(problemsOf({ PORT: 'x', STARK_TIMEOUT_MS: '10000', RELAY_LEASE_MS: '20000' }).length).toBe(2)
+    // A lease shorter than one request is refused too, whatever else is set.
+    expect(problemsOf({ STARK_TIMEOUT_MS: '5000', RELAY_LEASE_MS: '4000' })[0]).toStartWith(
+      'RELAY_LEASE_MS, STARK_TIMEOUT_MS:',
+    )
+  })
+
+  it('refuses a lease that cannot outlast one POST to the Stripe service and the write after it', () => {
+    const stripe = { STRIPE_SERVICE_URL: 'http://127.0.0.1:9300', STRIPE_WEBHOOK_SECRET: 'whsec_x' }
+    const base = { ...stripe, STARK_TIMEOUT_MS: '1000', STRIPE_TIMEOUT_MS: '10000' }
+    const [problem] = problemsOf({ ...base, RELAY_LEASE_MS: '10999' })
+    expect(problem).toStartWith('RELAY_LEASE_MS, STRIPE_TIMEOUT_MS:')
+    expect(problem).toContain('at least 11000')
+    expect(loadConfig({ ...base, RELAY_LEASE_MS: '11000' }).relayLeaseMs).toBe(11_000)
+    // Without a Stripe service the Stripe timeout is not used, so it does not limit the lease.
+    expect(
+      loadConfig({ STARK_TIMEOUT_MS: '1000', STRIPE_TIMEOUT_MS: '10000', RELAY_LEASE_MS: '5000' }).stripe,
+    ).toBe(undefined)
+  })
+
+  it('refuses production without Stark Bank credentials instead of running the local emulator', () => {
+    const destination = {
+      TRANSFER_NAME: 'Acme Ltda',
+      TRANSFER_TAX_ID: '20.018.183/0001-80',
+      TRANSFER_BANK_CODE: '341',
+      TRANSFER_BRANCH_CODE: '1357-9',
+      TRANSFER_ACCOUNT_NUMBER: '876543-2',
+      TRANSFER_ACCOUNT_TYPE: 'checking',
+    }
+    expect(problemsOf({ STARK_ENVIRONMENT: 'production', ...destination })).toEqual([
+      'STARK_PROJECT_ID, STARK_PRIVATE_KEY: required when STARK_ENVIRONMENT=production (without them paybridge would run its local emulator and move no real money)',
+    ])
+    const { privatePem } = generateKeyPair()
+    const config = loadConfig({
+      STARK_ENVIRONMENT: 'production',
+      STARK_PROJECT_ID: '123',
+      STARK_PRIVATE_KEY: privatePem,
+      ...destination,
+    })
+    expect(config.stark?.environment).toBe('production')
+    expect(config.destination).toEqual({
+      name: 'Acme Ltda',
+      taxId: '20.018.183/0001-80',
+      bankCode: '341',
+      branchCode: '1357-9',
+      accountNumber: '876543-2',
+      accountType: 'checking',
+    })
+  })
+
+  it('checks every transfer destination field and lists each bad one at once', () => {
+    const problems = problemsOf({
+      TRANSFER_TAX_ID: '20.018.183/0001-81',
+      TRANSFER_BANK_CODE: '34',
+      TRANSFER_BRANCH_CODE: '00a1',
+      TRANSFER_ACCOUNT_NUMBER: '8765-43',
+      TRANSFER_ACCOUNT_TYPE: 'current',
+    })
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'TRANSFER_TAX_ID',
+      'TRANSFER_BANK_CODE',
+      'TRANSFER_BRANCH_CODE',
+      'TRANSFER_ACCOUNT_NUMBER',
+      'TRANSFER_ACCOUNT_TYPE',
+    ])
+    expect(problems[0]).toContain('CPF or CNPJ')
+    // A CPF, a 3-digit bank code, a branch and an account with their verifier digits are fine.
+    const config = loadConfig({
+      TRANSFER_TAX_ID: '012.345.678-90',
+      TRANSFER_BANK_CODE: '341',
+      TRANSFER_BRANCH_CODE: '1357-9',
+      TRANSFER_ACCOUNT_NUMBER: '876543-2',
+      TRANSFER_ACCOUNT_TYPE: 'salary',
+    })
+    expect(config.destination.taxId).toBe('012.345.678-90')
+    for (const bad of ['1234', '123456789', '2001818a'])
+      expect(problemsOf({ TRANSFER_BANK_CODE: bad })[0]).toStartWith('TRANSFER_BANK_CODE:')
+  })
 })

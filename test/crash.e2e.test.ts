@@ -44,7 +44,9 @@ async function harness(): Promise<Harness> {
     ...envFor(emulator, project.privatePem, {
       PORT: String(port),
       DATABASE_PATH: dbPath,
-      RELAY_LEASE_MS: '1000',
+      // A short lease, so a killed relay's rows are due again soon: the least configuration accepts,
+      // 3 Stark Bank calls of STARK_TIMEOUT_MS (1000 here) + 1 s.
+      RELAY_LEASE_MS: '4000',
       LOG_LEVEL: 'info',
     }),
   }

@@ -75,7 +75,8 @@ async function harness(): Promise<Harness> {
     STRIPE_RETRY_BASE_MS: '100',
     STRIPE_RETRY_CAP_MS: '1000',
     // Forwards the killed process had claimed are due again once their lease (≥ timeout + 1 s) runs out.
-    RELAY_LEASE_MS: '1000',
+    RELAY_LEASE_MS: '2000',
+    STARK_TIMEOUT_MS: '300',
     RELAY_INTERVAL_MS: '50',
     QUEUE_VISIBILITY_MS: '2000',
     EMULATOR_PAY_DELAY_MS: '3600000',

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
+import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { ConfigError, loadConfig } from '../src/config.ts'
 import { checkTransferLimits } from '../src/domain/transfer-limits.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
@@ -97,6 +98,8 @@ describe('production start-up', () => {
     try {
       loadConfig({
         STARK_ENVIRONMENT: 'production',
+        STARK_PROJECT_ID: '123',
+        STARK_PRIVATE_KEY: generateKeyPair().privatePem,
         TRANSFER_NAME: 'Acme',
         TRANSFER_TAX_ID: '20.018.183/0001-80',
       })

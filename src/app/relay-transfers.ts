@@ -1,3 +1,4 @@
+import { leaseBudget, STARK_CALLS_PER_TRANSFER } from '../domain/lease.ts'
 import type { Random } from '../domain/random.ts'
 import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
 import { TRANSFER_TAG } from '../domain/transfer.ts'
@@ -21,6 +22,11 @@ export interface RelayOptions {
   batchSize?: number
   /** How long a claimed row is ours before another relay may take it (crash recovery). */
   leaseMs?: number
+  /**
+   * The longest one Stark Bank call may take (STARK_TIMEOUT_MS). No call is started unless it ends
+   * before the claim's lease does; the transfers not reached are given back for the next claim.
+   */
+  callTimeoutMs?: number
   backoff?: BackoffPolicy
   /** Waits between probes while Stark Bank refuses paybridge's access. */
   circuitBackoff?: BackoffPolicy
@@ -40,6 +46,8 @@ export interface RelayReport {
   released: number
   /** Outcomes not recorded because another relay had taken the transfer over. */
   stale: number
+  /** Claims given back unsent because the lease had no room left for their Stark Bank calls. */
+  deferred: number
 }
 
 /**
@@ -56,8 +64,8 @@ export function transferRelay(options: RelayOptions) {
   const maxAttempts = options.maxAttempts ?? 50
   const circuit = relayCircuit({ clock, random, log, metrics, backoff: options.circuitBackoff })
 
-  /** One relay pass: what it did, and whether the bank refused access meanwhile. */
-  type Pass = RelayReport & { tripped: boolean }
+  /** One relay pass: what it did, whether the bank refused access meanwhile, and its lease's room. */
+  type Pass = RelayReport & { tripped: boolean; lease: ReturnType<typeof leaseBudget> }
 
   function recorded(pass: Pass, c: ClaimedTransfer, step: string, result: Fenced): boolean {
     if (result.kind === 'written') return true
@@ -120,6 +128,16 @@ export function transferRelay(options: RelayOptions) {
       pass.released++
   }
 
+  /** Whether `calls` more Stark Bank calls can all end before this pass's lease does. */
+  const room = (pass: Pass, calls: number) => pass.lease.allows(clock(), calls)
+
+  /** Gives a claim back, counting no attempt, for the next claim to take with a fresh lease. */
+  async function defer(pass: Pass, c: ClaimedTransfer) {
+    const error = 'not sent yet: the relay lease had no room left for its Stark Bank calls'
+    const result = await store.transferRetry(c, { error, nextAttemptAt: clock(), uncounted: true }, clock())
+    if (recorded(pass, c, 'defer', result)) pass.deferred++
+  }
+
   /** A failed call for `claims`: relay-wide faults open the circuit; the rest are each claim's. */
   async function failed(pass: Pass, claims: ClaimedTransfer[], err: unknown) {
     if (bankFault(err) === 'access') {
@@ -170,6 +188,11 @@ export function transferRelay(options: RelayOptions) {
       for (const c of batch) await release(pass, c, 'circuit opened during this pass')
       return
     }
+    // Room for this call and, for a single transfer, the lookup after a duplicate refusal.
+    if (!room(pass, 2)) {
+      for (const c of batch) await defer(pass, c)
+      return
+    }
     let result: BankTransfer[]
     try {
       result = await bank.createTransfers(batch.map((c) => c.plan))
@@ -215,6 +238,7 @@ export function transferRelay(options: RelayOptions) {
 
   /** The transfer exists at Stark Bank (a duplicate refusal said so): find it, or look again later. */
   async function confirm(pass: Pass, c: ClaimedTransfer) {
+    if (!room(pass, 1)) return lookUpLater(pass, c, 'the relay lease had no room left for the lookup')
     try {
       const existing = await lookup(c)
       if (existing) return await created(pass, c, existing, 'found already created')
@@ -232,6 +256,7 @@ export function transferRelay(options: RelayOptions) {
     dead: 0,
     released: 0,
     stale: 0,
+    deferred: 0,
     claimed: 0,
     held: 0,
   })
@@ -246,14 +271,24 @@ export function transferRelay(options: RelayOptions) {
     pausedLogged = false
     if (!circuit.mayClaim()) return idle()
     const probing = circuit.isOpen()
+    const claimedAt = clock()
     const { claimed, held } = await store.claimTransfers(
       probing ? 1 : batchSize,
-      clock(),
+      claimedAt,
       leaseMs,
       options.limits,
     )
     for (const h of held) log.warn('transfer held for approval', h)
-    const pass: Pass = { created: 0, retried: 0, dead: 0, released: 0, stale: 0, tripped: false }
+    const pass: Pass = {
+      created: 0,
+      retried: 0,
+      dead: 0,
+      released: 0,
+      stale: 0,
+      deferred: 0,
+      tripped: false,
+      lease: leaseBudget(claimedAt + leaseMs, options.callTimeoutMs),
+    }
     const fresh: ClaimedTransfer[] = []
     for (const c of claimed) {
       if (pass.tripped) {
@@ -269,6 +304,11 @@ export function transferRelay(options: RelayOptions) {
         continue
       }
       // An earlier attempt may have reached Stark Bank before it failed or the process died.
+      // Room for the lookup, the send and the lookup after a duplicate refusal.
+      if (!room(pass, STARK_CALLS_PER_TRANSFER)) {
+        await defer(pass, c)
+        continue
+      }
       try {
         const existing = await lookup(c)
         if (existing) await created(pass, c, existing, 'found already created')
@@ -279,7 +319,14 @@ export function transferRelay(options: RelayOptions) {
     }
     if (fresh.length > 0) await send(pass, fresh)
     if (probing && !pass.tripped && claimed.length > 0) circuit.close()
-    const { tripped: _, ...report } = pass
+    if (pass.deferred > 0) {
+      log.warn('relay lease had no room for more Stark Bank calls; the rest go with the next claim', {
+        deferred: pass.deferred,
+        leaseMs,
+        callTimeoutMs: options.callTimeoutMs,
+      })
+    }
+    const { tripped: _, lease: __, ...report } = pass
     return { ...report, claimed: claimed.length, held: held.length }
   }
 

@@ -1,4 +1,5 @@
 import type { StripeConfig } from '../config.ts'
+import { minForwardLeaseMs } from '../domain/lease.ts'
 import type { Random } from '../domain/random.ts'
 import { redactUrl } from '../domain/redacted-url.ts'
 import type { Clock } from '../ports/clock.ts'
@@ -72,7 +73,8 @@ export function stripeForwarding(options: StripeForwardingOptions) {
     timeoutMs: config.timeoutMs,
     concurrency: config.concurrency,
     retry: config.retry,
-    leaseMs: Math.max(tuning.leaseMs, config.timeoutMs + 1_000),
+    // Configuration refuses a shorter lease; callers that build this directly get the floor.
+    leaseMs: Math.max(tuning.leaseMs, minForwardLeaseMs(config.timeoutMs)),
     clock,
     random,
     log,

@@ -2,6 +2,7 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs'
 import { deadLetterQueueName } from '../../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../../src/adapters/sqs/queue.ts'
 import { webhookBody } from '../../src/adapters/starkbank/emulator/webhooks.ts'
+import { minTransferLeaseMs } from '../../src/domain/lease.ts'
 import { between, pick } from './faults.ts'
 import { holdLedgerBusy } from './processes.ts'
 import type { Scenario, ScenarioContext, ScenarioOptions } from './scenario.ts'
@@ -101,11 +102,12 @@ const authOutage: Scenario = {
 /** Slow transfer calls and relays paused past their lease: the claim moves on while a call is out. */
 const staleRelay: Scenario = {
   name: 'stale-relay',
-  description: 'two relays, RELAY_LEASE_MS 2 s, a slow bank, one relay paused 2.5–4 s mid-call',
+  description:
+    'two relays, RELAY_LEASE_MS 4 s (the least configuration allows), a slow bank, one relay paused 4.5–6 s mid-call',
   ledgers: ['sqlite', 'postgres'],
   cycleMs: 1_000,
   processes: 2,
-  env: () => ({ RELAY_LEASE_MS: '2000' }),
+  env: () => ({ RELAY_LEASE_MS: String(minTransferLeaseMs(STARK_TIMEOUT_MS)) }),
   start(ctx) {
     let frozen = false
     ctx.world.emulator.onRequest = async (route) => {
@@ -113,7 +115,7 @@ const staleRelay: Scenario = {
       frozen = true
       const process = pick(ctx.random, ctx.processes)
       ctx.count('relay process paused past its lease mid-call')
-      ctx.inBackground(process.freeze(between(ctx.random, 2_500, 4_000)).finally(() => (frozen = false)))
+      ctx.inBackground(process.freeze(between(ctx.random, 4_500, 6_000)).finally(() => (frozen = false)))
     }
   },
   cycle(ctx) {

@@ -9,6 +9,7 @@ import {
   type StarkBankEmulatorOptions,
   startStarkBankEmulator,
 } from '../../src/adapters/starkbank/emulator.ts'
+import { minTransferLeaseMs } from '../../src/domain/lease.ts'
 import type { Bank } from '../../src/ports/bank.ts'
 import { PROJECT_ID } from '../support/paybridge.ts'
 import { type Postgres, startPostgres } from '../support/postgres.ts'
@@ -172,7 +173,8 @@ function baseEnv(): Record<string, string> {
     STRIPE_RETRY_BASE_MS: '100',
     STRIPE_RETRY_CAP_MS: '2000',
     RELAY_INTERVAL_MS: '100',
-    RELAY_LEASE_MS: '2000',
+    // The shortest lease configuration accepts (3 Stark Bank calls of STARK_TIMEOUT_MS + 1 s).
+    RELAY_LEASE_MS: String(minTransferLeaseMs(STARK_TIMEOUT_MS)),
     QUEUE_VISIBILITY_MS: '3000',
     QUEUE_MAX_RECEIVES: '25',
     // The run creates its invoices itself (not through paybridge's scheduler): pay them all out.
