@@ -75,6 +75,94 @@ describe('admin token', () => {
   })
 })
 
+describe('admin sessions and cross-site requests', () => {
+  const HOUR = 3_600_000
+  let now = NOW
+  const clocked = () =>
+    new Hono().route(
+      '/admin',
+      adminRoutes({
+        token: TOKEN,
+        ledger: planted.ledger,
+        clock: () => now,
+        replay: async (kind, id) => {
+          replays.push([kind, id])
+          return { ok: true, message: `${kind} ${id} put back on its way` }
+        },
+      }),
+    )
+  const signIn = async (admin: Hono) => {
+    const res = await admin.request(`http://paybridge.test/admin?token=${TOKEN}`)
+    expect(res.status).toBe(303)
+    return (res.headers.get('Set-Cookie') ?? '').split(';')[0] as string
+  }
+  const replay = (admin: Hono, headers: Record<string, string>) =>
+    admin.request('http://paybridge.test/admin/api/replay/transfer/paybridge-invoice-sf', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+      body: '',
+    })
+
+  it('ends a session server-side after 12 hours; the page then asks for the token again', async () => {
+    now = NOW
+    const admin = clocked()
+    const session = await signIn(admin)
+    now = NOW + 12 * HOUR - 1
+    expect(
+      (await admin.request('http://paybridge.test/admin', { headers: { Cookie: session } })).status,
+    ).toBe(200)
+    now = NOW + 12 * HOUR
+    const expired = await admin.request('http://paybridge.test/admin', {
+      headers: { Cookie: session, Accept: 'text/html' },
+    })
+    expect(expired.status).toBe(401)
+    const page = await expired.text()
+    expect(page).toContain('expired')
+    expect(page).toContain('name="token"')
+    // A cookie whose time was moved forward no longer matches its MAC.
+    const [name, value] = session.split('=') as [string, string]
+    const [, mac] = value.split('.') as [string, string]
+    const moved = `${name}=${now}.${mac}`
+    expect((await admin.request('http://paybridge.test/admin', { headers: { Cookie: moved } })).status).toBe(
+      401,
+    )
+    // The session cookie of the old, unexpiring kind (one MAC of the token) is not a session any more.
+    expect(
+      (await admin.request('http://paybridge.test/admin', { headers: { Cookie: `${name}=${mac}` } })).status,
+    ).toBe(401)
+  })
+
+  it('refuses a state-changing request from another site with 403, and takes it from the page itself', async () => {
+    now = NOW
+    const admin = clocked()
+    const session = await signIn(admin)
+    replays.length = 0
+    const crossSite: Record<string, string>[] = [
+      { Origin: 'https://evil.example' },
+      { 'Sec-Fetch-Site': 'cross-site' },
+      { 'Sec-Fetch-Site': 'same-site', Origin: 'https://other.paybridge.test' },
+      { Origin: 'null' },
+      {}, // a cookie alone cannot show where the request came from
+    ]
+    for (const headers of crossSite) {
+      const res = await replay(admin, { Cookie: session, ...headers })
+      expect(res.status).toBe(403)
+    }
+    // A bearer token is never sent by another site's page, but its origin is checked all the same.
+    expect((await replay(admin, { ...bearer().headers, Origin: 'https://evil.example' })).status).toBe(403)
+    expect(replays).toEqual([])
+
+    const sameOrigin = await replay(admin, { Cookie: session, Origin: 'http://paybridge.test' })
+    expect(sameOrigin.status).toBe(303)
+    const fetched = await replay(admin, { Cookie: session, 'Sec-Fetch-Site': 'same-origin' })
+    expect(fetched.status).toBe(303)
+    const script = await replay(admin, bearer().headers)
+    expect(script.status).toBe(303)
+    expect(replays).toHaveLength(3)
+    replays.length = 0
+  })
+})
+
 describe('admin JSON views', () => {
   it('lists ledger views with filters', async () => {
     const res = await app.request('/admin/api/transfers?status=failed', bearer())

@@ -44,7 +44,7 @@ export function adminRoutes(deps: {
   const clock = deps.clock ?? Date.now
   const basePath = deps.basePath ?? '/admin'
   const app = new Hono()
-  app.use('*', adminAuth({ token: deps.token, basePath }))
+  app.use('*', adminAuth({ token: deps.token, basePath, clock }))
   // Ledger rows may carry people's names and tax ids: never cached on the way.
   app.use('*', async (c, next) => {
     await next()
