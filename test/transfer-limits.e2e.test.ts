@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { ConfigError, loadConfig } from '../src/config.ts'
-import { checkTransferLimits } from '../src/domain/transfer-limits.ts'
+import { budgetClaims, checkTransferLimits } from '../src/domain/transfer-limits.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
 import { runCli } from './support/process.ts'
 import { waitFor } from './support/wait.ts'
@@ -27,6 +27,21 @@ describe('transfer limits (domain)', () => {
     expect(checkTransferLimits(limits, 1_001, 0, false).kind).toBe('hold')
     expect(checkTransferLimits(limits, 900, 1_700, false).kind).toBe('hold')
     expect(checkTransferLimits(limits, 50_000, 1_000_000, true)).toEqual({ kind: 'send' })
+  })
+
+  it('reserves each row sent for the rows after it, and never holds a row reserved before', () => {
+    const row = (amount: number, reserved = false, approved = false) => ({ amount, reserved, approved })
+    const daily = { maxPerTransfer: 10_000, maxPerDay: 2_500 }
+    const kinds = budgetClaims(daily, 500, [
+      row(1_000),
+      row(1_100),
+      row(900, true),
+      row(900, false, true),
+      row(200),
+    ])
+    // 500 + 1000 fits; + 1100 would pass 2500; a reserved row goes unchecked (already counted); an
+    // approved one goes and reserves (2400); then 200 fits no more.
+    expect(kinds.map((k) => k.kind)).toEqual(['send', 'hold', 'send', 'send', 'hold'])
   })
 })
 

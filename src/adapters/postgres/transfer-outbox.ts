@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNotNull, or, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, isNotNull, type SQL, sql } from 'drizzle-orm'
 import { utcDayStart } from '../../domain/transfer-limits.ts'
 import type { Fenced, Store, TransferClaim } from '../../ports/store.ts'
 import { planClaims, transferOutboxId } from '../transfer-claims.ts'
@@ -39,16 +39,17 @@ const owned = (claim: TransferClaim) =>
 
 /** See the SQLite twin: created today plus reserved and not ended. */
 async function reservedToday(t: Tx, now: number): Promise<number> {
-  const [row] = await t
-    .select({ total: sql<string>`coalesce(sum(${transfers.amount}), 0)` })
-    .from(transfers)
-    .where(
-      or(
-        and(eq(transfers.status, 'created'), gte(transfers.sentAt, utcDayStart(now))),
-        and(eq(transfers.status, 'pending'), isNotNull(transfers.reservedAt)),
-      ),
-    )
-  return Number(row?.total ?? 0)
+  const sum = async (where: SQL | undefined) => {
+    const [row] = await t
+      .select({ total: sql<string>`coalesce(sum(${transfers.amount}), 0)` })
+      .from(transfers)
+      .where(where)
+    return Number(row?.total ?? 0)
+  }
+  return (
+    (await sum(gte(transfers.sentAt, utcDayStart(now)))) +
+    (await sum(and(eq(transfers.status, 'pending'), isNotNull(transfers.reservedAt))))
+  )
 }
 
 /**
