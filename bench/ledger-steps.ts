@@ -42,7 +42,7 @@ const inputs = Array.from({ length: total }, (_, i) => {
   })
   const parsed = parseBankEvent(body)
   if (!parsed.ok) throw new Error(parsed.reason)
-  const decision = decideBankEvent(parsed.event)
+  const decision = decideBankEvent(parsed.event, 'all')
   const transfer =
     decision.kind === 'credit' ? planTransfer(decision.invoiceId, decision.credited, destination) : undefined
   return { event: parsed.event, payload: body, decision, ...(transfer ? { transfer } : {}) }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import * as v from 'valibot'
+import { PAYOUT_SCOPES, type PayoutScope } from './domain/bank-event.ts'
 import {
   LEDGER_STEPS_MS,
   minForwardLeaseMs,
@@ -81,6 +82,7 @@ const EnvSchema = v.object({
   TRANSFER_MAX_AMOUNT: v.optional(int(1, Number.MAX_SAFE_INTEGER), '1000000'),
   TRANSFER_MAX_DAILY_AMOUNT: v.optional(int(1, Number.MAX_SAFE_INTEGER), '100000000'),
   TRANSFERS_PAUSED: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'false'),
+  PAYOUT_SCOPE: v.optional(v.picklist(PAYOUT_SCOPES, 'must be issued or all'), 'issued'),
   QUEUE_VISIBILITY_MS: v.optional(int(1_000, 43_200_000), '30000'),
   QUEUE_MAX_RECEIVES: v.optional(int(1, 1000), '5'),
   WORKER_CONCURRENCY: v.optional(int(1, 500), '32'),
@@ -146,6 +148,8 @@ export interface Config {
   transferLimits: { maxPerTransfer: number; maxPerDay: number }
   /** Hold every transfer in the outbox (nothing is lost; they go when unpaused). */
   transfersPaused: boolean
+  /** `issued`: pay out only invoices paybridge issued; `all`: every credited invoice of the workspace. */
+  payoutScope: PayoutScope
   queue: { visibilityMs: number; maxReceives: number }
   workerConcurrency: number
   relayIntervalMs: number
@@ -335,6 +339,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     transferLimits: { maxPerTransfer: e.TRANSFER_MAX_AMOUNT, maxPerDay: e.TRANSFER_MAX_DAILY_AMOUNT },
     transfersPaused: e.TRANSFERS_PAUSED === 'true',
+    payoutScope: e.PAYOUT_SCOPE,
     queue: { visibilityMs: e.QUEUE_VISIBILITY_MS, maxReceives: e.QUEUE_MAX_RECEIVES },
     workerConcurrency: e.WORKER_CONCURRENCY,
     relayIntervalMs: e.RELAY_INTERVAL_MS,

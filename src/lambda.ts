@@ -15,7 +15,13 @@ async function build(): Promise<ReturnType<typeof sqsBatchHandler>> {
   const config = loadConfig(process.env)
   const log = consoleLog({ level: config.logLevel, format: 'json' })
   const { store } = await openStores(config)
-  const handle = recordBankEvent({ store, destination: config.destination, clock: Date.now, log })
+  const handle = recordBankEvent({
+    store,
+    destination: config.destination,
+    payoutScope: config.payoutScope,
+    clock: Date.now,
+    log,
+  })
   return sqsBatchHandler({ handle, store, clock: Date.now, log })
 }
 

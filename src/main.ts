@@ -199,7 +199,13 @@ async function cli(argv: string[]): Promise<number> {
     try {
       const { store } = stores
       const bank = starkBankFor(config.stark, config.starkTimeoutMs)
-      const record = recordBankEvent({ store, destination: config.destination, clock: Date.now, log })
+      const record = recordBankEvent({
+        store,
+        destination: config.destination,
+        payoutScope: config.payoutScope,
+        clock: Date.now,
+        log,
+      })
       const report = await gapFiller({ bank, store, record, clock: Date.now, log }).fillOnce()
       log.info('events sync done; the running paybridge relays any new transfers', { ...report })
     } finally {

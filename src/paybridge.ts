@@ -208,7 +208,14 @@ export async function startPaybridge(
     config.relayIntervalMs,
     log,
   )
-  const recorder = { store, destination: config.destination, clock, log, metrics }
+  const recorder = {
+    store,
+    destination: config.destination,
+    payoutScope: config.payoutScope,
+    clock,
+    log,
+    metrics,
+  }
   const handle = recordBankEvent(recorder)
   const handleMany = recordBankEvents(recorder)
   // SQS hands out at most 10 messages a receive: several receive loops keep the workers busy.

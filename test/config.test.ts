@@ -31,6 +31,14 @@ describe('configuration', () => {
     })
   })
 
+  it('pays out only invoices paybridge issued unless PAYOUT_SCOPE=all, and refuses other scopes', () => {
+    expect(loadConfig({}).payoutScope).toBe('issued')
+    expect(loadConfig({ PAYOUT_SCOPE: 'all' }).payoutScope).toBe('all')
+    expect(problemsOf({ PAYOUT_SCOPE: 'everything' })).toEqual([
+      expect.stringMatching(/^PAYOUT_SCOPE: .*issued or all/),
+    ])
+  })
+
   it('lists every problem with its variable, at once', () => {
     const problems = problemsOf({
       PORT: 'eighty',

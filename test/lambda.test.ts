@@ -65,7 +65,7 @@ describe('Lambda SQS handler', () => {
   it('records good records, dead-letters bad ones, and reports only the failed ones for retry', async () => {
     const store = sqliteStore(ledger)
     const log = consoleLog({ level: 'error', write: () => {} })
-    const recordEvent = recordBankEvent({ store, destination, clock: Date.now, log })
+    const recordEvent = recordBankEvent({ store, destination, payoutScope: 'all', clock: Date.now, log })
     let failNext = true
     const handler = sqsBatchHandler({
       store,
@@ -105,7 +105,7 @@ describe('Lambda SQS handler', () => {
   it('in a FIFO batch, stops a message group at its first failed record and returns the rest of that group unprocessed', async () => {
     const store = sqliteStore(ledger)
     const log = consoleLog({ level: 'error', write: () => {} })
-    const recordEvent = recordBankEvent({ store, destination, clock: Date.now, log })
+    const recordEvent = recordBankEvent({ store, destination, payoutScope: 'all', clock: Date.now, log })
     const handled: string[] = []
     const handler = sqsBatchHandler({
       store,

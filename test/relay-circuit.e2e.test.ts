@@ -38,7 +38,7 @@ describe('transfer relay circuit, end to end', () => {
     }
     const transfer = planTransfer(invoiceId, 9_950, rig.config.destination)
     await sqliteStore(rig.paybridge.ledger).recordBankEvent(
-      { event, payload: JSON.stringify({ event }), decision: decideBankEvent(event), transfer },
+      { event, payload: JSON.stringify({ event }), decision: decideBankEvent(event, 'all'), transfer },
       Date.now(),
     )
     const row = () =>

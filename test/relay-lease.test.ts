@@ -100,7 +100,13 @@ describe.each(adapters)('transfer relay lease on $name', (adapter) => {
     const { store, close } = await adapter.open()
     try {
       const clock = { now: 1_790_000_000_000 }
-      const record = recordBankEvent({ store, destination: DESTINATION, clock: () => clock.now, log: quiet })
+      const record = recordBankEvent({
+        store,
+        destination: DESTINATION,
+        payoutScope: 'all',
+        clock: () => clock.now,
+        log: quiet,
+      })
       for (let n = 1; n <= 5; n++) expect((await record(credited(n))).kind).toBe('done')
       const { bank, calls, atBank } = slowBank(clock)
       const relay = transferRelay({

@@ -113,7 +113,7 @@ async function credit(store: Store, invoiceId: string, amount: number, fee = 0):
       invoice: { id: invoiceId, amount, fee, status: 'paid', tags: [] },
     },
   }
-  const decision = decideBankEvent(event)
+  const decision = decideBankEvent(event, 'all')
   if (decision.kind !== 'credit') throw new Error(`not a credit: ${decision.kind}`)
   const transfer = planTransfer(invoiceId, decision.credited, DESTINATION)
   await store.recordBankEvent({ event, payload: JSON.stringify({ event }), decision, transfer }, T)

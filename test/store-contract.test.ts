@@ -7,7 +7,8 @@ import { postgresStore } from '../src/adapters/postgres/store.ts'
 import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
 import { sqliteForwardStore } from '../src/adapters/sqlite/forward-store.ts'
 import { sqliteStore } from '../src/adapters/sqlite/store.ts'
-import { type BankEvent, decideBankEvent } from '../src/domain/bank-event.ts'
+import { type BankEvent, decideBankEvent, type PayoutScope } from '../src/domain/bank-event.ts'
+import { NOT_ISSUED_REASON } from '../src/domain/credit.ts'
 import { invoiceTag, type PlannedInvoice, runTag } from '../src/domain/invoice-batch.ts'
 import { type Destination, planTransfer } from '../src/domain/transfer.ts'
 import type { ForwardStore } from '../src/ports/forward-store.ts'
@@ -140,7 +141,14 @@ function planned(runId: string, count: number): PlannedInvoice[] {
   })
 }
 
-function credited(eventId: string, invoiceId: string, amount = 10_000, fee = 50) {
+/** A credited log; untagged and under PAYOUT_SCOPE=all unless told (what most cases need). */
+function credited(
+  eventId: string,
+  invoiceId: string,
+  amount = 10_000,
+  fee = 50,
+  options: { tags?: string[]; scope?: PayoutScope } = {},
+) {
   const event: BankEvent = {
     id: eventId,
     subscription: 'invoice',
@@ -148,13 +156,27 @@ function credited(eventId: string, invoiceId: string, amount = 10_000, fee = 50)
     log: {
       id: `log-${eventId}`,
       type: 'credited',
-      invoice: { id: invoiceId, amount, fee, status: 'paid', tags: [] },
+      invoice: { id: invoiceId, amount, fee, status: 'paid', tags: options.tags ?? [] },
     },
   }
-  const decision = decideBankEvent(event)
+  const decision = decideBankEvent(event, options.scope ?? 'all')
   const transfer =
     decision.kind === 'credit' ? planTransfer(invoiceId, decision.credited, DESTINATION) : undefined
   return { event, payload: JSON.stringify({ event }), decision, ...(transfer ? { transfer } : {}) }
+}
+
+function transferEvent(eventId: string, starkId: string, status: string, externalId?: string) {
+  const event: BankEvent = {
+    id: eventId,
+    subscription: 'transfer',
+    created: new Date(T).toISOString(),
+    log: {
+      id: `log-${eventId}`,
+      type: status,
+      transfer: { id: starkId, amount: 9_950, status, tags: [], ...(externalId ? { externalId } : {}) },
+    },
+  }
+  return { event, payload: JSON.stringify({ event }), decision: decideBankEvent(event, 'issued') }
 }
 
 async function creditMany(store: Store, count: number, prefix = 'inv') {
@@ -291,7 +313,7 @@ for (const adapter of [sqlite(), postgres()]) {
         await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
         await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: 'inv-1' }], T)
         const input = credited('evt-1', 'inv-1', 10_000, 50)
-        expect(await s.store.recordBankEvent(input, T + 1)).toEqual({ kind: 'recorded' })
+        expect(await s.store.recordBankEvent(input, T + 1)).toMatchObject({ kind: 'recorded' })
         expect(await s.store.recordBankEvent(input, T + 2)).toEqual({ kind: 'duplicate' })
         const [invoice] = await s.rows('invoices')
         expect(invoice).toMatchObject({ id: 'run-1-0', status: 'credited' })
@@ -306,7 +328,9 @@ for (const adapter of [sqlite(), postgres()]) {
 
       it('pays a second credit of the same invoice (another event id) no second time', async () => {
         await s.store.recordBankEvent(credited('evt-1', 'inv-1'), T)
-        expect(await s.store.recordBankEvent(credited('evt-2', 'inv-1'), T + 1)).toEqual({ kind: 'recorded' })
+        expect(await s.store.recordBankEvent(credited('evt-2', 'inv-1'), T + 1)).toMatchObject({
+          kind: 'recorded',
+        })
         expect((await s.rows('events')).length).toBe(2)
         expect((await s.rows('transfers')).length).toBe(1)
         expect((await claim(s.store, 10, T + 2, 60_000)).length).toBe(1)
@@ -324,7 +348,7 @@ for (const adapter of [sqlite(), postgres()]) {
       })
 
       it('keeps a non-positive credit as a skipped transfer with nothing to send', async () => {
-        expect(await s.store.recordBankEvent(credited('evt-1', 'inv-1', 50, 50), T)).toEqual({
+        expect(await s.store.recordBankEvent(credited('evt-1', 'inv-1', 50, 50), T)).toMatchObject({
           kind: 'recorded',
         })
         expect((await s.rows('transfers')).map((t) => t.status)).toEqual(['skipped'])
@@ -452,6 +476,156 @@ for (const adapter of [sqlite(), postgres()]) {
       })
     })
 
+    describe('credits and transfer events (issue 11)', () => {
+      const invoiceRows = async () =>
+        (await s.rows('invoices'))
+          .map((i) => ({
+            id: i.id,
+            stark_id: i.stark_id,
+            status: i.status,
+            credited_amount: i.credited_amount === null ? null : Number(i.credited_amount),
+            fee: i.fee === null ? null : Number(i.fee),
+          }))
+          .sort((a, b) => String(a.id).localeCompare(String(b.id)))
+      const transferRows = async () =>
+        (await s.rows('transfers')).map((t) => ({
+          id: t.id,
+          amount: Number(t.amount),
+          status: t.status,
+          bank_status: t.bank_status,
+          reason: t.reason,
+        }))
+      const eventRow = async (id: string) => (await s.rows('events')).find((e) => e.id === id)
+      const tagged = (plannedId: string) => ({ tags: [runTag('run-1'), invoiceTag(plannedId)] })
+
+      it('credits the planned invoice a payer paid before the resume, matched by its tag, and the resume adopts it', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        // The create answer was lost: the ledger has no Stark Bank id for run-1-0 when the credit comes.
+        const paid = credited('evt-1', '5001', 10_000, 50, { ...tagged('run-1-0'), scope: 'issued' })
+        expect(await s.store.recordBankEvent(paid, T + 1)).toMatchObject({ effect: 'transfer-planned' })
+        expect(await invoiceRows()).toEqual([
+          { id: 'run-1-0', stark_id: '5001', status: 'credited', credited_amount: 10_000, fee: 50 },
+        ])
+        await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '5001' }], T + 2)
+        expect(await s.store.unfinishedRuns()).toEqual([])
+        expect((await invoiceRows()).map((i) => i.status)).toEqual(['credited'])
+        expect((await transferRows()).map((t) => [t.id, t.amount, t.status])).toEqual([
+          ['paybridge-invoice-5001', 9_950, 'pending'],
+        ])
+      })
+
+      it('adopts on resume the row kept for an untagged credit of one of its invoices instead of failing', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        await s.store.recordBankEvent(credited('evt-1', '5002'), T + 1)
+        await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '5002' }], T + 2)
+        expect(await s.store.unfinishedRuns()).toEqual([])
+        expect(await invoiceRows()).toEqual([
+          { id: 'run-1-0', stark_id: '5002', status: 'credited', credited_amount: 10_000, fee: 50 },
+        ])
+        expect((await transferRows()).map((t) => t.status)).toEqual(['pending'])
+      })
+
+      it('records amount and fee at the first credit only; a later credit with fine and interest is an anomaly that changes nothing', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '5003' }], T)
+        // Paid late: the planned 10 000 plus fine and interest.
+        await s.store.recordBankEvent(credited('evt-1', '5003', 10_300, 60, { scope: 'issued' }), T + 1)
+        const later = await s.store.recordBankEvent(
+          credited('evt-2', '5003', 10_500, 70, { scope: 'issued' }),
+          T + 2,
+        )
+        expect(later).toMatchObject({ kind: 'recorded', effect: 'anomaly' })
+        expect(await invoiceRows()).toEqual([
+          { id: 'run-1-0', stark_id: '5003', status: 'credited', credited_amount: 10_300, fee: 60 },
+        ])
+        expect((await transferRows()).map((t) => [t.amount, t.status])).toEqual([[10_240, 'pending']])
+        expect(await eventRow('evt-2')).toMatchObject({
+          flag: 'anomaly',
+          outcome: expect.stringContaining('anomaly'),
+        })
+        expect((await eventRow('evt-1'))?.flag).toBeNull()
+        expect((await claim(s.store, 10, T + 3, 60_000)).map((c) => c.plan.amount)).toEqual([10_240])
+      })
+
+      it('pays out under PAYOUT_SCOPE=issued only invoices paybridge issued; others are kept with a skipped transfer and the reason', async () => {
+        const issued = { scope: 'issued' as const }
+        const other = await s.store.recordBankEvent(
+          credited('evt-1', '5004', 10_000, 50, { ...issued, tags: ['other-system'] }),
+          T,
+        )
+        expect(other).toMatchObject({ effect: 'not-paid', outcome: NOT_ISSUED_REASON })
+        // Paybridge's tag, though this ledger planned no such invoice: paybridge issued it.
+        await s.store.recordBankEvent(
+          credited('evt-2', '5005', 10_000, 50, { ...issued, tags: [invoiceTag('sched-elsewhere-01')] }),
+          T,
+        )
+        // No tag, but a run of this ledger planned it (matched by Stark Bank id).
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '5006' }], T)
+        await s.store.recordBankEvent(credited('evt-3', '5006', 10_000, 50, issued), T)
+        expect(await transferRows()).toEqual(
+          expect.arrayContaining([
+            {
+              id: 'paybridge-invoice-5004',
+              amount: 9_950,
+              status: 'skipped',
+              bank_status: null,
+              reason: NOT_ISSUED_REASON,
+            },
+            expect.objectContaining({ id: 'paybridge-invoice-5005', status: 'pending' }),
+            expect.objectContaining({ id: 'paybridge-invoice-5006', status: 'pending' }),
+          ]),
+        )
+        expect((await invoiceRows()).find((i) => i.stark_id === '5004')).toMatchObject({
+          id: 'external-5004',
+          status: 'credited',
+        })
+        expect((await claim(s.store, 10, T + 1, 60_000)).map((c) => c.transferId).sort()).toEqual([
+          'paybridge-invoice-5005',
+          'paybridge-invoice-5006',
+        ])
+      })
+
+      it('keeps a terminal bank status: a late processing overwrites neither success nor failed', async () => {
+        await s.store.recordBankEvent(credited('evt-1', '5007'), T)
+        await s.store.recordBankEvent(credited('evt-2', '5008'), T)
+        const [a, b] = await claim(s.store, 10, T + 1, 60_000)
+        await s.store.transferCreated(a!, { id: '6007', status: 'created' }, T + 2)
+        await s.store.transferCreated(b!, { id: '6008', status: 'created' }, T + 2)
+        const ids = { [a!.transferId]: '6007', [b!.transferId]: '6008' }
+        const starkA = ids[a!.transferId]!
+        const starkB = ids[b!.transferId]!
+        await s.store.recordBankEvent(transferEvent('evt-3', starkA, 'success'), T + 3)
+        await s.store.recordBankEvent(transferEvent('evt-4', starkB, 'failed'), T + 3)
+        await s.store.recordBankEvent(transferEvent('evt-5', starkA, 'processing'), T + 4)
+        await s.store.recordBankEvent(transferEvent('evt-6', starkB, 'processing'), T + 4)
+        await s.store.recordBankEvent(transferEvent('evt-7', starkA, 'failed'), T + 5)
+        const status = Object.fromEntries((await transferRows()).map((t) => [t.id, t.bank_status]))
+        expect(status).toEqual({ [a!.transferId]: 'success', [b!.transferId]: 'failed' })
+        expect((await eventRow('evt-5'))?.outcome).toContain('stays success')
+      })
+
+      it('keeps a transfer event that comes before its transfer is created and applies it when it is', async () => {
+        await s.store.recordBankEvent(credited('evt-1', '5009'), T)
+        const [c] = await claim(s.store, 10, T + 1, 60_000)
+        // Stark Bank's events outrun the relay's answer: success, then processing, by externalId.
+        const early = await s.store.recordBankEvent(
+          transferEvent('evt-2', '6009', 'success', c!.transferId),
+          T + 2,
+        )
+        expect(early).toMatchObject({ kind: 'recorded', effect: 'unmatched' })
+        await s.store.recordBankEvent(transferEvent('evt-3', '6009', 'processing', c!.transferId), T + 3)
+        expect((await eventRow('evt-2'))?.flag).toBe('unmatched')
+        await s.store.transferCreated(c!, { id: '6009', status: 'created' }, T + 4)
+        expect((await transferRows()).map((t) => [t.status, t.bank_status])).toEqual([['created', 'success']])
+        expect((await eventRow('evt-2'))?.flag).toBeNull()
+        expect((await eventRow('evt-3'))?.flag).toBeNull()
+        // An event naming a transfer no one created is kept, with what finds it.
+        await s.store.recordBankEvent(transferEvent('evt-4', '6010', 'success'), T + 5)
+        expect(await eventRow('evt-4')).toMatchObject({ flag: 'unmatched', subject_id: '6010' })
+      })
+    })
+
     describe('dead letters', () => {
       it('keeps one row per queue and message id however often it is dead-lettered', async () => {
         const entry = {
@@ -474,7 +648,9 @@ for (const adapter of [sqlite(), postgres()]) {
 
     describe('Stripe forwards', () => {
       it('records a Stripe event once and leases its forward', async () => {
-        expect(await s.forwards.recordStripeEvent(stripe('evt_1'), '{}', T)).toEqual({ kind: 'recorded' })
+        expect(await s.forwards.recordStripeEvent(stripe('evt_1'), '{}', T)).toMatchObject({
+          kind: 'recorded',
+        })
         expect(await s.forwards.recordStripeEvent(stripe('evt_1'), '{}', T + 1)).toEqual({
           kind: 'duplicate',
         })

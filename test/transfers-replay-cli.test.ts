@@ -37,7 +37,7 @@ async function deadAndCreated(store: Store): Promise<{ dead: string; created: st
         invoice: { id: invoiceId, amount: 10_000, fee: 50, status: 'paid', tags: [] },
       },
     }
-    const decision = decideBankEvent(event)
+    const decision = decideBankEvent(event, 'all')
     const transfer = planTransfer(invoiceId, 9_950, DESTINATION)
     await store.recordBankEvent({ event, payload: JSON.stringify({ event }), decision, transfer }, T)
     ids.push(transfer.externalId)

@@ -47,7 +47,13 @@ describe('worker', () => {
     (ledger.sqlite.query(`select count(*) as n from ${table}`).get() as { n: number }).n
 
   function startWorker(
-    handle = recordBankEvent({ store: sqliteStore(ledger), destination, clock: Date.now, log: quietLog() }),
+    handle = recordBankEvent({
+      store: sqliteStore(ledger),
+      destination,
+      payoutScope: 'all',
+      clock: Date.now,
+      log: quietLog(),
+    }),
     handleBatch?: (bodies: string[]) => Promise<HandleResult[]>,
   ) {
     consumer = new QueueConsumer({
@@ -161,6 +167,7 @@ describe('worker', () => {
     const many = recordBankEvents({
       store: sqliteStore(ledger),
       destination,
+      payoutScope: 'all',
       clock: Date.now,
       log: quietLog(),
     })
@@ -185,6 +192,7 @@ describe('worker', () => {
     const many = recordBankEvents({
       store: sqliteStore(ledger),
       destination,
+      payoutScope: 'all',
       clock: Date.now,
       log: quietLog(),
     })

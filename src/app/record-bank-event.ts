@@ -1,9 +1,9 @@
-import { decideBankEvent } from '../domain/bank-event.ts'
+import { decideBankEvent, type PayoutScope } from '../domain/bank-event.ts'
 import { type Destination, planTransfer } from '../domain/transfer.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
-import type { Store } from '../ports/store.ts'
+import type { RecordedEvent, Store } from '../ports/store.ts'
 import { parseBankEvent } from './bank-event-schema.ts'
 
 /** What a queue message handler concludes; the consumer acks, dead-letters or retries accordingly. */
@@ -15,6 +15,8 @@ type Prepared = { input: RecordInput; dead?: undefined } | { input?: undefined; 
 type RecorderDeps = {
   store: Store
   destination: Destination
+  /** Which credited invoices are paid out (PAYOUT_SCOPE). */
+  payoutScope: PayoutScope
   clock: Clock
   log: Log
   metrics?: Pick<Metrics, 'webhook'> | undefined
@@ -30,7 +32,7 @@ export function recordBankEvents(deps: RecorderDeps) {
       const parsed = parseBankEvent(body)
       if (!parsed.ok) return { dead: parsed.reason }
       const { event } = parsed
-      const decision = decideBankEvent(event)
+      const decision = decideBankEvent(event, deps.payoutScope)
       const transfer =
         decision.kind === 'credit'
           ? planTransfer(decision.invoiceId, decision.credited, deps.destination)
@@ -44,7 +46,7 @@ export function recordBankEvents(deps: RecorderDeps) {
       if (!p.input) return { kind: 'dead', reason: p.dead }
       const result = recorded[next++]
       if (!result) throw new Error('the ledger answered fewer events than it was given')
-      return report(deps, p.input, result.kind)
+      return report(deps, p.input, result)
     })
   }
 }
@@ -62,37 +64,49 @@ export function recordBankEvent(deps: RecorderDeps) {
 function report(
   deps: RecorderDeps,
   { event, decision, transfer }: RecordInput,
-  kind: 'recorded' | 'duplicate',
+  result: RecordedEvent,
 ): HandleResult {
   const ids = { eventId: event.id, invoiceId: event.log.invoice?.id, transferId: transfer?.externalId }
-  if (kind === 'duplicate') {
+  if (result.kind === 'duplicate') {
     // Only the worker can tell a repeated delivery: the webhook answers 200 before the inbox sees it.
     deps.metrics?.webhook('duplicate')
     deps.log.info('event already recorded; nothing to do', ids)
     return { kind: 'done', note: 'duplicate' }
   }
-  switch (decision.kind) {
-    case 'credit':
-      deps.log.info('invoice credited; transfer queued', {
-        ...ids,
-        amount: decision.amount,
-        fee: decision.fee,
-        credited: decision.credited,
+  const { outcome } = result
+  switch (result.effect) {
+    case 'transfer-planned':
+      if (decision.kind === 'credit')
+        deps.log.info('invoice credited; transfer queued', {
+          ...ids,
+          amount: decision.amount,
+          fee: decision.fee,
+          credited: decision.credited,
+        })
+      break
+    case 'not-paid':
+      deps.log.warn('invoice credited; nothing paid out', { ...ids, reason: outcome })
+      break
+    case 'anomaly':
+      deps.log.warn('event recorded as an anomaly; nothing changed', { ...ids, reason: outcome })
+      break
+    case 'unmatched':
+      deps.log.info('transfer event kept until its transfer is created', {
+        eventId: event.id,
+        bankTransferId: event.log.transfer?.id,
+        reason: outcome,
       })
       break
-    case 'no-transfer':
-      deps.log.warn('invoice credited with nothing to transfer', { ...ids, reason: decision.reason })
-      break
-    case 'transfer-update':
+    case 'status':
       deps.log.info('transfer status recorded', {
         eventId: event.id,
-        bankTransferId: decision.transferId,
-        status: decision.status,
+        bankTransferId: event.log.transfer?.id,
+        outcome,
       })
       break
-    case 'ignore':
-      deps.log.info('event recorded; no action', { eventId: event.id, reason: decision.reason })
+    case 'nothing':
+      deps.log.info('event recorded; no action', { eventId: event.id, reason: outcome })
       break
   }
-  return { kind: 'done', note: decision.kind }
+  return { kind: 'done', note: result.effect === 'transfer-planned' ? 'credit' : result.effect }
 }

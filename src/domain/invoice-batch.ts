@@ -55,8 +55,23 @@ export function runTag(runId: string): string {
   return `paybridge-run-${runId}`.toLowerCase()
 }
 
+const INVOICE_TAG_PREFIX = 'paybridge-invoice-'
+
 export function invoiceTag(invoiceId: string): string {
-  return `paybridge-invoice-${invoiceId}`.toLowerCase()
+  return `${INVOICE_TAG_PREFIX}${invoiceId}`.toLowerCase()
+}
+
+/**
+ * The planned invoice id an invoice's tags name, if paybridge issued it (its invoice tag); null for
+ * invoices of other systems in the same Stark Bank workspace. Our ids are lower case, as tags are.
+ */
+export function plannedInvoiceIdIn(tags: readonly string[]): string | null {
+  for (const tag of tags) {
+    const lower = tag.toLowerCase()
+    if (lower.startsWith(INVOICE_TAG_PREFIX) && lower.length > INVOICE_TAG_PREFIX.length)
+      return lower.slice(INVOICE_TAG_PREFIX.length)
+  }
+  return null
 }
 
 /** A run id that is also a valid lower-case tag, derived from the schedule slot it serves. */

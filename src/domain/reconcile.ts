@@ -1,4 +1,9 @@
-/** A credited invoice as the ledger holds it. Amounts are integer cents; times ms since the epoch. */
+import { NOT_ISSUED_REASON } from './credit.ts'
+
+/**
+ * A credited invoice as the ledger holds it. Amounts are integer cents; times ms since the epoch.
+ * `amount` is what the first credit paid (with any fine and interest), not the planned amount.
+ */
 export interface CreditedInvoice {
   id: string
   starkId: string
@@ -6,6 +11,19 @@ export interface CreditedInvoice {
   fee: number
   creditedAt: number
 }
+
+/** An event the ledger recorded as an anomaly: it changed nothing (a later credit, a stray transfer event). */
+export interface AnomalyEvent {
+  id: string
+  subjectId: string | null
+  outcome: string
+  receivedAt: number
+}
+
+/** Shown beside the mismatches, never one: nothing is owed or missing because of them. */
+export type Anomaly =
+  | { kind: 'event'; day: string; eventId: string; subjectId: string | null; outcome: string }
+  | { kind: 'not-issued'; day: string; invoiceId: string; starkId: string; credited: number }
 
 export type TransferStatus = 'pending' | 'held' | 'created' | 'skipped' | 'dead'
 
@@ -77,6 +95,7 @@ export interface Reconciliation {
   ok: boolean
   days: DayTotals[]
   mismatches: Mismatch[]
+  anomalies: Anomaly[]
 }
 
 /** The UTC day of a time, `YYYY-MM-DD`. */
@@ -88,18 +107,22 @@ export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0
  * transfer, a transfer whose amount is not the credited amount, a transfer Stark Bank failed, a dead
  * transfer, a transfer still not created after `graceMs`, and a transfer with no credited invoice.
  * A transfer held for an operator's approval is summed apart (`held`) and is not a mismatch.
- * An invoice whose credited amount is ≤ 0 owes nothing and needs no transfer.
+ * An invoice whose credited amount is ≤ 0 owes nothing and needs no transfer. Anomalies are listed
+ * apart and change no verdict: events that changed nothing (`anomalyEvents`, by the day received) and
+ * invoices paybridge did not issue and, under PAYOUT_SCOPE=issued, does not pay (not summed).
  */
 export function reconcile(
   invoices: CreditedInvoice[],
   transfers: LedgerTransfer[],
   options: { now: number; graceMs?: number },
+  anomalyEvents: AnomalyEvent[] = [],
 ): Reconciliation {
   const graceMs = options.graceMs ?? 15 * 60_000
   const byInvoice = new Map(transfers.map((t) => [t.invoiceStarkId, t]))
   const credited = new Set(invoices.map((i) => i.starkId))
   const days = new Map<string, DayTotals>()
   const mismatches: Mismatch[] = []
+  const anomalies: Anomaly[] = []
   const dayOf = (day: string): DayTotals => {
     let totals = days.get(day)
     if (!totals) {
@@ -128,9 +151,13 @@ export function reconcile(
     const totals = dayOf(day)
     const owed = Math.max(0, invoice.amount - invoice.fee)
     totals.invoices++
-    totals.credited += owed
     const transfer = byInvoice.get(invoice.starkId)
     const ids = { day, invoiceId: invoice.id }
+    if (transfer?.status === 'skipped' && transfer.reason === NOT_ISSUED_REASON) {
+      anomalies.push({ kind: 'not-issued', ...ids, starkId: invoice.starkId, credited: owed })
+      continue
+    }
+    totals.credited += owed
     if (!transfer) {
       if (owed > 0) flag({ kind: 'missing-transfer', ...ids, starkId: invoice.starkId, credited: owed })
       continue
@@ -181,9 +208,25 @@ export function reconcile(
     })
   }
 
+  for (const e of anomalyEvents) {
+    const day = utcDay(e.receivedAt)
+    dayOf(day)
+    anomalies.push({ kind: 'event', day, eventId: e.id, subjectId: e.subjectId, outcome: e.outcome })
+  }
+
   const sorted = [...days.values()].sort((a, b) => a.day.localeCompare(b.day))
   for (const d of sorted) d.ok = d.mismatches === 0 && d.credited === d.transfersCreated + d.pending + d.held
-  return { ok: sorted.every((d) => d.ok), days: sorted, mismatches }
+  return { ok: sorted.every((d) => d.ok), days: sorted, mismatches, anomalies }
+}
+
+/** One line per anomaly, for people. Amounts in reais. */
+export function describeAnomaly(a: Anomaly): string {
+  switch (a.kind) {
+    case 'event':
+      return `${a.day} event ${a.eventId}${a.subjectId ? ` (${a.subjectId})` : ''}: ${a.outcome}`
+    case 'not-issued':
+      return `${a.day} invoice ${a.invoiceId} (${a.starkId}) credited ${(a.credited / 100).toFixed(2)}, not paid out: ${NOT_ISSUED_REASON}`
+  }
 }
 
 /** One line per mismatch, for people. Amounts in reais. */

@@ -37,12 +37,12 @@ export interface Store {
   recordBankEvent(
     input: { event: BankEvent; payload: string; decision: EventDecision; transfer?: TransferPlan },
     now: number,
-  ): Promise<{ kind: 'recorded' } | { kind: 'duplicate' }>
+  ): Promise<RecordedEvent>
   /** `recordBankEvent` for many events in one transaction (one commit for a whole receive). */
   recordBankEvents(
     inputs: { event: BankEvent; payload: string; decision: EventDecision; transfer?: TransferPlan }[],
     now: number,
-  ): Promise<({ kind: 'recorded' } | { kind: 'duplicate' })[]>
+  ): Promise<RecordedEvent[]>
 
   // Outbox relay
   /**
@@ -108,6 +108,19 @@ export interface Store {
     now: number,
   ): Promise<void>
 }
+
+/**
+ * What recording an event did, with the outcome text kept on its inbox row: a transfer planned, a
+ * credit recorded but not paid out (nothing owed, or not issued by paybridge), a later credit kept as
+ * an anomaly, a transfer event kept until its transfer is created, a transfer status applied, nothing.
+ */
+export type RecordedEvent =
+  | {
+      kind: 'recorded'
+      effect: 'transfer-planned' | 'not-paid' | 'anomaly' | 'unmatched' | 'status' | 'nothing'
+      outcome: string
+    }
+  | { kind: 'duplicate' }
 
 export interface RunClaim {
   release(): Promise<void>

@@ -22,25 +22,27 @@ const destination = {
 
 describe('deciding on a Stark Bank event', () => {
   it('pays out amount minus fee for a credited invoice', () => {
-    expect(decideBankEvent(credited(10_000, 150))).toEqual({
+    expect(decideBankEvent(credited(10_000, 150), 'issued')).toEqual({
       kind: 'credit',
       invoiceId: 'inv-1',
       amount: 10_000,
       fee: 150,
       credited: 9_850,
+      plannedId: null,
+      scope: 'issued',
     })
   })
 
   it('plans no transfer when the fee eats the whole amount, and says why', () => {
-    const decision = decideBankEvent(credited(100, 100))
+    const decision = decideBankEvent(credited(100, 100), 'issued')
     expect(decision.kind).toBe('no-transfer')
     if (decision.kind === 'no-transfer') expect(decision.reason).toContain('≤ 0')
   })
 
   it('records but does not act on other invoice logs and other subscriptions', () => {
-    expect(decideBankEvent(credited(10_000, 150, 'paid')).kind).toBe('ignore')
-    expect(decideBankEvent(credited(10_000, 150, 'created')).kind).toBe('ignore')
-    expect(decideBankEvent(credited(10_000, 150, 'credited', 'boleto')).kind).toBe('ignore')
+    expect(decideBankEvent(credited(10_000, 150, 'paid'), 'issued').kind).toBe('ignore')
+    expect(decideBankEvent(credited(10_000, 150, 'created'), 'issued').kind).toBe('ignore')
+    expect(decideBankEvent(credited(10_000, 150, 'credited', 'boleto'), 'issued').kind).toBe('ignore')
   })
 })
 

@@ -37,6 +37,7 @@ describe('reconcile', () => {
     expect(result).toEqual({
       ok: true,
       mismatches: [],
+      anomalies: [],
       days: [
         {
           day: '2026-03-01',

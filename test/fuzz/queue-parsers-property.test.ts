@@ -123,7 +123,13 @@ describe('queue message parsers under hostile input', () => {
 describe('queue handlers under hostile input', () => {
   it('records a Stark Bank message only when it parses, and never a transfer of a bad amount', async () => {
     const ledger = openLedger(':memory:')
-    const handle = recordBankEvent({ store: sqliteStore(ledger), destination, clock: Date.now, log: quiet })
+    const handle = recordBankEvent({
+      store: sqliteStore(ledger),
+      destination,
+      payoutScope: 'all',
+      clock: Date.now,
+      log: quiet,
+    })
     await holds(
       fc.asyncProperty(bankBodies, async (raw) => {
         const result = await handle(raw)
@@ -165,7 +171,13 @@ describe('queue handlers under hostile input', () => {
       visibilityMs: 5_000,
       waitMs: 100,
       maxBodyBytes: MAX_BODY_BYTES,
-      handle: recordBankEvent({ store: sqliteStore(ledger), destination, clock: Date.now, log: quiet }),
+      handle: recordBankEvent({
+        store: sqliteStore(ledger),
+        destination,
+        payoutScope: 'all',
+        clock: Date.now,
+        log: quiet,
+      }),
     })
     consumer.start()
     const count = (sql: string) => (ledger.sqlite.query(sql).get() as { n: number }).n

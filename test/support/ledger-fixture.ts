@@ -71,7 +71,7 @@ export async function plantLedger(): Promise<PlantedLedger> {
     at: number,
   ) => {
     const event = creditEvent(eventId, invoice)
-    const decision = decideBankEvent(event)
+    const decision = decideBankEvent(event, 'issued')
     const transfer =
       decision.kind === 'credit'
         ? planTransfer(decision.invoiceId, decision.credited, DESTINATION)
@@ -88,7 +88,7 @@ export async function plantLedger(): Promise<PlantedLedger> {
   ) => {
     const event = transferEvent(eventId, transfer)
     await store.recordBankEvent(
-      { event, payload: JSON.stringify({ event }), decision: decideBankEvent(event) },
+      { event, payload: JSON.stringify({ event }), decision: decideBankEvent(event, 'issued') },
       at,
     )
   }

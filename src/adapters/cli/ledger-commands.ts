@@ -1,4 +1,4 @@
-import { describeMismatch, type Reconciliation } from '../../domain/reconcile.ts'
+import { describeAnomaly, describeMismatch, type Reconciliation } from '../../domain/reconcile.ts'
 import type { Clock } from '../../ports/clock.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Store } from '../../ports/store.ts'
@@ -26,7 +26,8 @@ export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>
       transfer (externalId or Stark Bank's), run, Stripe event or queue message
   ledger reconcile [--day YYYY-MM-DD | --from YYYY-MM-DD] [--json]
       per UTC day: Σ(credited amount − fee) against Σ(transfers created) and Σ(transfers confirmed),
-      and every mismatch; exits 1 when there is one (for cron)
+      and every mismatch; exits 1 when there is one (for cron); anomalies (later credits,
+      invoices not issued by paybridge) are listed apart and do not fail it
   ledger transfers replay --dead [--transfer <id>] [--dry-run]
       dead transfers back to pending with a fresh retry count, on SQLite or PostgreSQL; safe to
       repeat: each keeps its externalId, so Stark Bank refuses a second one and the relay finds the first
@@ -139,10 +140,11 @@ export function renderReconciliation(result: Reconciliation): string {
     })),
   )
   const lines = result.mismatches.map((m) => `  - ${describeMismatch(m)}`)
+  const odd = result.anomalies.map((a) => `  - ${describeAnomaly(a)}`)
   const verdict = result.ok
     ? 'reconciled: every credited invoice has its transfer'
     : `NOT reconciled: ${result.mismatches.length} mismatch(es)`
-  return `${table}${lines.length ? `\nmismatches:\n${lines.join('\n')}\n` : ''}\n${verdict}\n`
+  return `${table}${lines.length ? `\nmismatches:\n${lines.join('\n')}\n` : ''}${odd.length ? `\nanomalies (recorded, changed nothing; not mismatches):\n${odd.join('\n')}\n` : ''}\n${verdict}\n`
 }
 
 /**

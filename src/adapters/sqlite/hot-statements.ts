@@ -1,4 +1,4 @@
-import { and, eq, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, isNull, ne, or, sql } from 'drizzle-orm'
 import type { Ledger } from './database.ts'
 import { events, forwards, invoices, outbox, transfers } from './schema.ts'
 
@@ -7,6 +7,15 @@ import { events, forwards, invoices, outbox, transfers } from './schema.ts'
 // one connection, so inside whatever transaction the caller has open.
 
 const p = (name: string) => sql.placeholder(name) as never
+
+const invoiceFacts = {
+  id: invoices.id,
+  status: invoices.status,
+  runId: invoices.runId,
+  creditedAmount: invoices.creditedAmount,
+  fee: invoices.fee,
+}
+const transferRef = { id: transfers.id, starkId: transfers.starkId, bankStatus: transfers.bankStatus }
 
 /** Prepared statements for the per-event steps of the stores. */
 export function hotStatements(db: Ledger['db']) {
@@ -26,11 +35,79 @@ export function hotStatements(db: Ledger['db']) {
       .onConflictDoNothing()
       .returning({ id: events.id })
       .prepare(),
+    /** A Stark Bank event's inbox row, with its flag and (transfer events) externalId. */
+    insertBankEvent: db
+      .insert(events)
+      .values({
+        id: p('id'),
+        source: 'starkbank',
+        subscription: p('subscription'),
+        type: p('type'),
+        subjectId: p('subjectId'),
+        outcome: p('outcome'),
+        flag: p('flag'),
+        refId: p('refId'),
+        payload: p('payload'),
+        receivedAt: p('now'),
+      })
+      .onConflictDoNothing()
+      .returning({ id: events.id })
+      .prepare(),
+    invoiceByStarkId: db
+      .select(invoiceFacts)
+      .from(invoices)
+      .where(eq(invoices.starkId, p('starkId')))
+      .prepare(),
+    plannedInvoice: db
+      .select(invoiceFacts)
+      .from(invoices)
+      .where(and(eq(invoices.id, p('id')), isNull(invoices.starkId)))
+      .prepare(),
+    /** The first credit of an invoice row; the row takes the Stark Bank id if it had none yet. */
     creditInvoice: db
       .update(invoices)
-      .set({ status: 'credited', fee: p('fee'), creditedAt: p('now'), updatedAt: p('now') })
-      .where(eq(invoices.starkId, p('starkId')))
-      .returning({ id: invoices.id })
+      .set({
+        status: 'credited',
+        starkId: p('starkId'),
+        fee: p('fee'),
+        creditedAmount: p('amount'),
+        creditedAt: p('now'),
+        updatedAt: p('now'),
+      })
+      .where(eq(invoices.id, p('id')))
+      .prepare(),
+    transferByStarkId: db
+      .select(transferRef)
+      .from(transfers)
+      .where(eq(transfers.starkId, p('starkId')))
+      .limit(1)
+      .prepare(),
+    transferById: db
+      .select(transferRef)
+      .from(transfers)
+      .where(eq(transfers.id, p('id')))
+      .prepare(),
+    setBankStatus: db
+      .update(transfers)
+      .set({ bankStatus: p('bankStatus'), updatedAt: p('now') })
+      .where(eq(transfers.id, p('id')))
+      .prepare(),
+    /** Transfer events kept for a transfer not created yet, by its Stark Bank id or externalId. */
+    pendingTransferEvents: db
+      .select({ id: events.id, payload: events.payload })
+      .from(events)
+      .where(
+        and(
+          eq(events.flag, 'unmatched'),
+          or(eq(events.subjectId, p('starkId')), eq(events.refId, p('transferId'))),
+        ),
+      )
+      .orderBy(asc(events.receivedAt), asc(events.id))
+      .prepare(),
+    resolveEvent: db
+      .update(events)
+      .set({ flag: p('flag'), outcome: p('outcome') })
+      .where(eq(events.id, p('id')))
       .prepare(),
     insertTransfer: db
       .insert(transfers)

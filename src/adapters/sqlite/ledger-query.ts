@@ -32,7 +32,7 @@ const text = (v: unknown) => (v === null || v === undefined ? '' : String(v))
 export const STATUS_MEANING: Record<QueryView, string> = {
   runs: 'run status (planned, issued, failed)',
   invoices: 'invoice status (planned, issued, credited)',
-  events: 'event type (credited, created, success, failed, charge.succeeded, …)',
+  events: 'event type (credited, created, success, failed, charge.succeeded, …) or flag (anomaly, unmatched)',
   transfers:
     "paybridge's status (pending, held, created, skipped, dead) or Stark Bank's (success, failed, …)",
   outbox: 'outbox status (pending, in_flight, held, done, dead)',
@@ -75,6 +75,7 @@ const SPECS: Record<QueryView, Spec> = {
       stark_id: text(r.stark_id),
       status: text(r.status),
       amount: money(r.amount),
+      paid: money(r.credited_amount),
       fee: money(r.fee),
       name: text(r.name),
       tax_id: text(r.tax_id),
@@ -84,7 +85,7 @@ const SPECS: Record<QueryView, Spec> = {
   events: {
     table: 'events',
     time: 'received_at',
-    status: 'type = $status',
+    status: '(type = $status OR flag = $status)',
     order: 'received_at DESC',
     map: (r) => ({
       event: text(r.id),
@@ -92,6 +93,7 @@ const SPECS: Record<QueryView, Spec> = {
       subscription: text(r.subscription),
       type: text(r.type),
       subject: text(r.subject_id),
+      flag: text(r.flag),
       outcome: text(r.outcome),
       received: time(r.received_at),
     }),

@@ -112,13 +112,13 @@ export function traceItem(ledger: Ledger, id: string): Trace {
         reason: transfer.reason,
       }),
     })
-    if (transfer.stark_id) {
-      for (const e of all(
-        'SELECT * FROM events WHERE subject_id = ? ORDER BY received_at',
-        String(transfer.stark_id),
-      ))
-        steps.push(eventStep(e))
-    }
+    // Its events by Stark Bank id, and those that came before it was created (by externalId).
+    for (const e of all(
+      'SELECT * FROM events WHERE subject_id = ? OR ref_id = ? ORDER BY received_at',
+      String(transfer.stark_id ?? ''),
+      String(transfer.id),
+    ))
+      steps.push(eventStep(e))
   }
 
   function stripe(eventId: string): void {
@@ -210,7 +210,13 @@ function invoiceStep(i: Row): TraceStep {
     id: String(i.id),
     status: String(i.status),
     at: (i.credited_at ?? i.updated_at) as number,
-    detail: clean({ stark_id: i.stark_id, amount: brl(i.amount), fee: i.fee === null ? '' : brl(i.fee) }),
+    detail: clean({
+      stark_id: i.stark_id,
+      amount: brl(i.amount),
+      // What the first credit paid (fine and interest included), when it differs from the plan.
+      credited: i.credited_amount === i.amount ? '' : brl(i.credited_amount),
+      fee: i.fee === null ? '' : brl(i.fee),
+    }),
   }
 }
 
@@ -224,6 +230,8 @@ function eventStep(e: Row): TraceStep {
       source: e.source,
       subscription: e.subscription,
       subject: e.subject_id,
+      // `anomaly`: recorded, changed nothing; `unmatched`: waiting for its transfer to be created.
+      flag: e.flag,
       outcome: e.outcome,
     }),
   }

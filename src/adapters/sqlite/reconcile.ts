@@ -1,4 +1,5 @@
 import {
+  type AnomalyEvent,
   type CreditedInvoice,
   type LedgerTransfer,
   type Reconciliation,
@@ -40,7 +41,9 @@ export function reconcile(ledger: Ledger, options: ReconcileOptions = {}): Recon
   const read = sqlite.transaction(() => {
     const invoices = sqlite
       .query(
-        `SELECT id, stark_id AS starkId, amount, coalesce(fee, 0) AS fee, credited_at AS creditedAt
+        // What the first credit paid; rows credited before that was recorded have the planned amount.
+        `SELECT id, stark_id AS starkId, coalesce(credited_amount, amount) AS amount, coalesce(fee, 0) AS fee,
+                credited_at AS creditedAt
          FROM invoices
          WHERE status = 'credited' AND stark_id IS NOT NULL AND credited_at >= ? AND credited_at < ?
          ORDER BY credited_at, id`,
@@ -60,13 +63,25 @@ export function reconcile(ledger: Ledger, options: ReconcileOptions = {}): Recon
          ORDER BY created_at, id`,
       )
       .all(start, end, start, end) as LedgerTransfer[]
-    return { invoices, transfers }
+    const anomalies = sqlite
+      .query(
+        `SELECT id, subject_id AS subjectId, outcome, received_at AS receivedAt
+         FROM events WHERE flag = 'anomaly' AND received_at >= ? AND received_at < ?
+         ORDER BY received_at, id`,
+      )
+      .all(start, end) as AnomalyEvent[]
+    return { invoices, transfers, anomalies }
   })
-  const { invoices, transfers } = read.deferred()
-  const result = reconcileRows(invoices, transfers, {
-    now: options.now ?? Date.now(),
-    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
-  })
+  const { invoices, transfers, anomalies } = read.deferred()
+  const result = reconcileRows(
+    invoices,
+    transfers,
+    {
+      now: options.now ?? Date.now(),
+      ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    },
+    anomalies,
+  )
   if (options.day && !result.days.some((d) => d.day === options.day)) {
     result.days.push({
       day: options.day,

@@ -28,6 +28,8 @@ export const invoices = sqliteTable(
     taxId: text('tax_id').notNull(),
     status: text('status', { enum: ['planned', 'issued', 'credited'] }).notNull(),
     fee: integer('fee'),
+    /** What the first credit paid (the planned amount plus any fine and interest); later credits change nothing. */
+    creditedAmount: integer('credited_amount'),
     creditedAt: integer('credited_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -45,10 +47,21 @@ export const events = sqliteTable(
     type: text('type').notNull(),
     subjectId: text('subject_id'),
     outcome: text('outcome').notNull(),
+    /**
+     * `anomaly`: recorded and changed nothing (a later credit of an invoice); `unmatched`: a transfer
+     * event for a transfer not created yet, applied when it is.
+     */
+    flag: text('flag', { enum: ['anomaly', 'unmatched'] }),
+    /** A transfer event's externalId (our transfer id), to find it when the transfer is created. */
+    refId: text('ref_id'),
     payload: text('payload').notNull(),
     receivedAt: integer('received_at').notNull(),
   },
-  (t) => [index('events_subject').on(t.subjectId)],
+  (t) => [
+    index('events_subject').on(t.subjectId),
+    index('events_ref').on(t.refId),
+    index('events_flag').on(t.flag, t.receivedAt),
+  ],
 )
 
 export const transfers = sqliteTable(

@@ -1,7 +1,10 @@
 import { and, asc, desc, eq, gte, sql } from 'drizzle-orm'
+import { transferUpdateIn } from '../../domain/bank-event.ts'
+import { adoptionFor, settleCredit } from '../../domain/credit.ts'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
-import type { RunClaim, Store } from '../../ports/store.ts'
+import { settleTransferEvent } from '../../domain/transfer-status.ts'
+import type { RecordedEvent, RunClaim, Store } from '../../ports/store.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import type { Ledger } from './database.ts'
 import { type HotStatements, hotStatements } from './hot-statements.ts'
@@ -125,6 +128,21 @@ export function sqliteStore(ledger: Ledger): Store {
     async markRunIssued(runId, issued, now) {
       tx((t) => {
         for (const { invoiceId, bankId } of issued) {
+          const holder = t.select().from(invoices).where(eq(invoices.starkId, bankId)).get()
+          if (holder && adoptionFor(invoiceId, bankId, holder) === 'adopt') {
+            t.delete(invoices).where(eq(invoices.id, holder.id)).run()
+            t.update(invoices)
+              .set({
+                starkId: bankId,
+                status: holder.status,
+                fee: holder.fee,
+                creditedAmount: holder.creditedAmount,
+                creditedAt: holder.creditedAt,
+                updatedAt: now,
+              })
+              .where(eq(invoices.id, invoiceId))
+              .run()
+          }
           t.update(invoices)
             .set({ starkId: bankId, status: 'issued', updatedAt: now })
             .where(and(eq(invoices.id, invoiceId), eq(invoices.status, 'planned')))
@@ -248,59 +266,70 @@ function addTransfer(
 }
 
 type RecordInput = Parameters<Store['recordBankEvent']>[0]
-type Recorded = Awaited<ReturnType<Store['recordBankEvent']>>
 
-/** One event's inbox row and its effects, inside the caller's transaction. */
+/**
+ * One event's inbox row and its effects, inside the caller's transaction: the ledger facts are read,
+ * the domain settles what the event does, and the event row records that outcome with what it wrote.
+ */
 function recordIn(
   t: Tx,
   st: HotStatements,
   { event, payload, decision, transfer }: RecordInput,
   now: number,
-): Recorded {
+): RecordedEvent {
   const subjectId = event.log.invoice?.id ?? event.log.transfer?.id ?? null
-  const outcome =
-    decision.kind === 'credit'
-      ? `transfer of ${decision.credited} planned`
-      : decision.kind === 'no-transfer' || decision.kind === 'ignore'
-        ? decision.reason
-        : `transfer ${decision.transferId} is ${decision.status}`
-  const inserted = st.insertEvent.all({
-    id: event.id,
-    source: 'starkbank',
-    subscription: event.subscription,
-    type: event.log.type,
-    subjectId,
-    outcome,
-    payload,
-    now,
-  })
-  if (inserted.length === 0) return { kind: 'duplicate' as const }
+  const insertEvent = (outcome: string, flag: 'anomaly' | 'unmatched' | null, refId: string | null) =>
+    st.insertBankEvent.all({
+      id: event.id,
+      subscription: event.subscription,
+      type: event.log.type,
+      subjectId,
+      outcome,
+      flag,
+      refId,
+      payload,
+      now,
+    }).length > 0
 
   switch (decision.kind) {
     case 'credit':
     case 'no-transfer': {
-      const fee = decision.fee
-      const updated = st.creditInvoice.all({ fee, now, starkId: decision.invoiceId })
-      if (updated.length === 0) {
-        // Credited invoices paybridge did not issue are still paid out; keep a row for the ledger.
-        const inv = event.log.invoice
+      const byStarkId = st.invoiceByStarkId.get({ starkId: decision.invoiceId })
+      const byTag =
+        byStarkId || decision.plannedId === null
+          ? undefined
+          : st.plannedInvoice.get({ id: decision.plannedId })
+      const settled = settleCredit(decision, { byStarkId, byTag })
+      if (!insertEvent(settled.outcome, settled.kind === 'later' ? 'anomaly' : null, null))
+        return { kind: 'duplicate' }
+      if (settled.kind === 'later') return { kind: 'recorded', effect: 'anomaly', outcome: settled.outcome }
+      if (settled.invoice.kind === 'external') {
+        const inv = event.log.invoice as { name?: string; taxId?: string } | undefined
         t.insert(invoices)
           .values({
-            id: `external-${decision.invoiceId}`,
+            id: settled.invoice.id,
             starkId: decision.invoiceId,
             amount: decision.amount,
-            name: (inv as { name?: string } | undefined)?.name ?? '',
-            taxId: (inv as { taxId?: string } | undefined)?.taxId ?? '',
+            name: inv?.name ?? '',
+            taxId: inv?.taxId ?? '',
             status: 'credited',
-            fee,
+            fee: decision.fee,
+            creditedAmount: decision.amount,
             creditedAt: now,
             createdAt: now,
             updatedAt: now,
           })
-          .onConflictDoNothing()
           .run()
+      } else {
+        st.creditInvoice.run({
+          id: settled.invoice.id,
+          starkId: decision.invoiceId,
+          fee: decision.fee,
+          amount: decision.amount,
+          now,
+        })
       }
-      if (decision.kind === 'no-transfer') {
+      if (settled.payout.kind === 'skip') {
         t.insert(transfers)
           .values({
             id: transferIdFor(decision.invoiceId),
@@ -309,28 +338,64 @@ function recordIn(
             amount: decision.amount - decision.fee,
             status: 'skipped',
             request: '{}',
-            reason: decision.reason,
+            reason: settled.payout.reason,
             createdAt: now,
             updatedAt: now,
           })
           .onConflictDoNothing()
           .run()
-        break
+        return { kind: 'recorded', effect: 'not-paid', outcome: settled.outcome }
       }
       if (!transfer) throw new Error(`credit of ${decision.invoiceId} recorded without a transfer plan`)
       addTransfer(st, transfer, decision.invoiceId, event.id, now)
-      break
+      return { kind: 'recorded', effect: 'transfer-planned', outcome: settled.outcome }
     }
-    case 'transfer-update':
-      t.update(transfers)
-        .set({ bankStatus: decision.status, updatedAt: now })
-        .where(eq(transfers.starkId, decision.transferId))
-        .run()
-      break
+    case 'transfer-update': {
+      const row =
+        st.transferByStarkId.get({ starkId: decision.transferId }) ??
+        (decision.externalId === null ? undefined : st.transferById.get({ id: decision.externalId }))
+      const settled = settleTransferEvent(decision, row)
+      const flag = settled.kind === 'apply' ? null : settled.kind
+      if (!insertEvent(settled.outcome, flag, decision.externalId)) return { kind: 'duplicate' }
+      if (settled.kind !== 'apply')
+        return { kind: 'recorded', effect: settled.kind, outcome: settled.outcome }
+      st.setBankStatus.run({ id: settled.transferId, bankStatus: settled.bankStatus, now })
+      return { kind: 'recorded', effect: 'status', outcome: settled.outcome }
+    }
     case 'ignore':
-      break
+      if (!insertEvent(decision.reason, null, null)) return { kind: 'duplicate' }
+      return { kind: 'recorded', effect: 'nothing', outcome: decision.reason }
   }
-  return { kind: 'recorded' as const }
+}
+
+/**
+ * Applies the transfer events that arrived before the transfer was created (kept `unmatched`), in
+ * the caller's transaction, once the transfer has its Stark Bank id.
+ */
+function applyPendingTransferEvents(
+  st: HotStatements,
+  transferId: string,
+  starkId: string,
+  now: number,
+): void {
+  const pending = st.pendingTransferEvents.all({ starkId, transferId })
+  if (pending.length === 0) return
+  let row = st.transferById.get({ id: transferId })
+  for (const e of pending) {
+    const update = transferUpdateIn(e.payload)
+    if (!update || !row) continue
+    const settled = settleTransferEvent(update, row)
+    if (settled.kind === 'unmatched') continue
+    st.resolveEvent.run({
+      id: e.id,
+      flag: settled.kind === 'anomaly' ? 'anomaly' : null,
+      outcome: `${settled.outcome} (applied when the transfer was created)`,
+    })
+    if (settled.kind === 'apply') {
+      st.setBankStatus.run({ id: transferId, bankStatus: settled.bankStatus, now })
+      row = { ...row, bankStatus: settled.bankStatus }
+    }
+  }
 }
 
 function markCreated(
@@ -341,4 +406,5 @@ function markCreated(
 ): void {
   st.markTransferCreated.run({ id: transferId, starkId: bank.id, bankStatus: bank.status, now })
   st.outboxDone.run({ id: transferOutboxId(transferId), now })
+  applyPendingTransferEvents(st, transferId, bank.id, now)
 }

@@ -1,0 +1,88 @@
+import type { CreditDecision } from './bank-event.ts'
+
+/** The skip reason of a credited invoice paybridge did not issue, under the default payout scope. */
+export const NOT_ISSUED_REASON = 'not issued by paybridge (PAYOUT_SCOPE=issued)'
+
+/** An invoice row as the ledger holds it, found for a credited log. */
+export interface LedgerInvoice {
+  id: string
+  status: 'planned' | 'issued' | 'credited'
+  /** The run that planned it; null for an invoice paybridge only saw credited. */
+  runId: string | null
+  /** What the first credit paid, and its fee; null before any credit. */
+  creditedAmount: number | null
+  fee: number | null
+}
+
+/** The id of the ledger row kept for a credited invoice no run planned. */
+export const externalInvoiceId = (starkId: string) => `external-${starkId}`
+
+export type CreditSettlement =
+  | {
+      kind: 'first'
+      /** The row that takes the credit: found by Stark Bank id, adopted by our tag, or a new one. */
+      invoice: { kind: 'known' | 'adopted' | 'external'; id: string }
+      payout: { kind: 'pay' } | { kind: 'skip'; reason: string }
+      outcome: string
+    }
+  | { kind: 'later'; invoiceRowId: string; outcome: string }
+
+/**
+ * What a credited log does to the ledger. Only the first credit of an invoice counts: it records the
+ * credited amount and fee once and pays amount − fee; a later credited log (a late payment's fine and
+ * interest, a second log) changes nothing and is kept as an anomaly. The invoice is found by its Stark
+ * Bank id, else by paybridge's tag on the planned row (the create answer was lost before the payer
+ * paid), else it is a new `external-<id>` row. Under `issued` scope only invoices paybridge issued
+ * (its tag, or a row a run planned) are paid out; the others are recorded with the reason.
+ */
+export function settleCredit(
+  decision: CreditDecision,
+  found: { byStarkId?: LedgerInvoice | undefined; byTag?: LedgerInvoice | undefined },
+): CreditSettlement {
+  const row = found.byStarkId ?? found.byTag
+  if (row?.status === 'credited') {
+    const first = row.creditedAmount === null ? 'earlier' : `${row.creditedAmount} − fee ${row.fee ?? 0}`
+    return {
+      kind: 'later',
+      invoiceRowId: row.id,
+      outcome: `anomaly: invoice ${decision.invoiceId} credited again (amount ${decision.amount}, fee ${decision.fee}); the first credit (${first}) stands, nothing changed`,
+    }
+  }
+  const invoice = found.byStarkId
+    ? { kind: 'known' as const, id: found.byStarkId.id }
+    : found.byTag
+      ? { kind: 'adopted' as const, id: found.byTag.id }
+      : { kind: 'external' as const, id: externalInvoiceId(decision.invoiceId) }
+  const issued = decision.plannedId !== null || (row?.runId ?? null) !== null
+  const payout =
+    decision.kind === 'no-transfer'
+      ? { kind: 'skip' as const, reason: decision.reason }
+      : decision.scope === 'all' || issued
+        ? { kind: 'pay' as const }
+        : { kind: 'skip' as const, reason: NOT_ISSUED_REASON }
+  const matched = invoice.kind === 'adopted' ? ` (planned invoice ${invoice.id} matched by its tag)` : ''
+  const outcome =
+    payout.kind === 'pay' && decision.kind === 'credit'
+      ? `transfer of ${decision.credited} planned${matched}`
+      : `${payout.kind === 'skip' ? payout.reason : ''}${matched}`
+  return { kind: 'first', invoice, payout, outcome }
+}
+
+/**
+ * What a run's resume does with a ledger row that already holds the Stark Bank id found for one of
+ * its planned invoices: a row paybridge kept for an invoice it only saw credited (the create answer
+ * was lost, the payer paid first) is adopted: its credit moves onto the planned row. Two planned
+ * invoices can never share a Stark Bank invoice: that is a bug, thrown.
+ */
+export function adoptionFor(
+  plannedId: string,
+  starkId: string,
+  holder: { id: string; runId: string | null } | undefined,
+): 'none' | 'adopt' {
+  if (!holder || holder.id === plannedId) return 'none'
+  if (holder.runId !== null)
+    throw new Error(
+      `Stark Bank invoice ${starkId} is already invoice ${holder.id} of run ${holder.runId}; it cannot also be ${plannedId}`,
+    )
+  return 'adopt'
+}
