@@ -239,6 +239,15 @@ describe('admin JSON views', () => {
     expect((await app.request('/admin/api/replay/other/1', { method: 'POST', ...bearer() })).status).toBe(404)
   })
 
+  it('offers one action that replays every dead transfer, through the same replay', async () => {
+    const page = await (await app.request('/admin', bearer())).text()
+    expect(page).toContain('action="/admin/api/replay/transfers/dead"')
+    replays.length = 0
+    const res = await app.request('/admin/api/replay/transfers/dead', { method: 'POST', ...bearer() })
+    expect(res.status).toBe(200)
+    expect(replays).toEqual([['transfers', 'dead']])
+  })
+
   it('offers no replay when none is wired', async () => {
     const bare = new Hono().route(
       '/admin',

@@ -45,6 +45,19 @@ describe('replaying dead items', () => {
     expect((await replayer().replay('transfer', id)).ok).toBe(false)
   })
 
+  it('puts every dead transfer back at once (the replay-all action of the page), and says when none is dead', async () => {
+    const id = transferIdFor('sf')
+    expect(await replayer().replay('transfers', 'dead')).toEqual({
+      ok: true,
+      message: '1 dead transfer(s) back in the outbox',
+    })
+    expect(row(planted.ledger, 'SELECT status FROM transfers WHERE id = ?', id)).toEqual({
+      status: 'pending',
+    })
+    expect(await replayer().replay('transfers', 'dead')).toEqual({ ok: false, message: 'no dead transfers' })
+    expect((await replayer().replay('transfers', 'all')).ok).toBe(false)
+  })
+
   it('puts a dead forward back in the outbox', async () => {
     expect((await replayer().replay('forward', 'evt_bad')).ok).toBe(true)
     expect(row(planted.ledger, "SELECT status FROM forwards WHERE id = 'evt_bad'")).toEqual({

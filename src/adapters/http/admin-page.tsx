@@ -172,6 +172,12 @@ export function StatusPage(props: {
           </section>
           <section id="dead">
             <h2>Dead ({s.dead.length})</h2>
+            {props.replayable && s.dead.some((d) => d.kind === 'transfer') ? (
+              // The same step as `ledger transfers replay --dead`: each keeps its externalId.
+              <form method="post" action={`${basePath}/api/replay/transfers/dead`}>
+                <button type="submit">replay all dead transfers</button>
+              </form>
+            ) : null}
             {s.dead.length === 0 ? (
               <p>Nothing dead.</p>
             ) : (

@@ -10,12 +10,13 @@ import { dayStart, reconcile } from '../sqlite/reconcile.ts'
 import { adminAuth } from './admin-auth.ts'
 import { StatusPage } from './admin-page.tsx'
 
-export const REPLAY_KINDS = ['transfer', 'forward', 'dead-letter'] as const
+export const REPLAY_KINDS = ['transfer', 'transfers', 'forward', 'dead-letter'] as const
 export type ReplayKind = (typeof REPLAY_KINDS)[number]
 
 /**
  * Puts a dead item back on its way: a dead transfer or forward (by its ledger id) back in the
- * outbox, a dead letter (by its row id) back on its queue. `ok: false` with a message when it cannot.
+ * outbox, every dead transfer at once (`transfers`, id `dead`), a dead letter (by its row id) back on
+ * its queue. `ok: false` with a message when it cannot.
  */
 export type Replay = (kind: ReplayKind, id: string) => Promise<{ ok: boolean; message: string }>
 

@@ -12,6 +12,7 @@ export type ReplayResult = { ok: boolean; message: string }
  * - `transfer <id>`: a dead transfer back to pending with a fresh retry count (`Store.replayDeadTransfers`). Safe
  *   to repeat: its externalId is unchanged, so Stark Bank refuses a second one and the relay then
  *   finds the first by lookup.
+ * - `transfers dead`: every dead transfer, the same way (`ledger transfers replay --dead`).
  * - `forward <evt_…>`: a dead Stripe forward back in the outbox with a fresh retry window.
  * - `dead-letter <row id>`: the message's body sent again on the queue it died on (named in
  *   `queues`), then the row removed. The inbox keys events by id, so a message that did get
@@ -38,6 +39,13 @@ export function ledgerReplay(deps: {
         if (revived.length === 0) return { ok: false, message: `no dead transfer ${id}` }
         log.info('transfer replayed', { transferId: id })
         return { ok: true, message: `transfer ${id} is back in the outbox` }
+      }
+      case 'transfers': {
+        if (id !== 'dead') return { ok: false, message: 'only dead transfers can be replayed together' }
+        const revived = await deps.store.replayDeadTransfers({}, now, { dryRun: false })
+        if (revived.length === 0) return { ok: false, message: 'no dead transfers' }
+        log.info('dead transfers replayed', { count: revived.length })
+        return { ok: true, message: `${revived.length} dead transfer(s) back in the outbox` }
       }
       case 'forward': {
         const entries = await sqliteForwardStore(ledger).replayForwards({ eventId: id, dead: true }, now, {
