@@ -43,7 +43,7 @@ function parseArgs(argv: string[]): RunArgs {
   return {
     base: {
       cycles,
-      invoices: value('invoices', 40),
+      invoices: value('invoices', 50),
       stripeEvents: value('stripe', 60),
       ...(seconds === undefined ? {} : { seconds }),
       settleSeconds: value('settle', 60),
