@@ -1,7 +1,14 @@
-import { LEDGER_USAGE, ledgerCommand, transfersReplay } from './adapters/cli/ledger-commands.ts'
+import {
+  LEDGER_USAGE,
+  ledgerCommand,
+  reconcileCommand,
+  transfersReplay,
+} from './adapters/cli/ledger-commands.ts'
 import { forwardsReplay, openStripeQueue, stripeEnqueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { openStores } from './adapters/open-stores.ts'
+import { openPgLedger } from './adapters/postgres/database.ts'
+import { reconcilePg } from './adapters/postgres/reconcile.ts'
 import { openLedger } from './adapters/sqlite/database.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
 import { runStandaloneEmulator } from './adapters/starkbank/emulator.ts'
@@ -140,12 +147,25 @@ async function cli(argv: string[]): Promise<number> {
     }
   }
 
+  if (command === 'ledger' && sub === 'reconcile' && config.databaseUrl) {
+    const pg = await openPgLedger(config.databaseUrl, { maxConnections: 1 })
+    try {
+      return await reconcileCommand(rest, {
+        read: (options) => reconcilePg(pg, options),
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+      })
+    } finally {
+      await pg.close()
+    }
+  }
+
   if (command === 'ledger') {
     if (config.databaseUrl) {
       process.stderr.write(
-        'paybridge: `ledger` views, trace and reconcile read the SQLite ledger and are not available on\n' +
-          'PostgreSQL yet; query its tables (same names and columns) with psql. `ledger approve` and\n' +
-          '`ledger transfers replay` work.\n',
+        'paybridge: `ledger` views and trace read the SQLite ledger and are not available on\n' +
+          'PostgreSQL yet; query its tables (same names and columns) with psql. `ledger reconcile`,\n' +
+          '`ledger approve` and `ledger transfers replay` work.\n',
       )
       return 2
     }

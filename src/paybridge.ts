@@ -86,7 +86,9 @@ export async function startPaybridge(
   const forwardStore = pg ? postgresForwardStore(pg) : sqliteForwardStore(ledger)
   if (pg) {
     log.info('ledger: PostgreSQL (shared); migrations applied')
-    log.warn('on PostgreSQL, /admin, reconcile and the ledger gauges in /metrics are not available yet')
+    log.warn(
+      'on PostgreSQL, /admin and the ledger gauges in /metrics are not available yet (`ledger reconcile` is)',
+    )
   }
   const metrics = prometheusMetrics({ ledger: config.databaseUrl ? undefined : ledger, clock })
 

@@ -11,7 +11,7 @@ import {
   STATUS_MEANING,
 } from '../sqlite/ledger-query.ts'
 import { renderTrace, traceItem } from '../sqlite/ledger-trace.ts'
-import { dayStart, reconcile } from '../sqlite/reconcile.ts'
+import { dayStart, type ReconcileOptions, reconcile } from '../sqlite/reconcile.ts'
 import { renderTable } from './table.ts'
 
 export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>
@@ -87,21 +87,10 @@ export function ledgerCommand(args: string[], deps: LedgerCommandDeps): number {
   }
 
   if (command === 'reconcile') {
-    const parsed = parseArgs(rest, ['--day', '--from'])
+    const parsed = parseReconcileArgs(rest)
     if (typeof parsed === 'string') return usage(parsed)
-    if (parsed.rest.length > 0) return usage(`unexpected "${parsed.rest[0]}"`)
-    const day = parsed.flags.get('--day')
-    const from = parsed.flags.get('--from')
-    for (const d of [day, from]) {
-      if (d === undefined) continue
-      try {
-        dayStart(d)
-      } catch (e) {
-        return usage((e as Error).message)
-      }
-    }
-    const result = reconcile(deps.ledger, { day, from, now: clock() })
-    if (parsed.flags.has('--json')) json(result)
+    const result = reconcile(deps.ledger, { day: parsed.day, from: parsed.from, now: clock() })
+    if (parsed.json) json(result)
     else deps.out(renderReconciliation(result))
     return result.ok ? 0 : 1
   }
@@ -121,6 +110,47 @@ export function ledgerCommand(args: string[], deps: LedgerCommandDeps): number {
   if (parsed.flags.has('--json')) json(rows)
   else deps.out(renderTable(rows))
   return 0
+}
+
+/** `reconcile`'s flags, or what is wrong with them. */
+function parseReconcileArgs(args: string[]): { day?: string; from?: string; json: boolean } | string {
+  const parsed = parseArgs(args, ['--day', '--from'])
+  if (typeof parsed === 'string') return parsed
+  if (parsed.rest.length > 0) return `unexpected "${parsed.rest[0]}"`
+  const day = parsed.flags.get('--day')
+  const from = parsed.flags.get('--from')
+  for (const d of [day, from]) {
+    if (d === undefined) continue
+    try {
+      dayStart(d)
+    } catch (e) {
+      return (e as Error).message
+    }
+  }
+  return { ...(day ? { day } : {}), ...(from ? { from } : {}), json: parsed.flags.has('--json') }
+}
+
+/**
+ * `ledger reconcile …` over any ledger engine (`read` runs the engine's reconcile): the same flags,
+ * output and exit codes as on SQLite.
+ */
+export async function reconcileCommand(
+  args: string[],
+  deps: {
+    read(options: ReconcileOptions): Promise<Reconciliation>
+    out(text: string): void
+    err(text: string): void
+    clock?: Clock
+  },
+): Promise<number> {
+  const parsed = parseReconcileArgs(args)
+  if (typeof parsed === 'string') {
+    deps.err(`paybridge: ${parsed}\n${LEDGER_USAGE}`)
+    return 2
+  }
+  const result = await deps.read({ day: parsed.day, from: parsed.from, now: (deps.clock ?? Date.now)() })
+  deps.out(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : renderReconciliation(result))
+  return result.ok ? 0 : 1
 }
 
 /** Days as a table, then every mismatch, then the verdict. Amounts in reais. */

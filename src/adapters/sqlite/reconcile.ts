@@ -5,29 +5,10 @@ import {
   type Reconciliation,
   reconcile as reconcileRows,
 } from '../../domain/reconcile.ts'
+import { type ReconcileOptions, reconcileWindow, withRequestedDay } from '../../domain/reconcile-window.ts'
 import type { Ledger } from './database.ts'
 
-export interface ReconcileOptions {
-  /** Only this UTC day (`YYYY-MM-DD`). */
-  day?: string
-  /** Only this UTC day and later (`YYYY-MM-DD`); ignored with `day`. */
-  from?: string
-  /** For the grace period of transfers still pending. Default: now. */
-  now?: number
-  graceMs?: number
-}
-
-const DAY_MS = 86_400_000
-const DAY = /^\d{4}-\d{2}-\d{2}$/
-
-/** Milliseconds at 00:00 UTC of `day`; throws on anything but a real `YYYY-MM-DD`. */
-export function dayStart(day: string): number {
-  const ms = Date.parse(`${day}T00:00:00Z`)
-  if (!DAY.test(day) || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day) {
-    throw new RangeError(`not a day: "${day}" (want YYYY-MM-DD)`)
-  }
-  return ms
-}
+export { dayStart, type ReconcileOptions } from '../../domain/reconcile-window.ts'
 
 /**
  * Reconciles the ledger's credited invoices against its transfers per UTC day of the credit
@@ -35,8 +16,7 @@ export function dayStart(day: string): number {
  * a transfer look missing.
  */
 export function reconcile(ledger: Ledger, options: ReconcileOptions = {}): Reconciliation {
-  const start = options.day ? dayStart(options.day) : options.from ? dayStart(options.from) : 0
-  const end = options.day ? start + DAY_MS : Number.MAX_SAFE_INTEGER
+  const { start, end } = reconcileWindow(options)
   const { sqlite } = ledger
   const read = sqlite.transaction(() => {
     const invoices = sqlite
@@ -82,18 +62,5 @@ export function reconcile(ledger: Ledger, options: ReconcileOptions = {}): Recon
     },
     anomalies,
   )
-  if (options.day && !result.days.some((d) => d.day === options.day)) {
-    result.days.push({
-      day: options.day,
-      invoices: 0,
-      credited: 0,
-      transfersCreated: 0,
-      transfersConfirmed: 0,
-      pending: 0,
-      held: 0,
-      mismatches: 0,
-      ok: true,
-    })
-  }
-  return result
+  return withRequestedDay(result, options)
 }
