@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { ledgerCommand } from '../src/adapters/cli/ledger-commands.ts'
 import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
+import { ledgerRows } from '../src/adapters/sqlite/ledger-query.ts'
 import { traceItem } from '../src/adapters/sqlite/ledger-trace.ts'
 import { reconcile } from '../src/adapters/sqlite/reconcile.ts'
 import { sqliteStore } from '../src/adapters/sqlite/store.ts'
@@ -116,6 +117,15 @@ describe('late and repeated credits in reconcile and trace', () => {
     expect(text).toContain('event 8004 (7002): anomaly')
     expect(text).toContain('invoice external-7003 (7003) credited 199.00, not paid out')
     expect(text).toContain('reconciled: every credited invoice has its transfer')
+  })
+
+  it('lists the anomalies in the events view and what the first credit paid in the invoices view', () => {
+    const anomalies = ledgerRows(ledger, 'events', { status: 'anomaly', limit: 10 })
+    expect(anomalies.map((e) => e.event).sort()).toEqual(['8003', '8004'])
+    expect(anomalies.every((e) => e.flag === 'anomaly')).toBe(true)
+    const invoices = ledgerRows(ledger, 'invoices', { limit: 10 })
+    expect(invoices.find((i) => i.invoice === 'run-1-0')).toMatchObject({ amount: '100.00', paid: '103.00' })
+    expect(invoices.find((i) => i.invoice === 'external-7003')).toMatchObject({ status: 'credited' })
   })
 
   it('traces the later credit as an anomaly and the invoice with what its first credit paid', () => {
