@@ -39,6 +39,8 @@ export interface InvariantReport {
   eventsMissing: number
   /** Of those, events a webhook delivery got a 200 for: acknowledged, then lost. */
   ackedLost: number
+  /** The slowest answer paybridge gave a Stark Bank webhook delivery (a timeout counts as its limit). */
+  slowestWebhookMs: number
   /** Credited invoices whose ledger row is not `created` with the bank's transfer id and amount. */
   ledgerMismatches: number
   stripeEvents: number
@@ -169,6 +171,7 @@ export async function measure(parties: Parties): Promise<InvariantReport & { unp
     limitHeld: maxDailyAmount <= parties.dailyLimit,
     statusMismatches,
     eventsMissing: missing.length,
+    slowestWebhookMs: Math.max(0, ...events.flatMap((e) => e.attempts.map((a) => a.ms))),
     ackedLost: missing.filter((e) => e.attempts.some((a) => a.status === 200)).length,
     ledgerMismatches,
     stripeEvents: stripeIds.length,

@@ -94,6 +94,7 @@ export function renderReport(report: ChaosReport, options: ChaosOptions): string
     { check: 'final bank statuses the ledger does not show', value: report.statusMismatches, must: '0' },
     { check: 'Stark Bank events missing from the inbox', value: report.eventsMissing, must: '0' },
     { check: '… of which acknowledged with 200', value: report.ackedLost, must: '0' },
+    { check: 'slowest answer to a Stark Bank webhook, ms', value: report.slowestWebhookMs, must: '' },
     { check: 'ledger rows disagreeing with Stark Bank', value: report.ledgerMismatches, must: '0' },
     { check: 'Stripe events / LOST', value: `${report.stripeEvents} / ${report.stripeLost}`, must: '/ 0' },
     { check: 'Stripe extra deliveries', value: report.stripeDuplicates, must: 'counted' },
@@ -133,6 +134,7 @@ export function summaryRow(report: ChaosReport, scenario: Scenario) {
     'acked lost': report.ackedLost,
     'dead-lettered': report.deadLetters + report.sqsDeadLettered,
     reconcile: report.reconcile,
+    'slowest webhook ms': report.slowestWebhookMs,
     settled: report.settled ? 'yes' : 'NO',
     seconds: Math.round(report.totalSeconds),
     result:

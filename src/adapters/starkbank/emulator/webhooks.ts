@@ -7,6 +7,8 @@ export interface DeliveryAttempt {
   /** HTTP status of the receiver's answer; absent when it could not be reached. */
   status?: number
   error?: string
+  /** How long the receiver took to answer (or to fail). */
+  ms: number
 }
 
 export interface WebhookDeps {
@@ -33,6 +35,8 @@ export function webhookDelivery(deps: WebhookDeps) {
     if (!url || deps.timers.stopped) return
     const body = webhookBody(event)
     const at = new Date().toISOString()
+    const started = performance.now()
+    const ms = () => Math.round(performance.now() - started)
     let delivered = false
     try {
       const response = await fetch(url, {
@@ -43,9 +47,13 @@ export function webhookDelivery(deps: WebhookDeps) {
       })
       await response.arrayBuffer().catch(() => undefined)
       delivered = response.ok
-      deps.onAttempt(event.id, { at, status: response.status })
+      deps.onAttempt(event.id, { at, status: response.status, ms: ms() })
     } catch (error) {
-      deps.onAttempt(event.id, { at, error: error instanceof Error ? error.message : String(error) })
+      deps.onAttempt(event.id, {
+        at,
+        error: error instanceof Error ? error.message : String(error),
+        ms: ms(),
+      })
     }
     if (delivered) return deps.onDelivered(event.id)
     const delay = deps.retryDelaysMs[retry]
