@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { starkBank } from '../src/adapters/starkbank/bank.ts'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
+import { bankFault } from '../src/app/bank-faults.ts'
 import { BankError, type NewTransfer } from '../src/ports/bank.ts'
 
 // The emulator's faults the chaos kit injects: a lost answer with list lag, an auth outage, transfer
@@ -99,6 +100,7 @@ describe('emulated Stark Bank faults', () => {
     expect(await bank().findTransfers(t.tags)).toEqual([])
     const retry = await bankError(bank().createTransfers([t]))
     expect([retry.status, retry.details.map((d) => d.code)]).toEqual([400, ['invalidExternalId']])
+    expect(bankFault(retry)).toBe('duplicate')
     await Bun.sleep(700)
     expect((await bank().findTransfers(t.tags)).map((x) => x.externalId)).toEqual([t.externalId])
   })
@@ -108,6 +110,7 @@ describe('emulated Stark Bank faults', () => {
       emulator.authOutage(300, code)
       const error = await bankError(bank().createTransfers([transfer()]))
       expect([error.kind, error.status, error.details.map((d) => d.code)]).toEqual(['rejected', 401, [code]])
+      expect(bankFault(error)).toBe('access')
       await Bun.sleep(350)
       expect(await bank().findTransfers(['nothing-here'])).toEqual([])
     }
