@@ -11,6 +11,7 @@ import {
   pending,
   sqsDeadLettered,
 } from './invariants.ts'
+import { eventsSync, reconcile } from './operator.ts'
 import { freePort, type PaybridgeProcess, paybridgeProcess } from './processes.ts'
 import type { Scenario, ScenarioContext } from './scenario.ts'
 import { scenarios } from './scenarios.ts'
@@ -56,8 +57,6 @@ export interface ChaosReport extends InvariantReport {
   /** paybridge's logs when something is wrong. */
   logs: string
 }
-
-const ROOT = join(import.meta.dir, '../..')
 
 export function findScenario(options: ChaosOptions): Scenario {
   const all = scenarios({
@@ -241,29 +240,6 @@ export function failures(report: InvariantReport, scenario?: Pick<Scenario, 'rec
     ['reconcile', scenario?.reconciles === true && report.reconcile === 'mismatch'],
   ]
   return broken.filter(([, bad]) => bad).map(([name]) => name)
-}
-
-/** Runs `bun run src/main.ts <args>` with paybridge's environment; its exit code (-1: killed at 20 s). */
-async function cli(env: Record<string, string>, args: string[]): Promise<number> {
-  const child = Bun.spawn([process.execPath, 'run', 'src/main.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'error' },
-    stdout: 'ignore',
-    stderr: 'ignore',
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-  const code = await child.exited
-  clearTimeout(timer)
-  return child.signalCode ? -1 : code
-}
-
-const eventsSync = async (env: Record<string, string>) => (await cli(env, ['events', 'sync'])) === 0
-
-/** `ledger reconcile --from` the run's day: 0 fine, 1 a mismatch, 2 not available (PostgreSQL today). */
-async function reconcile(env: Record<string, string>): Promise<InvariantReport['reconcile']> {
-  const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
-  const code = await cli(env, ['ledger', 'reconcile', '--from', day])
-  return code === 0 ? 'ok' : code === 1 ? 'mismatch' : 'n/a'
 }
 
 export type { Random }
