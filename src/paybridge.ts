@@ -27,6 +27,7 @@ import type { StarkBankEmulator } from './adapters/starkbank/emulator.ts'
 import { starkSignatureVerifier } from './adapters/starkbank/webhook-signature.ts'
 import { stripeSigner } from './adapters/stripe/signature.ts'
 import { QueueConsumer } from './app/consumer.ts'
+import { OutagePause } from './app/consumer-pause.ts'
 import { type GapReport, gapFiller } from './app/fill-gaps.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
 import { Poller } from './app/poller.ts'
@@ -136,8 +137,18 @@ export async function startPaybridge(
 
   const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log })
   const schedulerOn = options.scheduler !== false && runs('scheduler')
+  const ledgerCheck = pg ? pgReachable(pg) : ledgerWritable(ledger)
+  // While paused by an outage a consumer probes the ledger the way /readyz does.
+  const probeLedger = async () => {
+    const outcome = await ledgerCheck()
+    if (outcome !== true) throw new Error(outcome)
+  }
   const checks: Record<string, ReadinessCheck> = {
-    ledger: pg ? pgReachable(pg) : ledgerWritable(ledger),
+    ledger: ledgerCheck,
+    consumer: () => {
+      const paused = outage.reason() ?? forwarder?.paused()
+      return paused === undefined ? true : `consumer paused by an outage: ${paused}`
+    },
     queue: queueCheck(queue),
     starkKey: starkKeyCheck(verifier),
     ...(schedulerOn
@@ -222,6 +233,18 @@ export async function startPaybridge(
   const handleMany = recordBankEvents(recorder)
   // SQS hands out at most 10 messages a receive: several receive loops keep the workers busy.
   const loops = queue.kind === 'sqs' ? (config.sqs?.receiveLoops ?? 1) : 1
+  const receiveWaitMs = 20_000
+  // The receive loops of one queue pause and resume together.
+  const outage = new OutagePause({
+    queue,
+    log,
+    random,
+    backoff: { baseMs: 500, capMs: 5_000 },
+    visibilityMs: config.queue.visibilityMs,
+    pollWaitMs: receiveWaitMs,
+    probe: probeLedger,
+    metrics,
+  })
   const consumers = Array.from(
     { length: loops },
     () =>
@@ -235,10 +258,11 @@ export async function startPaybridge(
         // One receive is one ledger transaction: the embedded queue hands out bigger batches than SQS.
         maxPerReceive: queue.kind === 'sqs' ? 10 : 50,
         visibilityMs: config.queue.visibilityMs,
-        waitMs: 20_000,
+        waitMs: receiveWaitMs,
         // The webhook takes at most 64 KiB, so a larger message did not come from it.
         maxBodyBytes: 64 * 1024,
         metrics,
+        outage,
         handle: async (body) => {
           const result = await handle(body)
           relayPoller.poke()
@@ -285,6 +309,8 @@ export async function startPaybridge(
           store: forwardStore,
           queue: stripeQueue,
           metrics,
+          consumerMetrics: metrics,
+          probe: probeLedger,
           config: config.stripe,
           sign: stripeSigner(config.stripe.webhookSecret),
           log,

@@ -325,6 +325,20 @@ describe('embedded queue specifics', () => {
     expect(rows).toEqual([{ body: 'poison', reason: 'exceeded max receives (1)', receiveCount: 1 }])
   })
 
+  it('hands a message back without counting the delivery, so outages never dead-letter it', async () => {
+    const name = unique('hand-back')
+    const queue = sqliteQueue({ ledger, name, visibilityTimeoutMs: 60_000, maxReceives: 2 })
+    await queue.send([{ body: 'in hand during an outage' }])
+    for (let outage = 0; outage < 5; outage++) {
+      const [message] = await queue.receive({ max: 1, waitMs: 0 })
+      expect(message?.receiveCount).toBe(1)
+      if (message) await queue.handBack([message])
+    }
+    expect(ledger.sqlite.query('SELECT count(*) AS n FROM dead_letters WHERE queue = ?').get(name)).toEqual({
+      n: 0,
+    })
+  })
+
   it('accepts a dedupId again once the dedup window has passed', async () => {
     let now = 1_000_000
     const queue = sqliteQueue({ ledger, name: unique('window'), dedupWindowMs: 5000, clock: () => now })

@@ -3,6 +3,14 @@ import type { Queue } from '../ports/queue.ts'
 import type { Ledger } from './sqlite/database.ts'
 import { sqliteQueue } from './sqlite/queue.ts'
 
+/**
+ * Receives SQS may spend on outages on top of `maxReceives`: SQS cannot take a receive back, so a
+ * message in hand when the ledger went away keeps that receive (and a long poll racing the pause can
+ * add one). The consumer pauses at the first outage failure, so each outage costs a message at most
+ * a receive or two; whatever still reaches the DLQ is drained into the ledger's dead letters.
+ */
+export const SQS_OUTAGE_RECEIVES = 5
+
 /** Where a queue lives: an SQS URL, an SQS name (created with its DLQ if missing), or embedded. */
 export type QueueTarget = { url: string } | { name: string } | undefined
 
@@ -36,7 +44,7 @@ export async function openQueue(deps: {
           client,
           name: target.name,
           fifo: target.name.endsWith('.fifo'),
-          maxReceiveCount: maxReceives,
+          maxReceiveCount: maxReceives + SQS_OUTAGE_RECEIVES,
           visibilityTimeoutSeconds,
         })
   return sqsQueue({ client, queueUrl, visibilityTimeoutSeconds })

@@ -3,9 +3,11 @@ import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
-import type { Queue, QueueMessage } from '../ports/queue.ts'
-import type { Store } from '../ports/store.ts'
+import { type Queue, type QueueMessage, QueueUnavailable } from '../ports/queue.ts'
+import { LedgerUnavailable, type Store } from '../ports/store.ts'
+import { OutagePause } from './consumer-pause.ts'
 import type { HandleResult } from './record-bank-event.ts'
+import { visibilityHeartbeat } from './visibility-heartbeat.ts'
 
 export interface ConsumerOptions {
   queue: Queue
@@ -28,16 +30,44 @@ export interface ConsumerOptions {
   maxBodyBytes?: number
   /** Delay before a message whose handling threw is offered again. */
   retry?: BackoffPolicy
-  metrics?: Pick<Metrics, 'queueReceived' | 'queueAcked' | 'queueDeadLettered'> | undefined
+  metrics?:
+    | Pick<
+        Metrics,
+        | 'queueReceived'
+        | 'queueAcked'
+        | 'queueDeadLettered'
+        | 'consumerPaused'
+        | 'consumerInfrastructureFailure'
+      >
+    | undefined
+  /**
+   * Whether a failure is the infrastructure's (the ledger or queue cannot take the step now) rather
+   * than the message's. Default: `LedgerUnavailable` and `QueueUnavailable`.
+   */
+  isInfrastructure?: (error: unknown) => boolean
+  /** Throws while the ledger cannot take the consumer's steps; probed (after `queue.ping()`) while paused. */
+  probe?: (() => Promise<void>) | undefined
+  /** Between probes while paused. */
+  pauseBackoff?: BackoffPolicy
+  /**
+   * The pause shared by several consumers of one queue (receive loops), so they stop and resume
+   * together; without it the consumer builds its own from `probe`, `pauseBackoff` and `metrics`.
+   */
+  outage?: OutagePause
 }
+
+const infrastructureByDefault = (error: unknown) =>
+  error instanceof LedgerUnavailable || error instanceof QueueUnavailable
 
 /**
  * Polls a queue and runs each message through `handle`, at most `concurrency` at once.
  * Ack rules: a message is deleted only after `handle` returned (its effects are committed); a message
  * `handle` cannot use is kept in the ledger's dead letters with the reason, then deleted; a message
  * whose handling threw is made visible again after a backoff (the queue dead-letters it after its
- * max receive count). Long handling extends visibility; a delete waits for any visibility change
- * still in flight for that message.
+ * max receive count). An infrastructure failure (ledger or queue unavailable) is not the message's:
+ * the consumer pauses instead (see `OutagePause`), hands its messages back uncounted and resumes
+ * once the ledger answers. Long handling extends visibility; a delete waits for any visibility
+ * change still in flight for that message.
  */
 export class QueueConsumer {
   private running = false
@@ -45,10 +75,12 @@ export class QueueConsumer {
   private poll: AbortController | undefined
   private readonly inFlight = new Set<Promise<void>>()
   private slotFreed: (() => void) | undefined
-  private readonly o: Required<Omit<ConsumerOptions, 'metrics' | 'handleBatch'>> &
-    Pick<ConsumerOptions, 'metrics' | 'handleBatch'>
+  private readonly o: Required<Omit<ConsumerOptions, 'metrics' | 'handleBatch' | 'probe' | 'outage'>> &
+    Pick<ConsumerOptions, 'metrics' | 'handleBatch' | 'probe'>
   /** Messages in hand (a batch counts each of its messages). */
   private busy = 0
+  private readonly pause: OutagePause
+  private stopping = new AbortController()
 
   constructor(options: ConsumerOptions) {
     this.o = {
@@ -56,13 +88,33 @@ export class QueueConsumer {
       maxPerReceive: 10,
       maxBodyBytes: 256 * 1024,
       retry: { baseMs: 1_000, capMs: 60_000 },
+      isInfrastructure: infrastructureByDefault,
+      pauseBackoff: { baseMs: 500, capMs: 5_000 },
       ...options,
     }
+    this.pause =
+      options.outage ??
+      new OutagePause({
+        queue: this.o.queue,
+        log: this.o.log,
+        random: this.o.random,
+        backoff: this.o.pauseBackoff,
+        visibilityMs: this.o.visibilityMs,
+        pollWaitMs: this.o.waitMs,
+        metrics: this.o.metrics,
+        ...(this.o.probe ? { probe: this.o.probe } : {}),
+      })
+  }
+
+  /** Why the consumer is paused (a ledger or queue outage), or `undefined` while it consumes. */
+  paused(): string | undefined {
+    return this.pause.reason()
   }
 
   start(): void {
     if (this.running) return
     this.running = true
+    this.stopping = new AbortController()
     this.loop = this.run()
   }
 
@@ -73,9 +125,11 @@ export class QueueConsumer {
   async stop(timeoutMs = 10_000): Promise<void> {
     if (!this.running) return
     this.running = false
+    this.stopping.abort()
     this.poll?.abort()
     this.slotFreed?.()
     await this.loop
+    await this.pause.handBackHeld()
     const pending = [...this.inFlight]
     if (pending.length === 0) return
     this.o.log.info('draining messages in hand', { queue: this.o.queue.name, count: pending.length })
@@ -88,6 +142,10 @@ export class QueueConsumer {
     const { queue, log } = this.o
     let failures = 0
     while (this.running) {
+      if (this.pause.reason() !== undefined) {
+        await this.pause.recover(this.stopping.signal)
+        continue
+      }
       const free = this.o.concurrency - this.busy
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve))
@@ -99,11 +157,15 @@ export class QueueConsumer {
         messages = await queue.receive({
           max: Math.min(this.o.maxPerReceive, free),
           waitMs: this.o.waitMs,
-          signal: this.poll.signal,
+          signal: AbortSignal.any([this.poll.signal, this.pause.signal()]),
         })
         failures = 0
       } catch (err) {
         if (!this.running) break
+        if (this.o.isInfrastructure(err)) {
+          await this.pause.failed(err, [])
+          continue
+        }
         failures++
         const delay = backoffMs(failures, this.o.random, { baseMs: 500, capMs: 30_000 })
         log.warn('queue receive failed; backing off', {
@@ -118,6 +180,11 @@ export class QueueConsumer {
         // Received while stopping: hand them straight back rather than make them wait out visibility.
         if (messages.length > 0) await queue.release(messages, 0).catch(() => undefined)
         break
+      }
+      if (this.pause.reason() !== undefined) {
+        // A message in hand met an outage while this receive was out: these were never tried.
+        this.pause.hold(messages)
+        continue
       }
       if (this.o.handleBatch && messages.length > 1) this.track(this.processBatch(messages), messages.length)
       else for (const message of messages) this.track(this.process(message), 1)
@@ -161,25 +228,15 @@ export class QueueConsumer {
     const { queue, log } = this.o
     const handleBatch = this.o.handleBatch
     if (!handleBatch) throw new Error('processBatch without handleBatch')
-    let heartbeat: Promise<void> = Promise.resolve()
-    const timer = setInterval(
-      () => {
-        heartbeat = heartbeat
-          .then(async () => {
-            await Promise.all(messages.map((m) => queue.extend(m, this.o.visibilityMs)))
-          })
-          .catch((err) => log.warn('could not extend visibility', { queue: queue.name, error: String(err) }))
-      },
-      Math.max(250, Math.floor(this.o.visibilityMs / 2)),
-    )
+    const heartbeat = visibilityHeartbeat(queue, messages, this.o.visibilityMs, log)
     try {
       const readable = messages.filter((m) => !this.tooLarge(m))
       let results: HandleResult[]
       try {
         results = readable.length > 0 ? await handleBatch(readable.map((m) => m.body)) : []
       } catch (err) {
-        clearInterval(timer)
-        await heartbeat
+        await heartbeat.stop()
+        if (this.o.isInfrastructure(err)) return await this.pause.failed(err, messages)
         log.warn('batch failed; handling its messages one at a time', {
           queue: queue.name,
           count: messages.length,
@@ -192,8 +249,7 @@ export class QueueConsumer {
         const result = this.tooLarge(message) ?? results[readable.indexOf(message)]
         if (result?.kind === 'dead') await this.deadLetter(message, result.reason)
       }
-      clearInterval(timer)
-      await heartbeat
+      await heartbeat.stop()
       const failed = await queue.ack(messages)
       this.o.metrics?.queueAcked(queue.name, messages.length - failed.length)
       if (failed.length > 0) {
@@ -203,8 +259,8 @@ export class QueueConsumer {
         })
       }
     } catch (err) {
-      clearInterval(timer)
-      await heartbeat
+      await heartbeat.stop()
+      if (this.o.isInfrastructure(err)) return await this.pause.failed(err, messages)
       log.error('batch handling failed; will retry', {
         queue: queue.name,
         error: err instanceof Error ? err.message : String(err),
@@ -212,32 +268,17 @@ export class QueueConsumer {
       const receives = Math.max(...messages.map((m) => m.receiveCount))
       await queue.release(messages, backoffMs(receives, this.o.random, this.o.retry)).catch(() => undefined)
     } finally {
-      clearInterval(timer)
+      await heartbeat.stop()
     }
   }
 
   private async process(message: QueueMessage): Promise<void> {
     const { queue, log } = this.o
-    let heartbeat: Promise<void> = Promise.resolve()
-    const timer = setInterval(
-      () => {
-        heartbeat = heartbeat
-          .then(() => queue.extend(message, this.o.visibilityMs))
-          .catch((err) =>
-            log.warn('could not extend visibility', {
-              queue: queue.name,
-              messageId: message.id,
-              error: String(err),
-            }),
-          )
-      },
-      Math.max(250, Math.floor(this.o.visibilityMs / 2)),
-    )
+    const heartbeat = visibilityHeartbeat(queue, [message], this.o.visibilityMs, log)
     try {
       const result = this.tooLarge(message) ?? (await this.o.handle(message.body, message))
       if (result.kind === 'dead') await this.deadLetter(message, result.reason)
-      clearInterval(timer)
-      await heartbeat
+      await heartbeat.stop()
       const failed = await queue.ack([message])
       this.o.metrics?.queueAcked(queue.name, 1 - failed.length)
       if (failed.length > 0)
@@ -246,8 +287,8 @@ export class QueueConsumer {
           messageId: message.id,
         })
     } catch (err) {
-      clearInterval(timer)
-      await heartbeat
+      await heartbeat.stop()
+      if (this.o.isInfrastructure(err)) return await this.pause.failed(err, [message])
       const delay = backoffMs(message.receiveCount, this.o.random, this.o.retry)
       log.error('message handling failed; will retry', {
         queue: queue.name,
@@ -258,7 +299,7 @@ export class QueueConsumer {
       })
       await queue.release([message], delay).catch(() => undefined)
     } finally {
-      clearInterval(timer)
+      await heartbeat.stop()
     }
   }
 }

@@ -7,7 +7,7 @@ import type { ForwardStore } from '../ports/forward-store.ts'
 import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
 import type { Queue } from '../ports/queue.ts'
-import { QueueConsumer } from './consumer.ts'
+import { type ConsumerOptions, QueueConsumer } from './consumer.ts'
 import { forwardStripeEvent, forwardStripeEvents } from './forward-stripe-event.ts'
 import { Poller } from './poller.ts'
 import { forwardRelay } from './relay-forwards.ts'
@@ -43,7 +43,11 @@ export interface StripeForwardingOptions {
   random: Random
   fetch?: typeof fetch
   metrics?: Pick<Metrics, 'downstreamCall'>
+  /** The queue consumer's counters and its paused gauge. */
+  consumerMetrics?: ConsumerOptions['metrics']
   tuning?: Partial<StripeForwardingTuning>
+  /** Throws while the ledger cannot take writes: the consumer probes it while paused by an outage. */
+  probe?: () => Promise<void>
 }
 
 /**
@@ -97,6 +101,8 @@ export function stripeForwarding(options: StripeForwardingOptions) {
     visibilityMs: tuning.visibilityMs,
     waitMs: tuning.waitMs,
     maxBodyBytes: tuning.maxBodyBytes,
+    metrics: options.consumerMetrics,
+    ...(options.probe ? { probe: options.probe } : {}),
     handle: forwardStripeEvent({ store, clock, log, recorded: () => poller.poke() }),
     handleBatch: forwardStripeEvents({ store, clock, log, recorded: () => poller.poke() }),
   })
@@ -104,6 +110,8 @@ export function stripeForwarding(options: StripeForwardingOptions) {
   let stopping: Promise<void> | undefined
   return {
     url,
+    /** Why its consumer is paused by an outage, or `undefined`. */
+    paused: () => consumer.paused(),
     start(): void {
       log.info('Stripe forwarder on', {
         queue: queue.name,

@@ -28,6 +28,10 @@ export interface Metrics {
   queueReceived(queue: string, n: number): void
   queueAcked(queue: string, n: number): void
   queueDeadLettered(queue: string, n: number): void
+  /** A receive loop of the queue's consumer paused (`true`) by an outage, or resumed (`false`). */
+  consumerPaused(queue: string, paused: boolean): void
+  /** One ledger or queue failure met by the queue's consumer: it pauses instead of counting it against the message. */
+  consumerInfrastructureFailure(queue: string): void
   /** One Stark Bank call; `operation` is the Bank port's method in snake case (`create_transfers`). */
   bankCall(operation: string, outcome: CallOutcome, seconds: number): void
   /** One POST to the Stripe-processing service. */

@@ -41,6 +41,13 @@ export interface Queue {
   ack(messages: QueueMessage[]): Promise<string[]>
   /** Makes messages visible again after `delayMs` (0: at once), e.g. on drain. */
   release(messages: QueueMessage[], delayMs?: number): Promise<void>
+  /**
+   * Makes messages visible again at once without counting this delivery toward the max receive
+   * count, where the queue can: for deliveries that ended because of an outage, not the message.
+   * The embedded queue takes the delivery off the count; SQS cannot undo a receive, so there it is
+   * `release(messages, 0)` and its redrive policy's maxReceiveCount must leave room for outages.
+   */
+  handBack(messages: QueueMessage[]): Promise<void>
   /** Extends the invisibility of a message being worked on. */
   extend(message: QueueMessage, visibilityMs: number): Promise<void>
   /** Throws when the queue cannot be reached. */

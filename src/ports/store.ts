@@ -153,3 +153,12 @@ export interface TransferClaims {
   /** Rows the claim parked for an operator's approval instead (over a limit). */
   held: { transferId: string; amount: number; reason: string }[]
 }
+
+/**
+ * Thrown by ledger adapters when the ledger cannot take the step right now (unreachable, busy,
+ * locked, I/O error, timeout, serialization failure): nothing about the input is wrong, and the
+ * same step later may work. Callers pause and retry; they never count it against the message.
+ */
+export class LedgerUnavailable extends Error {
+  override name = 'LedgerUnavailable'
+}

@@ -66,6 +66,16 @@ export function prometheusMetrics(deps: {
   const deadLettered = counter('paybridge_queue_dead_lettered_total', 'Messages kept as dead letters', [
     'queue',
   ])
+  const paused = gauge(
+    'paybridge_consumer_paused',
+    "Receive loops of a queue's consumer paused by a ledger or queue outage (0: consuming)",
+    ['queue'],
+  )
+  const infraFailures = counter(
+    'paybridge_consumer_infrastructure_failures_total',
+    'Ledger or queue failures met while consuming a queue (the consumer pauses; the messages are not counted)',
+    ['queue'],
+  )
   const bank = new Histogram({
     name: 'paybridge_bank_call_seconds',
     help: 'Stark Bank calls by operation and status class',
@@ -161,6 +171,8 @@ export function prometheusMetrics(deps: {
     queueReceived: (queue, n) => received.inc({ queue }, n),
     queueAcked: (queue, n) => acked.inc({ queue }, n),
     queueDeadLettered: (queue, n) => deadLettered.inc({ queue }, n),
+    consumerPaused: (queue, on) => (on ? paused.inc({ queue }) : paused.dec({ queue })),
+    consumerInfrastructureFailure: (queue) => infraFailures.inc({ queue }),
     bankCall: (operation, outcome, seconds) =>
       bank.observe({ operation, status_class: statusClass(outcome) }, seconds),
     downstreamCall: (outcome, seconds) => downstream.observe({ status_class: statusClass(outcome) }, seconds),

@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
 import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
+import { guardSteps, postgresStep } from '../ledger-failure.ts'
 import type { PgLedger } from './database.ts'
 import { leaseDueOutbox } from './outbox-lease.ts'
 import { events, forwards, outbox } from './schema.ts'
@@ -18,6 +19,10 @@ const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, ma
  * still owns the forward (the attempt number fences it).
  */
 export function postgresForwardStore(ledger: PgLedger): ForwardStore {
+  return guardSteps(postgresForwardStoreSteps(ledger), postgresStep)
+}
+
+function postgresForwardStoreSteps(ledger: PgLedger): ForwardStore {
   const { db } = ledger
   // A forward's outbox row, for the attempt that still owns it.
   const owned = (id: string, attempt: number) =>

@@ -5,6 +5,7 @@ import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-ba
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
 import { settleTransferEvent } from '../../domain/transfer-status.ts'
 import type { RecordedEvent, Store } from '../../ports/store.ts'
+import { guardSteps, postgresStep } from '../ledger-failure.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import type { PgDb, PgLedger } from './database.ts'
 import { claimRunLock } from './run-lock.ts'
@@ -22,6 +23,10 @@ const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, ma
  * schedule slot, one transfer per invoice) make concurrent writers of the same fact collide harmlessly.
  */
 export function postgresStore(ledger: PgLedger): Store {
+  return guardSteps(postgresStoreSteps(ledger), postgresStep)
+}
+
+function postgresStoreSteps(ledger: PgLedger): Store {
   const { db } = ledger
 
   return {

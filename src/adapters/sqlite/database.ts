@@ -18,6 +18,13 @@ export interface Ledger {
   close(): void
 }
 
+/**
+ * bun:sqlite is synchronous: a busy wait blocks the whole process (webhooks included). So SQLite
+ * itself waits only briefly for a lock held elsewhere; the steps then wait asynchronously and try
+ * again (`sqliteStep` in ../ledger-failure.ts), and a lock held longer is reported as an outage.
+ */
+export const BUSY_TIMEOUT_MS = 50
+
 const MIGRATIONS = join(import.meta.dir, '../../../migrations')
 
 function pragmas(sqlite: Database, synchronous: 'NORMAL' | 'FULL', busyTimeoutMs: number): void {
@@ -40,11 +47,13 @@ function pragmas(sqlite: Database, synchronous: 'NORMAL' | 'FULL', busyTimeoutMs
  * created (the relay looks it up by its externalId), an outbox lease.
  */
 export function openLedger(path: string, options: { busyTimeoutMs?: number } = {}): Ledger {
-  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS
   const sqlite = new Database(path, { create: true, strict: true })
-  pragmas(sqlite, 'NORMAL', busyTimeoutMs)
+  // Processes starting together migrate one after another: a long wait, once, at start-up.
+  pragmas(sqlite, 'NORMAL', 5000)
   const db = drizzle({ client: sqlite, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
+  sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
   const queueWriter = path === ':memory:' ? sqlite : new Database(path, { strict: true })
   if (queueWriter !== sqlite) pragmas(queueWriter, 'FULL', busyTimeoutMs)
   return {

@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
 import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
+import { guardSteps, sqliteStep } from '../ledger-failure.ts'
 import type { Ledger } from './database.ts'
 import { type HotStatements, hotStatements } from './hot-statements.ts'
 import { dueOutboxRows } from './outbox-due.ts'
@@ -17,6 +18,10 @@ const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, ma
  * the port), and IMMEDIATE serialises writers across processes sharing the ledger file.
  */
 export function sqliteForwardStore(ledger: Ledger): ForwardStore {
+  return guardSteps(sqliteForwardStoreSteps(ledger), sqliteStep)
+}
+
+function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
   const { db } = ledger
   const st = hotStatements(db)
   const tx = <T>(fn: (t: typeof db) => T): T =>

@@ -7,14 +7,22 @@
  * The commit must be synchronous (bun:sqlite): nothing is added while it runs, and a batch is
  * bounded by what one event-loop turn delivers (and by `maxItems`, beyond which a new batch starts).
  */
-export function groupCommit<T>(commit: (items: T[]) => void, options: { maxItems?: number } = {}) {
+export function groupCommit<T>(
+  commit: (items: T[]) => void,
+  options: {
+    maxItems?: number
+    /** Runs the commit; may run it again after a wait (a busy ledger). Items added meanwhile start a new batch. */
+    attempt?: (commit: () => void) => Promise<void>
+  } = {},
+) {
   const maxItems = options.maxItems ?? 1000
+  const attempt = options.attempt ?? (async (run: () => void) => run())
   let batch: { items: T[]; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined
 
-  function flush(current: NonNullable<typeof batch>): void {
+  async function flush(current: NonNullable<typeof batch>): Promise<void> {
     if (batch === current) batch = undefined
     try {
-      commit(current.items)
+      await attempt(() => commit(current.items))
     } catch (err) {
       for (const w of current.waiters) w.reject(err)
       return
@@ -27,7 +35,7 @@ export function groupCommit<T>(commit: (items: T[]) => void, options: { maxItems
       if (!batch || batch.items.length + items.length > maxItems) {
         const fresh: NonNullable<typeof batch> = { items: [], waiters: [] }
         batch = fresh
-        setImmediate(() => flush(fresh))
+        setImmediate(() => void flush(fresh))
       }
       const target = batch
       target.items.push(...items)

@@ -1,5 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import type { OutgoingMessage, Queue, QueueMessage, ReceiveOptions } from '../../ports/queue.ts'
+import { sqliteStep } from '../ledger-failure.ts'
 import type { Ledger } from './database.ts'
 import { groupCommit } from './group-commit.ts'
 
@@ -120,6 +121,11 @@ export function sqliteQueue({
   const delay = sqlite.query(
     'UPDATE queue_messages SET visible_at = $visibleAt WHERE rowid = $seq AND queue = $queue AND receipt = $receipt',
   )
+  // Handing back takes this delivery off the count: it ended for a reason outside the message.
+  const handBackOne = sqlite.query(
+    `UPDATE queue_messages SET visible_at = $visibleAt, receive_count = max(receive_count - 1, 0)
+     WHERE rowid = $seq AND queue = $queue AND receipt = $receipt`,
+  )
   const rowidOf = (receipt: string): number => {
     const seq = Number(receipt.slice(0, receipt.indexOf('.')))
     return Number.isSafeInteger(seq) && seq > 0 ? seq : 0
@@ -189,16 +195,22 @@ export function sqliteQueue({
     ),
   )
 
-  const delayAll = sqlite.transaction((receipts: string[], visibleAt: number) => {
+  const delayAll = sqlite.transaction((receipts: string[], visibleAt: number, uncount: boolean) => {
+    const change = uncount ? handBackOne : delay
     for (const receipt of receipts) {
-      delay.run({ seq: rowidOf(receipt), queue: name, receipt: tokenOf(receipt), visibleAt })
+      change.run({ seq: rowidOf(receipt), queue: name, receipt: tokenOf(receipt), visibleAt })
     }
   })
 
-  const commits = groupCommit((messages: OutgoingMessage[]) => {
-    sendAll.immediate(messages, clock())
-    wake()
-  })
+  // A lock held by another process is waited out asynchronously (see `sqliteStep`), so webhooks
+  // keep being answered: 200 once their commit is on disk, 503 when the lock outlasts the wait.
+  const commits = groupCommit(
+    (messages: OutgoingMessage[]) => {
+      sendAll.immediate(messages, clock())
+      wake()
+    },
+    { attempt: (commit) => sqliteStep(commit) },
+  )
 
   /** Resolves after `ms`, on a local send, or on abort, whichever comes first. */
   const nap = (ms: number, signal?: AbortSignal) =>
@@ -231,7 +243,7 @@ export function sqliteQueue({
       const deadline = Date.now() + waitMs
       for (;;) {
         if (signal?.aborted) return []
-        const got = claimUpTo.immediate(max, clock())
+        const got = await sqliteStep(() => claimUpTo.immediate(max, clock()))
         if (got.length > 0) return got
         const left = deadline - Date.now()
         if (left <= 0) return []
@@ -241,22 +253,37 @@ export function sqliteQueue({
 
     async ack(messages) {
       if (messages.length === 0) return []
-      return ackAll.immediate(messages.map((m) => m.receipt))
+      return sqliteStep(() => ackAll.immediate(messages.map((m) => m.receipt)))
     },
 
     // A release or extend with a receipt that is no longer current (redelivered, acked or buried)
     // changes nothing: the message's newer delivery owns it, and a later ack reports the stale receipt.
     async release(messages, delayMs = 0) {
       if (messages.length === 0) return
-      delayAll.immediate(
-        messages.map((m) => m.receipt),
-        clock() + delayMs,
+      await sqliteStep(() =>
+        delayAll.immediate(
+          messages.map((m) => m.receipt),
+          clock() + delayMs,
+          false,
+        ),
       )
       if (delayMs === 0) wake()
     },
 
+    async handBack(messages) {
+      if (messages.length === 0) return
+      await sqliteStep(() =>
+        delayAll.immediate(
+          messages.map((m) => m.receipt),
+          clock(),
+          true,
+        ),
+      )
+      wake()
+    },
+
     async extend(message, visibilityMs) {
-      delayAll.immediate([message.receipt], clock() + visibilityMs)
+      await sqliteStep(() => delayAll.immediate([message.receipt], clock() + visibilityMs, false))
     },
 
     async ping() {

@@ -5,6 +5,7 @@ import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-ba
 import { type TransferPlan, transferIdFor } from '../../domain/transfer.ts'
 import { settleTransferEvent } from '../../domain/transfer-status.ts'
 import type { RecordedEvent, RunClaim, Store } from '../../ports/store.ts'
+import { guardSteps, sqliteStep } from '../ledger-failure.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import type { Ledger } from './database.ts'
 import { type HotStatements, hotStatements } from './hot-statements.ts'
@@ -18,6 +19,10 @@ import { sqliteTransferOutbox } from './transfer-outbox.ts'
  * fit the port), which also serialises writers across processes sharing the file.
  */
 export function sqliteStore(ledger: Ledger): Store {
+  return guardSteps(sqliteStoreSteps(ledger), sqliteStep)
+}
+
+function sqliteStoreSteps(ledger: Ledger): Store {
   const { db } = ledger
   const st = hotStatements(db)
   const tx = <T>(fn: (t: typeof db) => T): T =>

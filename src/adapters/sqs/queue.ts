@@ -230,6 +230,14 @@ export function sqsQueue({
       )
     },
 
+    // SQS cannot take back a receive: the message is visible again, its count stays.
+    async handBack(messages) {
+      await changeVisibility(
+        messages.map((m) => m.receipt),
+        0,
+      )
+    },
+
     async extend(message, visibilityMs) {
       const change = client.send(
         new ChangeMessageVisibilityCommand({
