@@ -37,19 +37,21 @@ const owned = (claim: TransferClaim) =>
     eq(outbox.attempts, claim.attempt),
   )
 
-/** See the SQLite twin: created today plus reserved and not ended. */
+/**
+ * See the SQLite twin: created today plus reserved and not ended. ONE statement, so one snapshot:
+ * under READ COMMITTED two statements would each see their own, and a transfer another relay marks
+ * created between them (pending → created) would be in neither sum, letting this claim spend it again.
+ * The two scalar subqueries keep the two index searches.
+ */
 async function reservedToday(t: Tx, now: number): Promise<number> {
-  const sum = async (where: SQL | undefined) => {
-    const [row] = await t
-      .select({ total: sql<string>`coalesce(sum(${transfers.amount}), 0)` })
-      .from(transfers)
-      .where(where)
-    return Number(row?.total ?? 0)
-  }
-  return (
-    (await sum(gte(transfers.sentAt, utcDayStart(now)))) +
-    (await sum(and(eq(transfers.status, 'pending'), isNotNull(transfers.reservedAt))))
+  const sum = (where: SQL | undefined) =>
+    sql`(select coalesce(sum(${transfers.amount}), 0) from ${transfers} where ${where})`
+  const [row] = await t.execute<{ total: string }>(
+    sql`select ${sum(gte(transfers.sentAt, utcDayStart(now)))} + ${sum(
+      and(eq(transfers.status, 'pending'), isNotNull(transfers.reservedAt)),
+    )} as total`,
   )
+  return Number(row?.total ?? 0)
 }
 
 /**
