@@ -38,6 +38,7 @@ import type { Config, StarkCredentials } from './config.ts'
 import { redactUrl } from './domain/redacted-url.ts'
 import type { Log } from './ports/log.ts'
 import type { Queue } from './ports/queue.ts'
+import type { Store } from './ports/store.ts'
 
 /** What one process runs: `all`, or any of the parts, so they can be scaled apart. */
 export const ROLES = ['all', 'web', 'worker', 'relay', 'scheduler'] as const
@@ -325,6 +326,10 @@ export async function startPaybridge(
   } else {
     log.info('Stripe forwarder off: set STRIPE_SERVICE_URL and STRIPE_WEBHOOK_SECRET to turn it on')
   }
+  const drains = runs('worker')
+    ? await deadLetterDrains([queue, stripeQueue], { sqs, store, clock, log, metrics })
+    : []
+  for (const drain of drains) drain.start()
 
   const issuer = invoiceIssuer({ store, bank, clock, random, log, metrics })
   const schedule = invoiceSchedule({
@@ -367,6 +372,7 @@ export async function startPaybridge(
         await Promise.all(consumers.map((c) => c.stop()))
         await relayPoller.stop()
         await forwarder?.stop()
+        await Promise.all(drains.map((d) => d.stop()))
         await scheduling.catch(() => undefined)
         await emulator?.stop()
         sqs?.destroy()
@@ -377,6 +383,35 @@ export async function startPaybridge(
       return stopped
     },
   }
+}
+
+/**
+ * Nothing may end in a place nobody reads: what SQS moves to a queue's dead-letter queue is drained
+ * into the ledger's dead letters every 30 s (seen in `ledger dead-letters` and /admin, replayable).
+ */
+async function deadLetterDrains(
+  queues: (Queue | undefined)[],
+  deps: {
+    sqs: SQSClient | undefined
+    store: Store
+    clock: () => number
+    log: Log
+    metrics: { queueDeadLettered(queue: string, n: number): void }
+  },
+): Promise<Poller[]> {
+  const { sqs } = deps
+  const onSqs = queues.filter((q): q is Queue => q?.kind === 'sqs')
+  if (!sqs || onSqs.length === 0) return []
+  const { sqsDeadLetterDrain } = await import('./adapters/sqs/dead-letter-drain.ts')
+  return onSqs.map((q) => {
+    const drain = sqsDeadLetterDrain({ client: sqs, queueName: q.name, ...deps })
+    return new Poller(
+      `${q.name} dead-letter drain`,
+      async () => (await drain.drainOnce()).more,
+      30_000,
+      deps.log,
+    )
+  })
 }
 
 /** Says loudly that no real Stark Bank (and maybe no AWS) is in use. */

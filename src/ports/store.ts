@@ -107,6 +107,10 @@ export interface Store {
     entry: { queue: string; messageId: string; body: string; reason: string; receiveCount: number },
     now: number,
   ): Promise<void>
+  /** A kept dead letter by its row id, for replay; `undefined` when there is none. */
+  deadLetterById(id: number): Promise<DeadLetter | undefined>
+  /** Removes a dead letter (its body is back on its queue); `false` when it was already gone. */
+  removeDeadLetter(id: number): Promise<boolean>
 }
 
 /**
@@ -121,6 +125,15 @@ export type RecordedEvent =
       outcome: string
     }
   | { kind: 'duplicate' }
+
+export interface DeadLetter {
+  id: number
+  queue: string
+  messageId: string
+  body: string
+  reason: string
+  receiveCount: number
+}
 
 export interface RunClaim {
   release(): Promise<void>

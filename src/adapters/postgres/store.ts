@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, inArray, ne, or, sql } from 'drizzle-orm'
 import { adoptionFor } from '../../domain/credit.ts'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import type { RecordedEvent, Store } from '../../ports/store.ts'
+import { deadLetterOf } from '../dead-letters.ts'
 import { guardSteps, postgresStep } from '../ledger-failure.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
@@ -207,6 +208,19 @@ function postgresStoreSteps(ledger: PgLedger): Store {
         .insert(deadLetters)
         .values({ ...entry, reason: clip(entry.reason), createdAt: now })
         .onConflictDoNothing()
+    },
+
+    async deadLetterById(id) {
+      const [row] = await db.select().from(deadLetters).where(eq(deadLetters.id, id))
+      return row ? deadLetterOf(row) : undefined
+    },
+
+    async removeDeadLetter(id) {
+      const gone = await db
+        .delete(deadLetters)
+        .where(eq(deadLetters.id, id))
+        .returning({ id: deadLetters.id })
+      return gone.length > 0
     },
   }
 }

@@ -1,3 +1,4 @@
+import { replayDeadLetter } from '../../app/replay-dead-letter.ts'
 import type { Clock } from '../../ports/clock.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Queue } from '../../ports/queue.ts'
@@ -15,21 +16,20 @@ export type ReplayResult = { ok: boolean; message: string }
  * - `transfers dead`: every dead transfer, the same way (`ledger transfers replay --dead`).
  * - `forward <evt_…>`: a dead Stripe forward back in the outbox with a fresh retry window.
  * - `dead-letter <row id>`: the message's body sent again on the queue it died on (named in
- *   `queues`), then the row removed. The inbox keys events by id, so a message that did get
- *   recorded once changes nothing the second time.
+ *   `queues`), then the row removed (`replayDeadLetter`, a Store step on either engine). The inbox
+ *   keys events by id, so a message that did get recorded once changes nothing the second time.
  * Each ledger change is one synchronous transaction; the queue send happens before the row goes,
  * so a failed send loses nothing.
  */
 export function ledgerReplay(deps: {
   ledger: Ledger
   /** The ledger's Store: a transfer replay is its step, the same on either engine. */
-  store: Pick<Store, 'replayDeadTransfers'>
+  store: Pick<Store, 'replayDeadTransfers' | 'deadLetterById' | 'removeDeadLetter'>
   queues: Record<string, Queue>
   clock: Clock
   log: Log
 }) {
   const { ledger, clock, log } = deps
-  const { sqlite } = ledger
 
   async function replay(kind: string, id: string): Promise<ReplayResult> {
     const now = clock()
@@ -55,22 +55,8 @@ export function ledgerReplay(deps: {
         log.info('forward replayed', { eventId: id, was: 'dead', action: 'requeue' })
         return { ok: true, message: `forward ${id} is back in the outbox` }
       }
-      case 'dead-letter': {
-        const row = sqlite
-          .query('SELECT queue, message_id, body FROM dead_letters WHERE id = ?')
-          .get(Number(id)) as {
-          queue: string
-          message_id: string
-          body: string
-        } | null
-        if (!row) return { ok: false, message: `no dead letter ${id}` }
-        const queue = deps.queues[row.queue]
-        if (!queue) return { ok: false, message: `queue ${row.queue} is not served by this paybridge` }
-        await queue.send([{ body: row.body }])
-        sqlite.run('DELETE FROM dead_letters WHERE id = ?', [Number(id)])
-        log.info('dead letter replayed', { queue: row.queue, messageId: row.message_id })
-        return { ok: true, message: `message ${row.message_id} is back on ${row.queue}` }
-      }
+      case 'dead-letter':
+        return replayDeadLetter(deps)(Number(id))
       default:
         return { ok: false, message: `cannot replay a ${kind}` }
     }

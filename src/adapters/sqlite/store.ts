@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, sql } from 'drizzle-orm'
 import { adoptionFor } from '../../domain/credit.ts'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
 import type { RunClaim, Store } from '../../ports/store.ts'
+import { deadLetterOf } from '../dead-letters.ts'
 import { guardSteps, sqliteStep } from '../ledger-failure.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
@@ -236,6 +237,19 @@ function sqliteStoreSteps(ledger: Ledger): Store {
           .values({ ...entry, reason: entry.reason.slice(0, 1000), createdAt: now })
           .onConflictDoNothing()
           .run(),
+      )
+    },
+
+    async deadLetterById(id) {
+      const row = db.select().from(deadLetters).where(eq(deadLetters.id, id)).get()
+      return row ? deadLetterOf(row) : undefined
+    },
+
+    async removeDeadLetter(id) {
+      return tx(
+        (t) =>
+          t.delete(deadLetters).where(eq(deadLetters.id, id)).returning({ id: deadLetters.id }).all().length >
+          0,
       )
     },
   }

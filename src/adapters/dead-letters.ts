@@ -1,0 +1,16 @@
+import type { DeadLetter } from '../ports/store.ts'
+
+/** A `dead_letters` row as either engine's drizzle schema reads it, as the port's `DeadLetter`. */
+export function deadLetterOf(row: DeadLetter & Record<string, unknown>): DeadLetter {
+  return {
+    id: row.id,
+    queue: row.queue,
+    messageId: row.messageId,
+    body: row.body,
+    reason: row.reason,
+    receiveCount: row.receiveCount,
+  }
+}
+
+/** The reason a message drained from an SQS dead-letter queue is kept with. */
+export const sqsDeadLetterReason = (receives: number) => `dead-lettered by SQS after ${receives} receives`
