@@ -3,6 +3,7 @@ import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import { SQL } from 'bun'
 import { SQS_OUTAGE_RECEIVES } from '../src/adapters/open-queue.ts'
 import { deadLetterQueueName } from '../src/adapters/sqs/provision.ts'
+import { privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { creditedBody } from './fuzz/hostile-input.ts'
 import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
@@ -175,4 +176,46 @@ describe.each(['sqlite', 'postgres'] as const)('a ledger outage on %s', (engine)
       new RegExp(`paybridge_consumer_paused\\{queue="${name}"\\} 0`),
     )
   }, 90_000)
+})
+
+describe('webhooks while another process holds the SQLite ledger (embedded queue)', () => {
+  let rig: Rig
+  beforeAll(async () => {
+    rig = await startRig()
+  }, 60_000)
+  afterAll(async () => {
+    await rig?.stop()
+  })
+
+  const deliver = async (id: string) => {
+    const body = creditedBody(id, `${id.slice(0, -1)}9`)
+    const started = Date.now()
+    const res = await fetch(rig.webhookUrl, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'Digital-Signature': sign(body, privateKeyFromPem(rig.signingKey)),
+      },
+      body,
+    })
+    return { status: res.status, ms: Date.now() - started }
+  }
+
+  it('answers 503 within a few seconds and keeps serving other requests meanwhile; 200 once the lock is gone', async () => {
+    expect((await deliver('7300000000000001')).status).toBe(200)
+    const { released } = await lockFromAnotherProcess(rig.config.databasePath, 8_000)
+    const webhook = deliver('7300000000000002')
+    await Bun.sleep(300)
+    const healthStarted = Date.now()
+    const health = await fetch(`http://127.0.0.1:${rig.paybridge.port}/healthz`)
+    const healthMs = Date.now() - healthStarted
+    expect(health.status).toBe(200)
+    // SQLite's own busy wait is 50 ms at a time; the rest of the wait is asynchronous.
+    expect(healthMs).toBeLessThan(1_000)
+    const answered = await webhook
+    expect(answered.status).toBe(503)
+    expect(answered.ms).toBeLessThan(4_000)
+    await released
+    expect((await deliver('7300000000000002')).status).toBe(200)
+  }, 60_000)
 })
