@@ -6,7 +6,13 @@ import { openStripeQueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
 import { adminRoutes } from './adapters/http/admin.tsx'
-import { healthRoutes, queueCheck, type ReadinessCheck, starkKeyCheck } from './adapters/http/health.ts'
+import {
+  healthRoutes,
+  queueCheck,
+  type ReadinessCheck,
+  starkKeyCheck,
+  unresolvedTransfersAlert,
+} from './adapters/http/health.ts'
 import { httpApp } from './adapters/http/server.ts'
 import { starkWebhook } from './adapters/http/stark-webhook.ts'
 import { metricsRoute, prometheusMetrics } from './adapters/metrics/prometheus.ts'
@@ -92,7 +98,11 @@ export async function startPaybridge(
       'on PostgreSQL, /admin and the ledger gauges in /metrics are not available yet (`ledger reconcile` is)',
     )
   }
-  const metrics = prometheusMetrics({ ledger: config.databaseUrl ? undefined : ledger, clock })
+  const metrics = prometheusMetrics({
+    ledger: config.databaseUrl ? undefined : ledger,
+    clock,
+    unresolvedTransfers: () => store.unresolvedTransfers(),
+  })
 
   let emulator: StarkBankEmulator | undefined
   let stark = config.stark
@@ -186,7 +196,7 @@ export async function startPaybridge(
             }),
           }
         : {}),
-      '/': healthRoutes({ checks }),
+      '/': healthRoutes({ checks, alerts: { transfers: unresolvedTransfersAlert(store) } }),
     },
   })
   // The last 7 days reconciled every 10 minutes, for the metric and the status page.

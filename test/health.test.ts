@@ -1,7 +1,12 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { healthRoutes, queueCheck, starkKeyCheck } from '../src/adapters/http/health.ts'
+import {
+  healthRoutes,
+  queueCheck,
+  starkKeyCheck,
+  unresolvedTransfersAlert,
+} from '../src/adapters/http/health.ts'
 import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
 import { ledgerWritable } from '../src/adapters/sqlite/ledger-health.ts'
 import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
@@ -40,6 +45,23 @@ function verifier(loads: boolean) {
 }
 
 describe('health endpoints', () => {
+  it('shows unresolved transfers under alerts on /readyz without making the process unready', async () => {
+    let unresolved = 0
+    const app = healthRoutes({
+      checks: { ledger: () => true },
+      alerts: { transfers: unresolvedTransfersAlert({ unresolvedTransfers: async () => unresolved }) },
+    })
+    const quiet = await app.request('/readyz')
+    expect(quiet.status).toBe(200)
+    expect(await quiet.json()).not.toHaveProperty('alerts')
+    unresolved = 2
+    const res = await app.request('/readyz')
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as Readiness & { alerts: Record<string, string> }
+    expect(body.ok).toBe(true)
+    expect(body.alerts.transfers).toContain('2 transfer(s) unresolved')
+  })
+
   it('answers /healthz while the process runs, whatever the checks say', async () => {
     const app = healthRoutes({ checks: { never: () => 'broken' } })
     const res = await app.request('/healthz')

@@ -394,10 +394,12 @@ for (const adapter of [sqlite(), postgres()]) {
         expect(dead).toMatchObject({ status: 'dead', reason: 'HTTP 400: invalid account' })
       })
 
-      it('holds a transfer until approved, then sends it approved without counting the held claim', async () => {
+      it('holds a transfer over the limit at the claim until approved, then sends it approved on its first try', async () => {
         await creditMany(s.store, 1)
-        const [c] = await claim(s.store, 10, T, 60_000)
-        await s.store.transferHeld(c!, 'over the per-transfer limit', T + 1)
+        const held = await s.store.claimTransfers(10, T, 60_000, { maxPerTransfer: 1, maxPerDay: 1_000_000 })
+        expect(held.claimed).toEqual([])
+        expect(held.held).toHaveLength(1)
+        const c = held.held[0]
         expect(await claim(s.store, 10, T + 120_000, 60_000)).toEqual([])
         expect(await s.store.approveTransfer('nope', T + 2)).toEqual({ kind: 'unknown' })
         expect(await s.store.approveTransfer(c!.transferId, T + 2)).toEqual({ kind: 'approved' })
@@ -406,7 +408,7 @@ for (const adapter of [sqlite(), postgres()]) {
           status: 'pending',
         })
         const [approved] = await claim(s.store, 10, T + 3, 60_000)
-        expect(approved).toMatchObject({ transferId: c!.transferId, attempt: 2, tries: 1, approved: true })
+        expect(approved).toMatchObject({ transferId: c!.transferId, attempt: 1, tries: 1, approved: true })
       })
 
       it('records an outcome only for the claim that owns the transfer; created never moves back', async () => {
@@ -418,7 +420,6 @@ for (const adapter of [sqlite(), postgres()]) {
           kind: 'stale',
         })
         expect(await s.store.transferDead(old!, 'late', T + 3)).toEqual({ kind: 'stale' })
-        expect(await s.store.transferHeld(old!, 'late', T + 3)).toEqual({ kind: 'stale' })
         expect(await s.store.transferCreated(taken!, { id: 'bank-1', status: 'created' }, T + 4)).toEqual({
           kind: 'written',
         })
@@ -660,6 +661,7 @@ for (const adapter of [sqlite(), postgres()]) {
           type: 'charge.succeeded',
           body: '{"id":"evt_1"}',
           attempt: 1,
+          tries: 1,
           firstAttemptAt: T + 2,
         })
         expect(await s.forwards.claimForwards(10, T + 3, 1_000)).toEqual([])
@@ -706,9 +708,45 @@ for (const adapter of [sqlite(), postgres()]) {
         expect(await s.forwards.claimForwards(10, T + 3, 60_000)).toEqual([])
         await s.forwards.replayForwards({ dead: true }, T + 4, { dryRun: false })
         const [revived] = await s.forwards.claimForwards(10, T + 5, 60_000)
-        expect(revived).toMatchObject({ id: 'evt_dead', attempt: 1, firstAttemptAt: T + 5 })
+        expect(revived).toMatchObject({ id: 'evt_dead', attempt: 2, tries: 1, firstAttemptAt: T + 5 })
         await s.forwards.replayForwards({ eventId: 'evt_ok', force: true }, T + 6, { dryRun: false })
         expect((await s.forwards.claimForwards(10, T + 7, 60_000)).map((c) => c.id)).toEqual(['evt_ok'])
+      })
+
+      it('a forward claim taken before a replay can never write after it: claim numbers keep increasing', async () => {
+        await s.forwards.recordStripeEvent(stripe('evt_1'), '{}', T)
+        const [stale] = await s.forwards.claimForwards(10, T, 1_000)
+        // Its lease runs out mid-POST; the next claim ends the forward dead, and an operator replays it.
+        const [next] = await s.forwards.claimForwards(10, T + 1_000, 1_000)
+        await s.forwards.forwardDead(
+          'evt_1',
+          next!.attempt,
+          { statusCode: 400, error: 'HTTP 400' },
+          T + 1_001,
+        )
+        await s.forwards.replayForwards({ dead: true }, T + 2_000, { dryRun: false })
+        const [replayed] = await s.forwards.claimForwards(10, T + 2_001, 60_000)
+        expect(replayed).toMatchObject({ id: 'evt_1', tries: 1, firstAttemptAt: T + 2_001 })
+        expect(replayed!.attempt).toBeGreaterThan(next!.attempt)
+        // The first relay's POST finally fails: its outcome must not touch the replayed forward.
+        await s.forwards.forwardDead('evt_1', stale!.attempt, { statusCode: 400, error: 'stale' }, T + 2_002)
+        await s.forwards.forwardRetry(
+          'evt_1',
+          stale!.attempt,
+          { statusCode: 503, error: 'stale', nextAttemptAt: T },
+          T + 2_002,
+        )
+        expect((await s.rows('forwards'))[0]).toMatchObject({ status: 'pending', last_error: 'HTTP 400' })
+        expect((await s.rows('outbox'))[0]).toMatchObject({ status: 'in_flight' })
+        expect(await s.forwards.claimForwards(10, T + 3_000, 60_000)).toEqual([])
+        await s.forwards.forwardRetry(
+          'evt_1',
+          replayed!.attempt,
+          { statusCode: 503, error: 'busy', nextAttemptAt: T + 4_000 },
+          T + 2_003,
+        )
+        const [after] = await s.forwards.claimForwards(10, T + 4_000, 60_000)
+        expect(after).toMatchObject({ tries: 2, attempt: replayed!.attempt + 1 })
       })
 
       it('never gives two concurrent claimers the same forward', async () => {

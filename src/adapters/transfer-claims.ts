@@ -1,6 +1,7 @@
 import type { TransferPlan } from '../domain/transfer.ts'
 import { budgetClaims, type LimitDecision, type TransferLimits } from '../domain/transfer-limits.ts'
 import type { ClaimedTransfer, TransferClaims } from '../ports/store.ts'
+import { nextClaim, type OutboxCounts } from './outbox-claims.ts'
 
 // What both ledgers do between reading the due rows and writing the claim: one place, so SQLite and
 // PostgreSQL decide send or hold alike.
@@ -8,12 +9,9 @@ import type { ClaimedTransfer, TransferClaims } from '../ports/store.ts'
 /** A transfer's outbox row has a stable id: updates find it by primary key. */
 export const transferOutboxId = (transferId: string) => `transfer:${transferId}`
 
-export interface DueTransfer {
+export interface DueTransfer extends OutboxCounts {
   id: string
   refId: string
-  /** Claims before this one. */
-  attempts: number
-  freeAttempts: number
 }
 
 export interface TransferRow {
@@ -23,6 +21,7 @@ export interface TransferRow {
   approvedAt: number | null
   reservedAt: number | null
   atBankAt: number | null
+  unresolvedAt: number | null
 }
 
 /**
@@ -61,12 +60,12 @@ export function planClaims(
     }
     const claim: ClaimedTransfer = {
       transferId: row.id,
-      attempt: d.attempts + 1,
-      tries: d.attempts + 1 - d.freeAttempts,
+      ...nextClaim(d),
       plan: JSON.parse(row.request) as TransferPlan,
       approved: row.approvedAt !== null,
       reserved: row.reservedAt !== null,
       atBank: row.atBankAt !== null,
+      unresolved: row.unresolvedAt !== null,
     }
     result.claimed.push(claim)
   })

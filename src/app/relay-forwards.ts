@@ -43,14 +43,14 @@ export function forwardRelay(options: ForwardRelayOptions) {
 
   async function failed(c: ClaimedForward, statusCode: number | null, error: string, retryAfter?: number) {
     const step = nextStep({
-      attempt: c.attempt,
+      attempt: c.tries,
       firstAttemptAt: c.firstAttemptAt,
       now: clock(),
       window: options.retry,
       random,
       retryAfterMs: retryAfter,
     })
-    const ids = { eventId: c.id, attempt: c.attempt, status: statusCode ?? undefined, error }
+    const ids = { eventId: c.id, attempt: c.tries, claim: c.attempt, status: statusCode ?? undefined, error }
     if (step.kind === 'dead') {
       await store.forwardDead(
         c.id,
@@ -75,7 +75,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
         headers: {
           'Content-Type': 'application/json',
           'Stripe-Signature': sign(c.body, Math.floor(started / 1000)),
-          [ATTEMPT_HEADER]: String(c.attempt),
+          [ATTEMPT_HEADER]: String(c.tries),
           'User-Agent': 'paybridge',
         },
         signal: AbortSignal.timeout(timeoutMs),
@@ -98,7 +98,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
         // The 2xx is the fact that matters; the body is not read.
         await response.body?.cancel().catch(() => undefined)
         await store.forwardDelivered(c.id, { statusCode: status, latencyMs }, clock())
-        log.info('forward delivered', { eventId: c.id, type: c.type, attempt: c.attempt, status, latencyMs })
+        log.info('forward delivered', { eventId: c.id, type: c.type, attempt: c.tries, status, latencyMs })
         return
       case 'retry': {
         const text = await head(response)
@@ -109,7 +109,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
         const text = await head(response)
         const error = `HTTP ${status}${text ? `: ${text}` : ''}`
         await store.forwardDead(c.id, c.attempt, { statusCode: status, error }, clock())
-        log.error('forward refused by the downstream', { eventId: c.id, attempt: c.attempt, status, error })
+        log.error('forward refused by the downstream', { eventId: c.id, attempt: c.tries, status, error })
         return
       }
     }

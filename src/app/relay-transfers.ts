@@ -30,7 +30,11 @@ export interface RelayOptions {
   backoff?: BackoffPolicy
   /** Waits between probes while Stark Bank refuses paybridge's access. */
   circuitBackoff?: BackoffPolicy
-  /** Transient failures are retried this many times, then the transfer is dead. */
+  /**
+   * Tries after which a transfer whose outcome is still unknown is flagged unresolved (error log,
+   * paybridge_transfers_unresolved, its reason). It is retried all the same: only Stark Bank's
+   * definitive refusal makes a transfer dead.
+   */
   maxAttempts?: number
   /** Over these, transfers wait in the outbox for an operator's approval. */
   limits?: TransferLimits
@@ -54,6 +58,8 @@ export interface RelayReport {
  * Sends the outbox's transfers to Stark Bank, each with its externalId as the idempotency key.
  * A row claimed before (its earlier attempt ended unknown) is looked up by tag before it is sent
  * again; one Stark Bank refused as a duplicate exists there and is only looked up until found.
+ * Only Stark Bank's definitive refusal (a 4xx with its reasons, not a duplicate or an access fault)
+ * makes a transfer dead; an unknown outcome is retried forever, flagged unresolved past the limit.
  * Every outcome is written under the claim it came from: a relay whose lease ran out changes nothing.
  */
 export function transferRelay(options: RelayOptions) {
@@ -146,41 +152,40 @@ export function transferRelay(options: RelayOptions) {
       for (const c of claims) await release(pass, c, faultReason(err))
       return
     }
-    for (const c of claims) await retryOrDie(pass, c, err)
+    for (const c of claims) await retryUnknown(pass, c, err)
   }
 
-  async function retryOrDie(pass: Pass, c: ClaimedTransfer, err: unknown) {
+  /**
+   * The call's outcome is unknown (timeout, network, 5xx, a failed lookup): the transfer may exist at
+   * Stark Bank, so it is never dead for this. It is retried at the capped backoff for as long as it
+   * takes (resending the same externalId is safe; the next claim looks it up first); past
+   * `maxAttempts` it is flagged unresolved, with one error log when it crosses.
+   */
+  async function retryUnknown(pass: Pass, c: ClaimedTransfer, err: unknown) {
     const message = faultReason(err)
     if (c.atBank) return lookUpLater(pass, c, message)
-    if (c.tries >= maxAttempts) {
-      const reason = `gave up after ${c.tries} attempts: ${message}`
-      if (!recorded(pass, c, 'dead', await store.transferDead(c, reason, clock()))) return
-      pass.dead++
-      log.error('transfer dead after retries', {
-        transferId: c.transferId,
-        attempt: c.attempt,
-        error: message,
+    const unresolved = c.tries >= maxAttempts
+    const error = unresolved ? `unresolved after ${c.tries} attempts: ${message}; still retrying` : message
+    const retryAfter = err instanceof BankError ? err.retryAfterMs : undefined
+    const delay = backoffMs(c.tries, random, policy, retryAfter)
+    const result = await store.transferRetry(
+      c,
+      { error, nextAttemptAt: clock() + delay, ...(unresolved ? { unresolved: true } : {}) },
+      clock(),
+    )
+    if (!recorded(pass, c, 'retry', result)) return
+    pass.retried++
+    const fields = { transferId: c.transferId, attempt: c.attempt, error: message, retryInMs: delay }
+    if (unresolved && !c.unresolved) {
+      log.error('transfer unresolved: its outcome at Stark Bank is still unknown; still retrying', {
+        ...fields,
+        tries: c.tries,
+        action: 'do not pay it by hand: it may exist at Stark Bank; look for its externalId there',
+        externalId: c.plan.externalId,
       })
       return
     }
-    const retryAfter = err instanceof BankError ? err.retryAfterMs : undefined
-    const delay = backoffMs(c.tries, random, policy, retryAfter)
-    if (
-      !recorded(
-        pass,
-        c,
-        'retry',
-        await store.transferRetry(c, { error: message, nextAttemptAt: clock() + delay }, clock()),
-      )
-    )
-      return
-    pass.retried++
-    log.warn('transfer call failed; will retry', {
-      transferId: c.transferId,
-      attempt: c.attempt,
-      error: message,
-      retryInMs: delay,
-    })
+    log.warn('transfer call failed; will retry', fields)
   }
 
   async function send(pass: Pass, batch: ClaimedTransfer[]): Promise<void> {
@@ -217,7 +222,7 @@ export function transferRelay(options: RelayOptions) {
     for (const c of batch) {
       const t = byExternal.get(c.plan.externalId)
       if (t) done.push({ c, t })
-      else await retryOrDie(pass, c, new Error('Stark Bank did not return this transfer'))
+      else await retryUnknown(pass, c, new Error('Stark Bank did not return this transfer'))
     }
     // The whole batch's outcome in one transaction.
     const outcomes = await store.transfersCreated(

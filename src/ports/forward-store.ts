@@ -8,8 +8,13 @@ export interface ClaimedForward {
   type: string
   /** The exact text to POST. */
   body: string
-  /** This attempt's number, from 1 (reset by a replay); also the fence for recording its outcome. */
+  /**
+   * This claim's number (the outbox row's claim count): it only grows, a replay included, and fences
+   * recording the claim's outcome, so a relay holding a claim from before a replay changes nothing.
+   */
   attempt: number
+  /** Attempts since the forward was recorded or last replayed, this one included (from 1). */
+  tries: number
   /** When the current retry window opened (the first attempt since recording or replay). */
   firstAttemptAt: number
 }
@@ -71,8 +76,8 @@ export interface ForwardStore extends Pick<Store, 'deadLetter'> {
   forwardDelivered(id: string, result: { statusCode: number; latencyMs: number }, now: number): Promise<void>
 
   /**
-   * Attempt `attempt` failed; try again at `nextAttemptAt`. Ignored when that attempt no longer owns
-   * the forward (its lease ran out and another attempt took over, or it was delivered meanwhile).
+   * Claim `attempt` failed; try again at `nextAttemptAt`. Ignored when that claim no longer owns the
+   * forward (its lease ran out and another claim took over, it was delivered, or it was replayed).
    */
   forwardRetry(
     id: string,
@@ -81,7 +86,7 @@ export interface ForwardStore extends Pick<Store, 'deadLetter'> {
     now: number,
   ): Promise<void>
 
-  /** Attempt `attempt` failed for good; fenced like `forwardRetry`. */
+  /** Claim `attempt` failed for good; fenced like `forwardRetry`. */
   forwardDead(
     id: string,
     attempt: number,

@@ -68,8 +68,6 @@ export interface Store {
     created: { claim: TransferClaim; bank: { id: string; status: string } }[],
     now: number,
   ): Promise<Fenced[]>
-  /** Parks a claimed transfer until an operator approves it (over a money limit); fenced by the claim. */
-  transferHeld(claim: TransferClaim, reason: string, now: number): Promise<Fenced>
   /** Releases a held transfer past the limits. `unknown` if no such transfer; `not-held` if it is not waiting. */
   approveTransfer(
     transferId: string,
@@ -82,14 +80,26 @@ export interface Store {
    * `uncounted`: this claim does not count toward the retry limit (nothing reached Stark Bank, or it
    * only looked up a transfer known to exist). `atBank`: Stark Bank proved the transfer exists (it
    * refused the externalId as a duplicate) though lookups do not show it yet; from now on it is
-   * only looked up, never sent again and never dead.
+   * only looked up, never sent again and never dead. `unresolved`: its retries passed the limit with
+   * the outcome still unknown; the transfer is flagged (`error` becomes its reason) and stays pending.
    */
   transferRetry(
     claim: TransferClaim,
-    retry: { error: string; nextAttemptAt: number; uncounted?: boolean; atBank?: boolean },
+    retry: {
+      error: string
+      nextAttemptAt: number
+      uncounted?: boolean
+      atBank?: boolean
+      unresolved?: boolean
+    },
     now: number,
   ): Promise<Fenced>
-  /** Stark Bank refused it for good (or retries ran out); releases its daily reservation. Fenced by the claim. */
+  /** Open (pending) transfers flagged unresolved: retries passed the limit, outcome still unknown. */
+  unresolvedTransfers(): Promise<number>
+  /**
+   * Stark Bank refused it for good (a 4xx with its reasons, neither a duplicate nor an access fault);
+   * releases its daily reservation. Fenced by the claim.
+   */
   transferDead(claim: TransferClaim, reason: string, now: number): Promise<Fenced>
   /**
    * Dead transfers (all, or the one named) back to pending with a fresh retry count, their
@@ -159,6 +169,8 @@ export interface ClaimedTransfer extends TransferClaim {
   reserved: boolean
   /** Stark Bank refused it as a duplicate: it exists there; only look it up. */
   atBank: boolean
+  /** Already flagged unresolved (retries passed the limit, outcome unknown). */
+  unresolved: boolean
 }
 
 export interface TransferClaims {

@@ -40,6 +40,11 @@ export function prometheusMetrics(deps: {
   ledger: Ledger | undefined
   clock?: Clock
   queues?: string[]
+  /**
+   * Open transfers flagged unresolved (retries past the limit, outcome unknown), read from the Store
+   * at each scrape, so it holds on either ledger engine and with several relays.
+   */
+  unresolvedTransfers?: () => Promise<number>
 }): PrometheusMetrics {
   const clock = deps.clock ?? Date.now
   const registry = new Registry()
@@ -114,6 +119,10 @@ export function prometheusMetrics(deps: {
   const transferBank = gauge('paybridge_transfers_bank_status', 'Transfers by Stark Bank status', [
     'bank_status',
   ])
+  const unresolved = gauge(
+    'paybridge_transfers_unresolved',
+    'Open transfers whose retries passed the limit with the outcome unknown (may exist at Stark Bank; still retried)',
+  )
   const forwards = gauge('paybridge_forwards', 'Stripe forwards by status', ['status'])
   const invoices = gauge('paybridge_invoices', 'Invoices by status', ['status'])
   const deadLetters = gauge('paybridge_dead_letters', 'Dead letters kept in the ledger, by queue', ['queue'])
@@ -164,6 +173,7 @@ export function prometheusMetrics(deps: {
     contentType: registry.contentType,
     async scrape() {
       readLedger()
+      if (deps.unresolvedTransfers) unresolved.set(await deps.unresolvedTransfers())
       return registry.metrics()
     },
     webhook: (outcome, source = 'starkbank') => webhooks.inc({ source, outcome }),

@@ -2,8 +2,9 @@ import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
 import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
 import { guardSteps, postgresStep } from '../ledger-failure.ts'
+import { nextClaim, replayedOutbox } from '../outbox-claims.ts'
 import type { PgLedger } from './database.ts'
-import { leaseDueOutbox } from './outbox-lease.ts'
+import { leaseOutbox, lockDueOutbox } from './outbox-lease.ts'
 import { events, forwards, outbox } from './schema.ts'
 import { postgresStore } from './store.ts'
 
@@ -51,10 +52,14 @@ function postgresForwardStoreSteps(ledger: PgLedger): ForwardStore {
     async claimForwards(limit, now, leaseMs) {
       if (limit <= 0) return []
       return db.transaction(async (t) => {
-        const due = await leaseDueOutbox(t, 'forward', now, limit, leaseMs)
+        const due = await lockDueOutbox(t, 'forward', now, limit)
         if (due.length === 0) return []
-        const leased = due
-        const attempts = new Map(leased.map((l) => [l.refId, l.attempts]))
+        await leaseOutbox(
+          t,
+          due.map((d) => d.id),
+          now,
+          leaseMs,
+        )
         const rows = await t
           .update(forwards)
           .set({
@@ -77,14 +82,12 @@ function postgresForwardStoreSteps(ledger: PgLedger): ForwardStore {
         const byId = new Map(rows.map((r) => [r.id, r]))
         return due.map((d): ClaimedForward => {
           const row = byId.get(d.refId)
-          const attempt = attempts.get(d.refId)
-          if (!row || attempt === undefined)
-            throw new Error(`outbox row ${d.id} points at missing forward ${d.refId}`)
+          if (!row) throw new Error(`outbox row ${d.id} points at missing forward ${d.refId}`)
           return {
             id: row.id,
             type: row.type,
             body: row.body,
-            attempt,
+            ...nextClaim(d),
             firstAttemptAt: row.firstAttemptAt ?? now,
           }
         })
@@ -168,17 +171,18 @@ function postgresForwardStoreSteps(ledger: PgLedger): ForwardStore {
             .update(forwards)
             .set({ status: 'pending', attempts: 0, firstAttemptAt: null, updatedAt: now })
             .where(eq(forwards.id, e.id))
-          const requeued = {
-            status: 'pending' as const,
-            attempts: 0,
-            nextAttemptAt: now,
-            leaseUntil: null,
-            lastError: null,
-            updatedAt: now,
-          }
+          // The claim count goes on (it fences stale relays); only the retry count starts again.
+          const requeued = replayedOutbox(outbox.attempts, now)
           await t
             .insert(outbox)
-            .values({ id: outboxId(e.id), kind: 'forward', refId: e.id, createdAt: now, ...requeued })
+            .values({
+              ...requeued,
+              id: outboxId(e.id),
+              kind: 'forward',
+              refId: e.id,
+              createdAt: now,
+              freeAttempts: 0,
+            })
             .onConflictDoUpdate({ target: outbox.id, set: requeued })
         }
         return entries

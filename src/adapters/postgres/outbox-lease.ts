@@ -69,20 +69,3 @@ export async function leaseOutbox(t: Tx, ids: string[], now: number, leaseMs: nu
   const order = new Map(ids.map((id, i) => [id, i]))
   return leased.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
 }
-
-/** `lockDueOutbox` then `leaseOutbox` on all of them: the claim of a relay that leases every due row. */
-export async function leaseDueOutbox(
-  t: Tx,
-  kind: 'transfer' | 'forward',
-  now: number,
-  limit: number,
-  leaseMs: number,
-): Promise<LeasedRow[]> {
-  const due = await lockDueOutbox(t, kind, now, limit)
-  return leaseOutbox(
-    t,
-    due.map((d) => d.id),
-    now,
-    leaseMs,
-  )
-}

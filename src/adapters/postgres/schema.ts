@@ -87,6 +87,11 @@ export const transfers = pgTable(
     /** See the SQLite schema: the daily limit's reservation, and proof the transfer exists at Stark Bank. */
     reservedAt: ms('reserved_at'),
     atBankAt: ms('at_bank_at'),
+    /**
+     * When its retries passed the limit with the outcome still unknown: it may exist at Stark Bank, so it
+     * is never dead for that; it stays pending, retried, and counted by paybridge_transfers_unresolved.
+     */
+    unresolvedAt: ms('unresolved_at'),
     createdAt: ms('created_at').notNull(),
     updatedAt: ms('updated_at').notNull(),
   },

@@ -1,6 +1,7 @@
 import { and, eq, gte, inArray, isNotNull, type SQL, sql } from 'drizzle-orm'
 import { utcDayStart } from '../../domain/transfer-limits.ts'
 import type { Fenced, Store, TransferClaim } from '../../ports/store.ts'
+import { replayedOutbox } from '../outbox-claims.ts'
 import { planClaims, transferOutboxId } from '../transfer-claims.ts'
 import type { PgDb } from './database.ts'
 import { leaseOutbox, lockDueOutbox } from './outbox-lease.ts'
@@ -12,7 +13,7 @@ type Steps = Pick<
   | 'claimTransfers'
   | 'transferCreated'
   | 'transfersCreated'
-  | 'transferHeld'
+  | 'unresolvedTransfers'
   | 'transferRetry'
   | 'transferDead'
   | 'replayDeadTransfers'
@@ -88,6 +89,7 @@ export function postgresTransferOutbox(deps: {
             approvedAt: transfers.approvedAt,
             reservedAt: transfers.reservedAt,
             atBankAt: transfers.atBankAt,
+            unresolvedAt: transfers.unresolvedAt,
           })
           .from(transfers)
           .where(
@@ -132,29 +134,6 @@ export function postgresTransferOutbox(deps: {
       })
     },
 
-    async transferHeld(claim, reason, now) {
-      return db.transaction(async (t) => {
-        const moved = await t
-          .update(outbox)
-          // The claim counted an attempt that never happened.
-          .set({
-            status: 'held',
-            leaseUntil: null,
-            freeAttempts: sql`${outbox.freeAttempts} + 1`,
-            lastError: clip(reason),
-            updatedAt: now,
-          })
-          .where(owned(claim))
-          .returning({ id: outbox.id })
-        if (moved.length === 0) return stale
-        await t
-          .update(transfers)
-          .set({ status: 'held', reason: clip(reason), reservedAt: null, updatedAt: now })
-          .where(and(eq(transfers.id, claim.transferId), eq(transfers.status, 'pending')))
-        return written
-      })
-    },
-
     async transferRetry(claim, retry, now) {
       return db.transaction(async (t) => {
         const moved = await t
@@ -170,11 +149,12 @@ export function postgresTransferOutbox(deps: {
           .where(owned(claim))
           .returning({ id: outbox.id })
         if (moved.length === 0) return stale
-        if (retry.atBank) {
+        if (retry.atBank || retry.unresolved) {
           await t
             .update(transfers)
             .set({
-              atBankAt: sql`coalesce(${transfers.atBankAt}, ${now})`,
+              ...(retry.atBank ? { atBankAt: sql`coalesce(${transfers.atBankAt}, ${now})` } : {}),
+              ...(retry.unresolved ? { unresolvedAt: sql`coalesce(${transfers.unresolvedAt}, ${now})` } : {}),
               reason: clip(retry.error),
               updatedAt: now,
             })
@@ -182,6 +162,14 @@ export function postgresTransferOutbox(deps: {
         }
         return written
       })
+    },
+
+    async unresolvedTransfers() {
+      const [row] = await db
+        .select({ n: sql<string>`count(*)` })
+        .from(transfers)
+        .where(and(eq(transfers.status, 'pending'), isNotNull(transfers.unresolvedAt)))
+      return Number(row?.n ?? 0)
     },
 
     async transferDead(claim, reason, now) {
@@ -217,19 +205,12 @@ export function postgresTransferOutbox(deps: {
         const ids = dead.map((d) => d.transferId)
         await t
           .update(transfers)
-          .set({ status: 'pending', reason: null, reservedAt: null, updatedAt: now })
+          .set({ status: 'pending', reason: null, reservedAt: null, unresolvedAt: null, updatedAt: now })
           .where(and(inArray(transfers.id, ids), eq(transfers.status, 'dead')))
         // The claim count goes on (it fences stale relays); only the retry count starts again.
         await t
           .update(outbox)
-          .set({
-            status: 'pending',
-            freeAttempts: sql`${outbox.attempts}`,
-            nextAttemptAt: now,
-            leaseUntil: null,
-            lastError: null,
-            updatedAt: now,
-          })
+          .set(replayedOutbox(outbox.attempts, now))
           .where(inArray(outbox.id, ids.map(transferOutboxId)))
         return dead
       })

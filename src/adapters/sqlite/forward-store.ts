@@ -2,6 +2,7 @@ import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
 import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
 import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
 import { guardSteps, sqliteStep } from '../ledger-failure.ts'
+import { nextClaim, replayedOutbox } from '../outbox-claims.ts'
 import type { Ledger } from './database.ts'
 import { type HotStatements, hotStatements } from './hot-statements.ts'
 import { dueOutboxRows } from './outbox-due.ts'
@@ -85,7 +86,7 @@ function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
             id: row.id,
             type: row.type,
             body: row.body,
-            attempt: d.attempts + 1,
+            ...nextClaim(d),
             firstAttemptAt: row.firstAttemptAt ?? now,
           }
         })
@@ -157,16 +158,17 @@ function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
             .set({ status: 'pending', attempts: 0, firstAttemptAt: null, updatedAt: now })
             .where(eq(forwards.id, e.id))
             .run()
-          const requeued = {
-            status: 'pending' as const,
-            attempts: 0,
-            nextAttemptAt: now,
-            leaseUntil: null,
-            lastError: null,
-            updatedAt: now,
-          }
+          // The claim count goes on (it fences stale relays); only the retry count starts again.
+          const requeued = replayedOutbox(outbox.attempts, now)
           t.insert(outbox)
-            .values({ id: outboxId(e.id), kind: 'forward', refId: e.id, createdAt: now, ...requeued })
+            .values({
+              ...requeued,
+              id: outboxId(e.id),
+              kind: 'forward',
+              refId: e.id,
+              createdAt: now,
+              freeAttempts: 0,
+            })
             .onConflictDoUpdate({ target: outbox.id, set: requeued })
             .run()
         }

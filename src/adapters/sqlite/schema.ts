@@ -89,6 +89,11 @@ export const transfers = sqliteTable(
     reservedAt: integer('reserved_at'),
     /** When Stark Bank refused its externalId as a duplicate: it exists there, so it is only looked up. */
     atBankAt: integer('at_bank_at'),
+    /**
+     * When its retries passed the limit with the outcome still unknown: it may exist at Stark Bank, so it
+     * is never dead for that; it stays pending, retried, and counted by paybridge_transfers_unresolved.
+     */
+    unresolvedAt: integer('unresolved_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

@@ -198,7 +198,7 @@ function sqliteStoreSteps(ledger: Ledger): Store {
       return tx((t) => inputs.map((input) => recordIn(t, st, input, now)))
     },
 
-    ...sqliteTransferOutbox({ tx, st, markCreated }),
+    ...sqliteTransferOutbox({ db, tx, st, markCreated }),
 
     async approveTransfer(transferId, now) {
       return tx((t) => {

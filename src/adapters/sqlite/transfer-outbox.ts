@@ -1,6 +1,7 @@
 import { and, eq, gte, inArray, isNotNull, type SQL, sql } from 'drizzle-orm'
 import { utcDayStart } from '../../domain/transfer-limits.ts'
 import type { Fenced, Store, TransferClaim } from '../../ports/store.ts'
+import { replayedOutbox } from '../outbox-claims.ts'
 import { planClaims, transferOutboxId } from '../transfer-claims.ts'
 import type { Ledger } from './database.ts'
 import type { HotStatements } from './hot-statements.ts'
@@ -13,7 +14,7 @@ type Steps = Pick<
   | 'claimTransfers'
   | 'transferCreated'
   | 'transfersCreated'
-  | 'transferHeld'
+  | 'unresolvedTransfers'
   | 'transferRetry'
   | 'transferDead'
   | 'replayDeadTransfers'
@@ -59,6 +60,8 @@ export function reservedToday(t: Db, now: number): number {
  * "created", which is a fact whoever reports it.
  */
 export function sqliteTransferOutbox(deps: {
+  /** For reads outside a write transaction (a scrape must not wait for the write lock). */
+  db: Db
   tx: <T>(fn: (t: Db) => T) => T
   st: HotStatements
   markCreated: (
@@ -93,6 +96,7 @@ export function sqliteTransferOutbox(deps: {
             approvedAt: transfers.approvedAt,
             reservedAt: transfers.reservedAt,
             atBankAt: transfers.atBankAt,
+            unresolvedAt: transfers.unresolvedAt,
           })
           .from(transfers)
           .where(
@@ -141,30 +145,6 @@ export function sqliteTransferOutbox(deps: {
       return tx(() => list.map((c) => created(c.claim, c.bank, now)))
     },
 
-    async transferHeld(claim, reason, now) {
-      return tx((t) => {
-        const moved = t
-          .update(outbox)
-          // The claim counted an attempt that never happened.
-          .set({
-            status: 'held',
-            leaseUntil: null,
-            freeAttempts: sql`${outbox.freeAttempts} + 1`,
-            lastError: clip(reason),
-            updatedAt: now,
-          })
-          .where(owned(claim))
-          .returning({ id: outbox.id })
-          .all()
-        if (moved.length === 0) return stale
-        t.update(transfers)
-          .set({ status: 'held', reason: clip(reason), reservedAt: null, updatedAt: now })
-          .where(and(eq(transfers.id, claim.transferId), eq(transfers.status, 'pending')))
-          .run()
-        return written
-      })
-    },
-
     async transferRetry(claim, retry, now) {
       return tx((t) => {
         const moved = t
@@ -181,10 +161,11 @@ export function sqliteTransferOutbox(deps: {
           .returning({ id: outbox.id })
           .all()
         if (moved.length === 0) return stale
-        if (retry.atBank) {
+        if (retry.atBank || retry.unresolved) {
           t.update(transfers)
             .set({
-              atBankAt: sql`coalesce(${transfers.atBankAt}, ${now})`,
+              ...(retry.atBank ? { atBankAt: sql`coalesce(${transfers.atBankAt}, ${now})` } : {}),
+              ...(retry.unresolved ? { unresolvedAt: sql`coalesce(${transfers.unresolvedAt}, ${now})` } : {}),
               reason: clip(retry.error),
               updatedAt: now,
             })
@@ -193,6 +174,15 @@ export function sqliteTransferOutbox(deps: {
         }
         return written
       })
+    },
+
+    async unresolvedTransfers() {
+      const row = deps.db
+        .select({ n: sql<number>`count(*)` })
+        .from(transfers)
+        .where(and(eq(transfers.status, 'pending'), isNotNull(transfers.unresolvedAt)))
+        .get()
+      return Number(row?.n ?? 0)
     },
 
     async transferDead(claim, reason, now) {
@@ -228,19 +218,12 @@ export function sqliteTransferOutbox(deps: {
         if (dryRun || dead.length === 0) return dead
         const ids = dead.map((d) => d.transferId)
         t.update(transfers)
-          .set({ status: 'pending', reason: null, reservedAt: null, updatedAt: now })
+          .set({ status: 'pending', reason: null, reservedAt: null, unresolvedAt: null, updatedAt: now })
           .where(and(inArray(transfers.id, ids), eq(transfers.status, 'dead')))
           .run()
         // The claim count goes on (it fences stale relays); only the retry count starts again.
         t.update(outbox)
-          .set({
-            status: 'pending',
-            freeAttempts: sql`${outbox.attempts}`,
-            nextAttemptAt: now,
-            leaseUntil: null,
-            lastError: null,
-            updatedAt: now,
-          })
+          .set(replayedOutbox(outbox.attempts, now))
           .where(inArray(outbox.id, ids.map(transferOutboxId)))
           .run()
         return dead

@@ -1,0 +1,1 @@
+ALTER TABLE `transfers` ADD `unresolved_at` integer;
