@@ -1,13 +1,10 @@
-import { GetQueueUrlCommand } from '@aws-sdk/client-sqs'
-import { deadLetterQueueName } from '../../src/adapters/sqs/provision.ts'
-import { sqsQueue } from '../../src/adapters/sqs/queue.ts'
-import { webhookBody } from '../../src/adapters/starkbank/emulator/webhooks.ts'
 import { minTransferLeaseMs } from '../../src/domain/lease.ts'
 import { between, pick } from './faults.ts'
 import { holdLedgerBusy } from './processes.ts'
 import type { Scenario, ScenarioContext, ScenarioOptions } from './scenario.ts'
 import { mixedScenario } from './scenario-mixed.ts'
-import { STARK_QUEUE, STARK_TIMEOUT_MS } from './world.ts'
+import { sqsDlq } from './scenario-sqs-dlq.ts'
+import { STARK_TIMEOUT_MS } from './world.ts'
 
 // The fault classes of issue 11, one scenario each (the mixed kill -9 run is the CI one).
 
@@ -186,36 +183,6 @@ const transferEvents: Scenario = {
       reorderMs: 2_500,
       duplicateShare: 0.3,
     },
-  },
-}
-
-/**
- * Some credited events reach paybridge only through the SQS dead-letter queue (as after a crash loop
- * or an outage on a receive limit): their webhooks are held back, their bodies put on `<queue>-dlq`
- * and the events marked delivered at Stark Bank, which then never resends them.
- */
-const sqsDlq: Scenario = {
-  name: 'sqs-dlq',
-  description: 'credited events only on the SQS dead-letter queue (webhook never sent, marked delivered)',
-  ledgers: ['sqlite', 'postgres'],
-  cycleMs: 1_000,
-  async cycle(ctx) {
-    const { emulator, bank, sqs, provision, webhookUrl } = ctx.world
-    if (ctx.random() > 0.3) return
-    const before = new Set(emulator.events().map((e) => e.id))
-    emulator.setWebhookUrl(undefined)
-    await Bun.sleep(700)
-    emulator.setWebhookUrl(webhookUrl)
-    const held = emulator.events().filter((e) => !before.has(e.id) && e.attempts.length === 0)
-    if (held.length === 0) return
-    await provision(STARK_QUEUE)
-    const { QueueUrl } = await sqs.send(
-      new GetQueueUrlCommand({ QueueName: deadLetterQueueName(STARK_QUEUE, false) }),
-    )
-    const dlq = sqsQueue({ client: sqs, queueUrl: QueueUrl ?? '', waitTimeSeconds: 0 })
-    await dlq.send(held.map(({ attempts: _, ...event }) => ({ body: webhookBody(event) })))
-    for (const event of held) await bank.markEventDelivered(event.id)
-    ctx.count('credited events only on the SQS DLQ', held.length)
   },
 }
 
