@@ -69,11 +69,14 @@ export class OutagePause {
       // (a receive nobody sees, counted). The embedded queue's polls end with the abort.
       this.handBackAfter = this.since + (queue.kind === 'sqs' ? this.o.pollWaitMs : 0)
       metrics?.consumerPaused(queue.name, true)
-      log.warn('consumer paused: ledger or queue unavailable; messages in hand go back uncounted', {
-        queue: queue.name,
-        error: this.why,
-        inHand: messages.length,
-      })
+      log.warn(
+        'consumer paused: ledger or queue unavailable; messages in hand are handed back when it ends',
+        {
+          queue: queue.name,
+          error: this.why,
+          inHand: messages.length,
+        },
+      )
     }
     this.hold(messages)
   }
@@ -116,12 +119,15 @@ export class OutagePause {
         await queue.ping()
         await this.o.probe?.()
         if (Date.now() < this.handBackAfter) continue
-        if (this.held.length > 0) await queue.handBack(this.held)
+        const back = this.held.splice(0)
+        await queue.handBack(back).catch((error) => {
+          this.held.unshift(...back)
+          throw error
+        })
       } catch (error) {
         log.debug('consumer still paused', { queue: queue.name, error: describe(error) })
         continue
       }
-      this.held.length = 0
       log.info('consumer resumed: ledger and queue answer again', {
         queue: queue.name,
         pausedMs: Date.now() - this.since,

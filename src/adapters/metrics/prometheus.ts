@@ -73,7 +73,7 @@ export function prometheusMetrics(deps: {
   ])
   const paused = gauge(
     'paybridge_consumer_paused',
-    "Receive loops of a queue's consumer paused by a ledger or queue outage (0: consuming)",
+    "1 while a queue's consumer is paused by a ledger or queue outage (0: consuming)",
     ['queue'],
   )
   const infraFailures = counter(
