@@ -29,6 +29,13 @@ if (persistence) {
   snsStore.persistence = persistence
   s3Store.persistence = persistence
   for (const queue of sqsStore.allQueues()) queue.persistence = persistence
+  // fauxqs 2.4.1 writes approximate_receive_count = NULL (a NOT NULL column) when a message becomes
+  // visible again through ChangeMessageVisibility 0: the write throws after the message left the
+  // in-flight map and before it is queued again, so it is lost until a restart. Keep the count.
+  const ready = persistence.db.prepare(
+    'UPDATE sqs_messages SET receipt_handle = NULL, visibility_deadline = NULL WHERE message_id = ?',
+  )
+  persistence.updateMessageReady = (messageId: string) => ready.run(messageId)
 }
 
 const app = buildApp({ logger: false, stores: { sqsStore, snsStore, s3Store } })
