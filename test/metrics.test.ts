@@ -15,6 +15,23 @@ describe('Prometheus metrics', () => {
   })
   afterAll(() => planted.cleanup())
 
+  it('still answers while the ledger cannot be read: the ledger gauges keep their last values and the failed read is counted', async () => {
+    let down = false
+    const metrics = prometheusMetrics({
+      ledger: undefined,
+      clock: () => NOW,
+      unresolvedTransfers: async () => {
+        if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432')
+        return 2
+      },
+    })
+    expect(sample(await metrics.scrape(), 'paybridge_transfers_unresolved')).toBe(2)
+    down = true
+    const text = await metrics.scrape()
+    expect(sample(text, 'paybridge_transfers_unresolved')).toBe(2)
+    expect(sample(text, 'paybridge_metrics_ledger_read_failures_total')).toBe(1)
+  })
+
   it('counts what the port was told, by label', async () => {
     const metrics = prometheusMetrics({ ledger: planted.ledger, clock: () => NOW })
     metrics.webhook('accepted')

@@ -123,6 +123,10 @@ export function prometheusMetrics(deps: {
     'paybridge_transfers_unresolved',
     'Open transfers whose retries passed the limit with the outcome unknown (may exist at Stark Bank; still retried)',
   )
+  const ledgerReadFailures = counter(
+    'paybridge_metrics_ledger_read_failures_total',
+    'Scrapes whose ledger read failed (the ledger gauges then keep their last values)',
+  )
   const forwards = gauge('paybridge_forwards', 'Stripe forwards by status', ['status'])
   const invoices = gauge('paybridge_invoices', 'Invoices by status', ['status'])
   const deadLetters = gauge('paybridge_dead_letters', 'Dead letters kept in the ledger, by queue', ['queue'])
@@ -172,8 +176,18 @@ export function prometheusMetrics(deps: {
     registry,
     contentType: registry.contentType,
     async scrape() {
-      readLedger()
-      if (deps.unresolvedTransfers) unresolved.set(await deps.unresolvedTransfers())
+      // An outage is when /metrics matters most: a ledger that cannot be read leaves its gauges at
+      // their last values and counts the failure, rather than failing the whole scrape.
+      const attempt = async (read: () => void | Promise<void>) => {
+        try {
+          await read()
+        } catch {
+          ledgerReadFailures.inc()
+        }
+      }
+      await attempt(readLedger)
+      const unresolvedTransfers = deps.unresolvedTransfers
+      if (unresolvedTransfers) await attempt(async () => unresolved.set(await unresolvedTransfers()))
       return registry.metrics()
     },
     webhook: (outcome, source = 'starkbank') => webhooks.inc({ source, outcome }),
