@@ -1,18 +1,22 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'bun:test'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { consoleLog } from '../src/adapters/console-log.ts'
 import { openPgLedger, type PgLedger } from '../src/adapters/postgres/database.ts'
 import { postgresForwardStore } from '../src/adapters/postgres/forward-store.ts'
 import { postgresStore } from '../src/adapters/postgres/store.ts'
 import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
 import { sqliteForwardStore } from '../src/adapters/sqlite/forward-store.ts'
 import { sqliteStore } from '../src/adapters/sqlite/store.ts'
+import { invoiceIssuer } from '../src/app/issue-invoices.ts'
 import { type BankEvent, decideBankEvent, type PayoutScope } from '../src/domain/bank-event.ts'
 import { NOT_ISSUED_REASON } from '../src/domain/credit.ts'
-import { invoiceTag, type PlannedInvoice, runTag } from '../src/domain/invoice-batch.ts'
+import { invoiceTag, type PlannedInvoice, runIdForSlot, runTag } from '../src/domain/invoice-batch.ts'
+import { seededRandom } from '../src/domain/random.ts'
 import { type Destination, planTransfer } from '../src/domain/transfer.ts'
+import type { Bank, NewInvoice } from '../src/ports/bank.ts'
 import type { ForwardStore } from '../src/ports/forward-store.ts'
-import type { Store } from '../src/ports/store.ts'
+import type { RunClaim, Store } from '../src/ports/store.ts'
 import { tempDir } from './support/paybridge.ts'
 import { type Postgres, startPostgres } from './support/postgres.ts'
 
@@ -104,9 +108,12 @@ const postgres = (): Adapter => {
         open: wrap,
         rows: async (table) => [...(await main.ledger.client.unsafe(`select * from ${table}`))],
         async claimByDeadProcess(runId) {
-          const other = await wrap()
-          expect(await other.store.claimRun(runId, Date.now(), 3_600_000)).toBeDefined()
-          await other.close()
+          const child = Bun.spawn(['true'])
+          await child.exited
+          await main.ledger.client.unsafe(
+            'update scheduler_runs set claimed_by = $1, claimed_until = $2, claim_token = $3 where id = $4',
+            [`${hostname()}:${child.pid}:gone`, Date.now() + 3_600_000, 'dead-token', runId],
+          )
         },
       }
     },
@@ -297,6 +304,78 @@ for (const adapter of [sqlite(), postgres()]) {
         const claims = await Promise.all(stores.map((st) => st.claimRun('run-1', T, 60_000)))
         expect(claims.filter(Boolean).length).toBe(1)
         await Promise.all(claims.map((c) => c?.release()))
+      })
+
+      it('fences issuance by the claim: a claim that lost its lease to another stops and writes nothing', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 2) }, T)
+        const other = await another()
+        const a = await s.store.claimRun('run-1', T, 1_000)
+        expect(a).toBeDefined()
+        // Checking renews the lease: another scheduler still finds the run taken.
+        expect(await a!.stillHeld(T + 500)).toBe(true)
+        expect(await other.store.claimRun('run-1', T + 1_200, 60_000)).toBeUndefined()
+        // A stalls (its connection dropped, its process paused) past its lease; B takes the run.
+        const b = await other.store.claimRun('run-1', T + 1_501, 60_000)
+        expect(b).toBeDefined()
+        expect(await a!.stillHeld(T + 1_502)).toBe(false)
+        const issued = [
+          { invoiceId: 'run-1-0', bankId: '71' },
+          { invoiceId: 'run-1-1', bankId: '72' },
+        ]
+        expect(await s.store.markRunIssued('run-1', issued, T + 1_503, a)).toEqual({ kind: 'stale' })
+        expect((await s.rows('invoices')).map((i) => [i.status, i.stark_id])).toEqual([
+          ['planned', null],
+          ['planned', null],
+        ])
+        // A giving its claim back does not free B's.
+        await a!.release()
+        expect(await s.store.claimRun('run-1', T + 1_504, 60_000)).toBeUndefined()
+        expect(await b!.stillHeld(T + 1_505)).toBe(true)
+        expect(await other.store.markRunIssued('run-1', issued, T + 1_506, b)).toEqual({ kind: 'written' })
+        expect((await s.store.unfinishedRuns()).map((r) => r.id)).toEqual([])
+        expect(await b!.stillHeld(T + 1_507)).toBe(false) // issued: nothing left to hold
+        await b!.release()
+      })
+
+      it('an issuer whose claim was taken over mid-issue creates no invoice at Stark Bank', async () => {
+        let now = T
+        const other = await another()
+        let takenOver: RunClaim | undefined
+        const createCalls: NewInvoice[][] = []
+        const bank = {
+          async findInvoices() {
+            // This call stalls past the claim's lease, and another scheduler takes the run meanwhile.
+            now += 11 * 60_000
+            takenOver = await other.store.claimRun(runId, now, 60_000)
+            return []
+          },
+          async createInvoices(invoices: NewInvoice[]) {
+            createCalls.push(invoices)
+            return invoices.map((inv, i) => ({
+              id: `8${i}`,
+              amount: inv.amount,
+              fee: 0,
+              status: 'created',
+              tags: inv.tags,
+            }))
+          },
+        } as unknown as Bank
+        const quiet = consoleLog({ level: 'error', write: () => {} })
+        const issuer = invoiceIssuer({
+          store: s.store,
+          bank,
+          clock: () => now,
+          random: seededRandom(7),
+          log: quiet,
+        })
+        const runId = runIdForSlot(new Date(T), 'manual')
+        const result = await issuer.runSlot(new Date(T), 'manual')
+        expect(result).toEqual({ runId, planned: true, issued: false })
+        expect(takenOver).toBeDefined()
+        expect(createCalls).toEqual([])
+        expect((await s.store.unfinishedRuns()).map((r) => [r.id, r.attempts])).toEqual([[runId, 0]])
+        expect(await takenOver!.stillHeld(now + 1)).toBe(true)
+        await takenOver!.release()
       })
 
       it('takes over at once a run whose claimant died mid-issue', async () => {

@@ -10,7 +10,7 @@ import type { Bank } from '../ports/bank.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
-import type { Store } from '../ports/store.ts'
+import type { RunClaim, Store } from '../ports/store.ts'
 
 /**
  * How long a scheduler's claim on a run outlives a holder that stopped answering without dying; far
@@ -33,7 +33,21 @@ export function invoiceIssuer(deps: {
 }) {
   const { store, bank, clock, log } = deps
 
-  async function issue(run: { id: string; invoices: PlannedInvoice[] }): Promise<number> {
+  /** The claim was taken over (its lease ran out): another scheduler issues the run; stop here. */
+  function lost(runId: string, step: string): undefined {
+    log.warn('invoice run claim lost to another scheduler; issuing nothing more', { runId, step })
+    return undefined
+  }
+
+  /**
+   * Issues what Stark Bank does not hold yet for the run. Invoices have no idempotency key, so the
+   * claim is checked (and renewed) right before each create call and when the run is marked issued:
+   * `undefined` when it was lost, and nothing more is created.
+   */
+  async function issue(
+    run: { id: string; invoices: PlannedInvoice[] },
+    claim: RunClaim,
+  ): Promise<number | undefined> {
     const existing = await bank.findInvoices([runTag(run.id)])
     const { missing, found } = missingInvoices(run.invoices, existing)
     if (found.length > 0)
@@ -44,12 +58,14 @@ export function invoiceIssuer(deps: {
     const created: { invoiceId: string; bankId: string }[] = []
     for (let i = 0; i < missing.length; i += 100) {
       const chunk = missing.slice(i, i + 100)
+      if (!(await claim.stillHeld(clock()))) return lost(run.id, 'create invoices')
       const result = await bank.createInvoices(
         chunk.map(({ amount, name, taxId, tags }) => ({ amount, name, taxId, tags })),
       )
       created.push(...missingInvoices(chunk, result).found)
     }
-    await store.markRunIssued(run.id, [...found, ...created], clock())
+    const marked = await store.markRunIssued(run.id, [...found, ...created], clock(), claim)
+    if (marked.kind === 'stale') return lost(run.id, 'mark the run issued')
     deps.metrics?.invoicesIssued(created.length)
     for (const c of created)
       log.info('invoice issued', { runId: run.id, invoiceId: c.invoiceId, bankInvoiceId: c.bankId })
@@ -75,7 +91,7 @@ export function invoiceIssuer(deps: {
       }
       log.info('resuming unfinished invoice run', { runId: run.id, attempts: run.attempts })
       try {
-        await issue(run)
+        await issue(run, claim)
       } catch (err) {
         await store.markRunFailed(run.id, String(err), clock())
         log.error('invoice run failed; will retry', {

@@ -20,11 +20,22 @@ export interface Store {
   /**
    * Takes a planned run for issuing, so two schedulers never issue one run at once (both would find its
    * invoices missing at Stark Bank and create them twice). `undefined` when another scheduler holds it
-   * or it is no longer planned. The claim ends with `release()` or with its holder: on PostgreSQL when
-   * the holder's session ends, on SQLite when its process is gone or after `leaseMs`.
+   * or it is no longer planned. The claim is a token on the run row, alike on both engines; it ends
+   * with `release()`, when its process is gone from this host, or `leaseMs` after its last
+   * `stillHeld` (a dropped connection does not end it: its holder may still be mid-call).
    */
   claimRun(runId: string, now: number, leaseMs: number): Promise<RunClaim | undefined>
-  markRunIssued(runId: string, issued: { invoiceId: string; bankId: string }[], now: number): Promise<void>
+  /**
+   * Records the run's invoices at Stark Bank and the run issued, in one transaction. With `claim` it
+   * is fenced: `stale` and nothing written when another claim has taken the run since. Without one
+   * (fixtures, operators' tools) it is not.
+   */
+  markRunIssued(
+    runId: string,
+    issued: { invoiceId: string; bankId: string }[],
+    now: number,
+    claim?: RunClaim,
+  ): Promise<Fenced>
   markRunFailed(runId: string, error: string, now: number): Promise<void>
   lastRun(): Promise<{ id: string; slot: string; status: string; plannedAt: number } | undefined>
 
@@ -146,6 +157,13 @@ export interface DeadLetter {
 }
 
 export interface RunClaim {
+  /** This claim's token on the run row; a later claim of the run replaces it. */
+  readonly token: string
+  /**
+   * In a transaction: whether this claim still holds the run (its token on the row, the run still
+   * planned), renewing the lease from `now` when it does. Asked right before each create call.
+   */
+  stillHeld(now: number): Promise<boolean>
   release(): Promise<void>
 }
 

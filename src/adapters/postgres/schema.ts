@@ -17,6 +17,11 @@ export const schedulerRuns = pgTable('scheduler_runs', {
   issuedAt: ms('issued_at'),
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
+  /** The scheduler issuing this run now (`host:pid:token`) and until when its claim holds. */
+  claimedBy: text('claimed_by'),
+  claimedUntil: ms('claimed_until'),
+  /** The claim's own token: issuing checks it before each Stark Bank create (see run-claims.ts). */
+  claimToken: text('claim_token'),
 })
 
 export const invoices = pgTable(

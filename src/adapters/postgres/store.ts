@@ -1,13 +1,13 @@
 import { and, asc, desc, eq, gte, inArray, ne, or, sql } from 'drizzle-orm'
 import { adoptionFor } from '../../domain/credit.ts'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
-import type { RecordedEvent, Store } from '../../ports/store.ts'
+import type { Fenced, RecordedEvent, RunClaim, Store } from '../../ports/store.ts'
 import { deadLetterOf } from '../dead-letters.ts'
 import { guardSteps, postgresStep } from '../ledger-failure.ts'
+import { claimColumns, newClaimToken, releasedColumns, runClaimable } from '../run-claims.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
 import type { PgDb, PgLedger } from './database.ts'
-import { claimRunLock } from './run-lock.ts'
 import { deadLetters, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 import { postgresTransferOutbox } from './transfer-outbox.ts'
 
@@ -102,10 +102,63 @@ function postgresStoreSteps(ledger: PgLedger): Store {
       })
     },
 
-    claimRun: (runId) => claimRunLock(ledger, runId),
+    async claimRun(runId, now, leaseMs) {
+      const token = newClaimToken()
+      const claimed = await db.transaction(async (t) => {
+        // FOR UPDATE: concurrent claimers of one run take turns, and each sees the one before.
+        const [run] = await t
+          .select({
+            status: schedulerRuns.status,
+            claimedBy: schedulerRuns.claimedBy,
+            claimedUntil: schedulerRuns.claimedUntil,
+          })
+          .from(schedulerRuns)
+          .where(eq(schedulerRuns.id, runId))
+          .for('update')
+        if (!runClaimable(run, now)) return false
+        await t
+          .update(schedulerRuns)
+          .set(claimColumns(token, now, leaseMs))
+          .where(eq(schedulerRuns.id, runId))
+        return true
+      })
+      if (!claimed) return undefined
+      const mine = and(
+        eq(schedulerRuns.id, runId),
+        eq(schedulerRuns.claimToken, token),
+        eq(schedulerRuns.status, 'planned'),
+      )
+      const claim: RunClaim = {
+        token,
+        async stillHeld(at) {
+          const renewed = await db
+            .update(schedulerRuns)
+            .set({ claimedUntil: at + leaseMs })
+            .where(mine)
+            .returning({ id: schedulerRuns.id })
+          return renewed.length === 1
+        },
+        async release() {
+          await db
+            .update(schedulerRuns)
+            .set(releasedColumns)
+            .where(and(eq(schedulerRuns.id, runId), eq(schedulerRuns.claimToken, token)))
+        },
+      }
+      return claim
+    },
 
-    async markRunIssued(runId, issued, now) {
-      await db.transaction(async (t) => {
+    async markRunIssued(runId, issued, now, claim) {
+      return db.transaction(async (t): Promise<Fenced> => {
+        if (claim) {
+          // The row lock holds off a claim taking the run over until this commits.
+          const [run] = await t
+            .select({ token: schedulerRuns.claimToken })
+            .from(schedulerRuns)
+            .where(eq(schedulerRuns.id, runId))
+            .for('update')
+          if (run?.token !== claim.token) return { kind: 'stale' }
+        }
         for (const { invoiceId, bankId } of issued) {
           const [holder] = await t.select().from(invoices).where(eq(invoices.starkId, bankId)).for('update')
           if (holder && adoptionFor(invoiceId, bankId, holder) === 'adopt') {
@@ -136,6 +189,7 @@ function postgresStoreSteps(ledger: PgLedger): Store {
             lastError: null,
           })
           .where(eq(schedulerRuns.id, runId))
+        return { kind: 'written' }
       })
     },
 

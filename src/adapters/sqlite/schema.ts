@@ -15,6 +15,8 @@ export const schedulerRuns = sqliteTable('scheduler_runs', {
   /** The scheduler issuing this run now (`host:pid:token`) and until when its claim holds. */
   claimedBy: text('claimed_by'),
   claimedUntil: integer('claimed_until'),
+  /** The claim's own token: issuing checks it before each Stark Bank create (see run-claims.ts). */
+  claimToken: text('claim_token'),
 })
 
 export const invoices = sqliteTable(

@@ -1,14 +1,14 @@
 import { and, asc, desc, eq, gte, sql } from 'drizzle-orm'
 import { adoptionFor } from '../../domain/credit.ts'
 import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
-import type { RunClaim, Store } from '../../ports/store.ts'
+import type { Fenced, RunClaim, Store } from '../../ports/store.ts'
 import { deadLetterOf } from '../dead-letters.ts'
 import { guardSteps, sqliteStep } from '../ledger-failure.ts'
+import { claimColumns, newClaimToken, releasedColumns, runClaimable } from '../run-claims.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
 import type { Ledger } from './database.ts'
 import { type HotStatements, hotStatements } from './hot-statements.ts'
-import { claimantAlive, processClaimant } from './run-claim.ts'
 import { deadLetters, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 import { sqliteTransferOutbox } from './transfer-outbox.ts'
 
@@ -92,6 +92,7 @@ function sqliteStoreSteps(ledger: Ledger): Store {
     },
 
     async claimRun(runId, now, leaseMs) {
+      const token = newClaimToken()
       const claimed = tx((t) => {
         const run = t
           .select({
@@ -102,26 +103,38 @@ function sqliteStoreSteps(ledger: Ledger): Store {
           .from(schedulerRuns)
           .where(eq(schedulerRuns.id, runId))
           .get()
-        if (run?.status !== 'planned') return false
-        const held =
-          run.claimedBy !== null &&
-          (run.claimedUntil ?? 0) > now &&
-          claimantAlive(run.claimedBy, processClaimant)
-        if (held) return false
+        if (!runClaimable(run, now)) return false
         t.update(schedulerRuns)
-          .set({ claimedBy: processClaimant, claimedUntil: now + leaseMs })
+          .set(claimColumns(token, now, leaseMs))
           .where(eq(schedulerRuns.id, runId))
           .run()
         return true
       })
       if (!claimed) return undefined
+      const mine = and(
+        eq(schedulerRuns.id, runId),
+        eq(schedulerRuns.claimToken, token),
+        eq(schedulerRuns.status, 'planned'),
+      )
       const claim: RunClaim = {
+        token,
+        async stillHeld(at) {
+          return tx(
+            (t) =>
+              t
+                .update(schedulerRuns)
+                .set({ claimedUntil: at + leaseMs })
+                .where(mine)
+                .returning({ id: schedulerRuns.id })
+                .all().length === 1,
+          )
+        },
         async release() {
           tx((t) =>
             t
               .update(schedulerRuns)
-              .set({ claimedBy: null, claimedUntil: null })
-              .where(and(eq(schedulerRuns.id, runId), eq(schedulerRuns.claimedBy, processClaimant)))
+              .set(releasedColumns)
+              .where(and(eq(schedulerRuns.id, runId), eq(schedulerRuns.claimToken, token)))
               .run(),
           )
         },
@@ -129,8 +142,16 @@ function sqliteStoreSteps(ledger: Ledger): Store {
       return claim
     },
 
-    async markRunIssued(runId, issued, now) {
-      tx((t) => {
+    async markRunIssued(runId, issued, now, claim) {
+      return tx((t): Fenced => {
+        if (claim) {
+          const run = t
+            .select({ token: schedulerRuns.claimToken })
+            .from(schedulerRuns)
+            .where(eq(schedulerRuns.id, runId))
+            .get()
+          if (run?.token !== claim.token) return { kind: 'stale' }
+        }
         for (const { invoiceId, bankId } of issued) {
           const holder = t.select().from(invoices).where(eq(invoices.starkId, bankId)).get()
           if (holder && adoptionFor(invoiceId, bankId, holder) === 'adopt') {
@@ -161,6 +182,7 @@ function sqliteStoreSteps(ledger: Ledger): Store {
           })
           .where(eq(schedulerRuns.id, runId))
           .run()
+        return { kind: 'written' }
       })
     },
 

@@ -1,0 +1,1 @@
+ALTER TABLE `scheduler_runs` ADD `claim_token` text;
