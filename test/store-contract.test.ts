@@ -627,18 +627,27 @@ for (const adapter of [sqlite(), postgres()]) {
         expect((await claim(s.store, 10, T + 3, 60_000)).map((c) => c.plan.amount)).toEqual([10_240])
       })
 
-      it('pays out under PAYOUT_SCOPE=issued only invoices paybridge issued; others are kept with a skipped transfer and the reason', async () => {
+      it('pays out under PAYOUT_SCOPE=issued only invoices a run of this ledger planned (a paybridge tag with no planned row is not enough); others are kept with a skipped transfer and the reason', async () => {
         const issued = { scope: 'issued' as const }
         const other = await s.store.recordBankEvent(
           credited('evt-1', '5004', 10_000, 50, { ...issued, tags: ['other-system'] }),
           T,
         )
         expect(other).toMatchObject({ effect: 'not-paid', outcome: NOT_ISSUED_REASON })
-        // Paybridge's tag, though this ledger planned no such invoice: paybridge issued it.
-        await s.store.recordBankEvent(
+        // Paybridge's tag on an invoice this ledger has no planned row for: anyone can write a tag, so
+        // it proves nothing; kept unpaid with the reason and flagged as an anomaly.
+        const forged = await s.store.recordBankEvent(
           credited('evt-2', '5005', 10_000, 50, { ...issued, tags: [invoiceTag('sched-elsewhere-01')] }),
           T,
         )
+        expect(forged).toMatchObject({
+          effect: 'not-paid',
+          outcome: expect.stringContaining(NOT_ISSUED_REASON),
+        })
+        expect(await eventRow('evt-2')).toMatchObject({
+          flag: 'anomaly',
+          outcome: expect.stringContaining('sched-elsewhere-01'),
+        })
         // No tag, but a run of this ledger planned it (matched by Stark Bank id).
         await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
         await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '5006' }], T)
@@ -652,7 +661,11 @@ for (const adapter of [sqlite(), postgres()]) {
               bank_status: null,
               reason: NOT_ISSUED_REASON,
             },
-            expect.objectContaining({ id: 'paybridge-invoice-5005', status: 'pending' }),
+            expect.objectContaining({
+              id: 'paybridge-invoice-5005',
+              status: 'skipped',
+              reason: NOT_ISSUED_REASON,
+            }),
             expect.objectContaining({ id: 'paybridge-invoice-5006', status: 'pending' }),
           ]),
         )
@@ -661,7 +674,6 @@ for (const adapter of [sqlite(), postgres()]) {
           status: 'credited',
         })
         expect((await claim(s.store, 10, T + 1, 60_000)).map((c) => c.transferId).sort()).toEqual([
-          'paybridge-invoice-5005',
           'paybridge-invoice-5006',
         ])
       })

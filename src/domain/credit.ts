@@ -24,6 +24,8 @@ export type CreditSettlement =
       invoice: { kind: 'known' | 'adopted' | 'external'; id: string }
       payout: { kind: 'pay' } | { kind: 'skip'; reason: string }
       outcome: string
+      /** `anomaly`: the invoice carries paybridge's tag but no planned row of this ledger matched it. */
+      flag: 'anomaly' | null
     }
   | { kind: 'later'; invoiceRowId: string; outcome: string }
 
@@ -32,8 +34,10 @@ export type CreditSettlement =
  * credited amount and fee once and pays amount − fee; a later credited log (a late payment's fine and
  * interest, a second log) changes nothing and is kept as an anomaly. The invoice is found by its Stark
  * Bank id, else by paybridge's tag on the planned row (the create answer was lost before the payer
- * paid), else it is a new `external-<id>` row. Under `issued` scope only invoices paybridge issued
- * (its tag, or a row a run planned) are paid out; the others are recorded with the reason.
+ * paid), else it is a new `external-<id>` row. Under `issued` scope only invoices a run of this ledger
+ * planned (found by Stark Bank id, or by the tag on a planned row) are paid out; the others are
+ * recorded with the reason. A tag alone proves nothing (anyone in the workspace can write it): a tag
+ * that matched no planned row is kept unpaid and flagged as an anomaly.
  */
 export function settleCredit(
   decision: CreditDecision,
@@ -53,19 +57,25 @@ export function settleCredit(
     : found.byTag
       ? { kind: 'adopted' as const, id: found.byTag.id }
       : { kind: 'external' as const, id: externalInvoiceId(decision.invoiceId) }
-  const issued = decision.plannedId !== null || (row?.runId ?? null) !== null
+  const issued = (row?.runId ?? null) !== null
+  const strayTag = decision.plannedId !== null && !issued
   const payout =
     decision.kind === 'no-transfer'
       ? { kind: 'skip' as const, reason: decision.reason }
       : decision.scope === 'all' || issued
         ? { kind: 'pay' as const }
         : { kind: 'skip' as const, reason: NOT_ISSUED_REASON }
-  const matched = invoice.kind === 'adopted' ? ` (planned invoice ${invoice.id} matched by its tag)` : ''
+  const matched =
+    invoice.kind === 'adopted'
+      ? ` (planned invoice ${invoice.id} matched by its tag)`
+      : strayTag
+        ? ` (anomaly: tagged as planned invoice ${decision.plannedId}, but this ledger has no planned invoice ${decision.plannedId} waiting for it)`
+        : ''
   const outcome =
     payout.kind === 'pay' && decision.kind === 'credit'
       ? `transfer of ${decision.credited} planned${matched}`
       : `${payout.kind === 'skip' ? payout.reason : ''}${matched}`
-  return { kind: 'first', invoice, payout, outcome }
+  return { kind: 'first', invoice, payout, outcome, flag: strayTag ? 'anomaly' : null }
 }
 
 /**

@@ -115,7 +115,7 @@ export async function recordIn(
           .where(eq(invoices.starkId, decision.invoiceId))
         settled = settleCredit(decision, { byStarkId: holder })
       }
-      if (!(await insertEvent(settled.outcome, settled.kind === 'later' ? 'anomaly' : null, null))) {
+      if (!(await insertEvent(settled.outcome, settled.kind === 'later' ? 'anomaly' : settled.flag, null))) {
         if (settled.kind === 'first')
           throw new Error(`event ${event.id} credited an invoice, then was a duplicate`)
         return { kind: 'duplicate' }

@@ -73,7 +73,7 @@ export function recordIn(
           ? undefined
           : st.plannedInvoice.get({ id: decision.plannedId })
       const settled = settleCredit(decision, { byStarkId, byTag })
-      if (!insertEvent(settled.outcome, settled.kind === 'later' ? 'anomaly' : null, null))
+      if (!insertEvent(settled.outcome, settled.kind === 'later' ? 'anomaly' : settled.flag, null))
         return { kind: 'duplicate' }
       if (settled.kind === 'later') return { kind: 'recorded', effect: 'anomaly', outcome: settled.outcome }
       if (settled.invoice.kind === 'external') {
