@@ -6,6 +6,7 @@ import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
 import { sqliteStore } from '../src/adapters/sqlite/store.ts'
 import { recordBankEvent } from '../src/app/record-bank-event.ts'
 import { handler as lambdaHandler } from '../src/lambda.ts'
+import { LedgerUnavailable } from '../src/ports/store.ts'
 import { tempDir } from './support/paybridge.ts'
 
 // The Lambda handler invoked with SQS event JSON as AWS sends it, over a real ledger file.
@@ -132,6 +133,45 @@ describe('Lambda SQS handler', () => {
     })
     expect(handled).toEqual(['4000000000000311', '4000000000000321', '4000000000000312', '4000000000000322'])
     expect(count('events')).toBe(3)
+  })
+
+  it('stops the batch at a ledger outage: the record that met it and every later one come back unprocessed, with one warning', async () => {
+    const store = sqliteStore(ledger)
+    const lines: string[] = []
+    const log = consoleLog({ level: 'info', write: (line) => lines.push(line) })
+    const recordEvent = recordBankEvent({ store, destination, payoutScope: 'all', clock: Date.now, log })
+    const handled: string[] = []
+    const handler = sqsBatchHandler({
+      store,
+      clock: Date.now,
+      log,
+      handle: async (body) => {
+        const id = (JSON.parse(body) as { event: { id: string } }).event.id
+        handled.push(id)
+        if (id === '4000000000000612')
+          throw new LedgerUnavailable('ledger unavailable: PostgreSQL SQLSTATE 25006: read-only transaction')
+        return recordEvent(body)
+      },
+    })
+    const event: SqsLambdaEvent = {
+      Records: [
+        record('c1', credited('4000000000000611', '4000000000000711')),
+        record('c2', credited('4000000000000612', '4000000000000712')),
+        record('c3', credited('4000000000000613', '4000000000000713'), 1, 'group-x'),
+        record('c4', 'not json'),
+      ],
+    }
+    expect(await handler(event)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'c2' }, { itemIdentifier: 'c3' }, { itemIdentifier: 'c4' }],
+    })
+    // Nothing after the outage was tried (not even the unreadable record: it is not dead-lettered yet).
+    expect(handled).toEqual(['4000000000000611', '4000000000000612'])
+    expect(count('events')).toBe(1)
+    expect(count('dead_letters')).toBe(0)
+    const outage = lines.filter((l) => l.includes('ledger unavailable'))
+    expect(outage).toHaveLength(1)
+    expect(outage[0]).toContain('3 records')
+    expect(lines.filter((l) => l.includes('message handling failed'))).toEqual([])
   })
 
   it('retries a failed cold start on the next invocation instead of failing every later one', async () => {
