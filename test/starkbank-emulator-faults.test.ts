@@ -110,7 +110,7 @@ describe('emulated Stark Bank faults', () => {
       emulator.authOutage(300, code)
       const error = await bankError(bank().createTransfers([transfer()]))
       expect([error.kind, error.status, error.details.map((d) => d.code)]).toEqual(['rejected', 401, [code]])
-      expect(bankFault(error)).toBe('access')
+      expect(bankFault(error)).toBe('relay-wide')
       await Bun.sleep(350)
       expect(await bank().findTransfers(['nothing-here'])).toEqual([])
     }

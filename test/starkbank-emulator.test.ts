@@ -259,7 +259,7 @@ describe('request signatures', () => {
     const unknownError = await bankError(unknown.findInvoices(['forged']))
     expect([unknownError.status, unknownError.details[0]?.code]).toEqual([401, 'invalidAccessId'])
     // The relay reads both as paybridge's access refused (circuit), not as a bad transfer.
-    expect([bankFault(error), bankFault(unknownError)]).toEqual(['access', 'access'])
+    expect([bankFault(error), bankFault(unknownError)]).toEqual(['relay-wide', 'relay-wide'])
     expect(emulator.invoices().length).toBe(before)
   })
 })

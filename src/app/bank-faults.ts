@@ -2,13 +2,14 @@ import { BankError, type BankErrorDetail } from '../ports/bank.ts'
 
 /**
  * What a failed Stark Bank call means for the relay:
- * - `access`: the bank refused paybridge itself (credentials, request clock, permissions). Every call
- *   would fail alike, so it is a relay-wide fault, never a transfer's.
- * - `duplicate`: the bank refused the externalId as already used: the transfer exists there.
- * - `rejected`: the bank refused this request for good (bad account, invalid field).
- * - `unknown`: timeout, network, 5xx, 429 or anything else: it may have reached the bank.
+ * - `relay-wide`: the bank refused paybridge itself (credentials, request clock, permissions), or a
+ *   4xx came without Stark Bank's error list (a proxy, a firewall). Every call would fail alike, so it
+ *   opens the relay's circuit; it is never a transfer's fault.
+ * - `duplicate`: the bank refused the externalId: the transfer may exist there, so it is looked up.
+ * - `rejected`: the bank refused this request with its reasons (bad account, invalid field).
+ * - `unknown`: timeout, network, 5xx, 408/425/429 or anything else: it may have reached the bank.
  */
-export type BankFault = 'access' | 'duplicate' | 'rejected' | 'unknown'
+export type BankFault = 'relay-wide' | 'duplicate' | 'rejected' | 'unknown'
 
 /**
  * Stark Bank's codes for a request it could not authenticate (starkcore's docs name
@@ -24,26 +25,24 @@ export const ACCESS_CODES = new Set([
 ])
 
 /**
- * Stark Bank's refusal of a transfer whose externalId an earlier transfer took: the code
- * `invalidExternalId` with a message saying it is already used. The same code also names a malformed
- * externalId, which is not proof of anything, so the message is part of the match.
+ * A refusal whose code concerns the externalId (`invalidExternalId`, in any case): the externalId may
+ * be taken by this very transfer. Matched on the code alone: Stark Bank's wording is not a contract,
+ * and the cost of reading a malformed externalId as "may exist" is a lookup, never a lost payment.
  */
-export const DUPLICATE_EXTERNAL_ID = {
-  code: 'invalidExternalId',
-  message: /already (exists|in use|used|taken)/i,
-}
-
-export function isDuplicateExternalId(details: BankErrorDetail[]): boolean {
-  return details.some(
-    (d) => d.code === DUPLICATE_EXTERNAL_ID.code && DUPLICATE_EXTERNAL_ID.message.test(d.message),
-  )
+export function isExternalIdRefusal(details: BankErrorDetail[]): boolean {
+  return details.some((d) => /externalid/i.test(d.code))
 }
 
 export function bankFault(err: unknown): BankFault {
   if (!(err instanceof BankError) || err.kind === 'transient') return 'unknown'
-  if (err.status === 401 || err.status === 403 || err.details.some((d) => ACCESS_CODES.has(d.code)))
-    return 'access'
-  if (isDuplicateExternalId(err.details)) return 'duplicate'
+  if (
+    err.kind === 'blocked' ||
+    err.status === 401 ||
+    err.status === 403 ||
+    err.details.some((d) => ACCESS_CODES.has(d.code))
+  )
+    return 'relay-wide'
+  if (isExternalIdRefusal(err.details)) return 'duplicate'
   return 'rejected'
 }
 

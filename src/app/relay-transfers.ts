@@ -56,10 +56,11 @@ export interface RelayReport {
 
 /**
  * Sends the outbox's transfers to Stark Bank, each with its externalId as the idempotency key.
- * A row claimed before (its earlier attempt ended unknown) is looked up by tag before it is sent
- * again; one Stark Bank refused as a duplicate exists there and is only looked up until found.
- * Only Stark Bank's definitive refusal (a 4xx with its reasons, not a duplicate or an access fault)
- * makes a transfer dead; an unknown outcome is retried forever, flagged unresolved past the limit.
+ * A row claimed before is looked up by tag before it is sent again. Dead only for Stark Bank's
+ * refusal (a 4xx with its error list, not about the externalId, not an access fault) of a transfer
+ * no attempt of which may have reached it (no at_bank_at). Everything else stays open and is looked
+ * up and retried: flagged unresolved past the retry limit, or at once when refused after a send whose
+ * outcome was unknown. A 4xx without Stark Bank's list, like an access fault, opens the circuit.
  * Every outcome is written under the claim it came from: a relay whose lease ran out changes nothing.
  */
 export function transferRelay(options: RelayOptions) {
@@ -103,23 +104,6 @@ export function transferRelay(options: RelayOptions) {
     })
   }
 
-  /** Stark Bank has it (it refused the externalId) but lookups do not show it yet: look again later. */
-  async function lookUpLater(pass: Pass, c: ClaimedTransfer, note: string) {
-    const delay = backoffMs(c.attempt, random, policy)
-    const error = `exists at Stark Bank (duplicate externalId refused), not found by lookup yet; looking again (${note})`
-    const result = await store.transferRetry(
-      c,
-      { error, nextAttemptAt: clock() + delay, uncounted: true, atBank: true },
-      clock(),
-    )
-    if (!recorded(pass, c, 'look-up-later', result)) return
-    pass.retried++
-    log.warn('transfer exists at Stark Bank but is not listed yet; looking it up again', {
-      transferId: c.transferId,
-      retryInMs: delay,
-    })
-  }
-
   /** Gives a claim back unsent, counting no attempt: the circuit is open. */
   async function release(pass: Pass, c: ClaimedTransfer, reason: string) {
     const error = `not sent: Stark Bank refused paybridge's access (${reason}); waiting for the relay circuit to close`
@@ -144,40 +128,60 @@ export function transferRelay(options: RelayOptions) {
     if (recorded(pass, c, 'defer', result)) pass.deferred++
   }
 
-  /** A failed call for `claims`: relay-wide faults open the circuit; the rest are each claim's. */
-  async function failed(pass: Pass, claims: ClaimedTransfer[], err: unknown) {
-    if (bankFault(err) === 'access') {
+  /**
+   * A failed call for `claims`: relay-wide faults open the circuit; the rest are each claim's.
+   * `sent`: the failed call was the send, so it may have reached Stark Bank.
+   */
+  async function failed(pass: Pass, claims: ClaimedTransfer[], err: unknown, sent: boolean) {
+    if (bankFault(err) === 'relay-wide') {
       pass.tripped = true
       circuit.trip(faultReason(err))
       for (const c of claims) await release(pass, c, faultReason(err))
       return
     }
-    for (const c of claims) await retryUnknown(pass, c, err)
+    for (const c of claims) await keepOpen(pass, c, faultReason(err), { sent, retryAfterMs: retryAfter(err) })
   }
 
+  const retryAfter = (err: unknown) => (err instanceof BankError ? err.retryAfterMs : undefined)
+
   /**
-   * The call's outcome is unknown (timeout, network, 5xx, a failed lookup): the transfer may exist at
-   * Stark Bank, so it is never dead for this. It is retried at the capped backoff for as long as it
-   * takes (resending the same externalId is safe; the next claim looks it up first); past
-   * `maxAttempts` it is flagged unresolved, with one error log when it crosses.
+   * The transfer stays open, never dead: its outcome at Stark Bank is unknown (timeout, network, 5xx,
+   * a failed lookup, an externalId refusal not found yet), or Stark Bank refused it while an earlier
+   * attempt may have created it (`refused`). `sent`: this claim's send may have reached Stark Bank,
+   * which the ledger remembers (at_bank_at, in the same fenced write) so no later refusal makes it
+   * dead. It is looked up and sent again at the capped backoff for as long as it takes (the same
+   * externalId is safe); it is flagged unresolved at once when refused, else past `maxAttempts`,
+   * with one error log when it is first flagged.
    */
-  async function retryUnknown(pass: Pass, c: ClaimedTransfer, err: unknown) {
-    const message = faultReason(err)
-    if (c.atBank) return lookUpLater(pass, c, message)
-    const unresolved = c.tries >= maxAttempts
-    const error = unresolved ? `unresolved after ${c.tries} attempts: ${message}; still retrying` : message
-    const retryAfter = err instanceof BankError ? err.retryAfterMs : undefined
-    const delay = backoffMs(c.tries, random, policy, retryAfter)
+  async function keepOpen(
+    pass: Pass,
+    c: ClaimedTransfer,
+    message: string,
+    how: { sent: boolean; refused?: boolean; retryAfterMs?: number | undefined },
+  ) {
+    const tooMany = c.tries >= maxAttempts
+    const unresolved = how.refused === true || tooMany
+    const error = how.refused
+      ? `unresolved: Stark Bank refused it (${message}) but an earlier attempt may have created it; still looking it up`
+      : tooMany
+        ? `unresolved after ${c.tries} attempts: ${message}; still retrying`
+        : message
+    const delay = backoffMs(c.tries, random, policy, how.retryAfterMs)
     const result = await store.transferRetry(
       c,
-      { error, nextAttemptAt: clock() + delay, ...(unresolved ? { unresolved: true } : {}) },
+      {
+        error,
+        nextAttemptAt: clock() + delay,
+        ...(how.sent ? { atBank: true } : {}),
+        ...(unresolved ? { unresolved: true } : {}),
+      },
       clock(),
     )
     if (!recorded(pass, c, 'retry', result)) return
     pass.retried++
     const fields = { transferId: c.transferId, attempt: c.attempt, error: message, retryInMs: delay }
     if (unresolved && !c.unresolved) {
-      log.error('transfer unresolved: its outcome at Stark Bank is still unknown; still retrying', {
+      log.error('transfer unresolved: it may exist at Stark Bank but is not confirmed; still retrying', {
         ...fields,
         tries: c.tries,
         action: 'do not pay it by hand: it may exist at Stark Bank; look for its externalId there',
@@ -185,7 +189,7 @@ export function transferRelay(options: RelayOptions) {
       })
       return
     }
-    log.warn('transfer call failed; will retry', fields)
+    log.warn('transfer outcome not known yet; will look it up and retry', fields)
   }
 
   async function send(pass: Pass, batch: ClaimedTransfer[]): Promise<void> {
@@ -203,15 +207,17 @@ export function transferRelay(options: RelayOptions) {
       result = await bank.createTransfers(batch.map((c) => c.plan))
     } catch (err) {
       const fault = bankFault(err)
-      if (fault === 'access' || fault === 'unknown') return failed(pass, batch, err)
+      if (fault === 'relay-wide' || fault === 'unknown') return failed(pass, batch, err, true)
       // Stark Bank rejects a whole batch for one bad transfer: isolate it by sending one at a time.
       if (batch.length > 1) {
         for (const c of batch) await send(pass, [c])
         return
       }
       const c = batch[0] as ClaimedTransfer
-      if (fault === 'duplicate') return confirm(pass, c)
       const reason = faultReason(err)
+      if (fault === 'duplicate') return confirm(pass, c, reason)
+      // An earlier attempt may have created it: a refusal now proves nothing about that one.
+      if (c.atBank) return keepOpen(pass, c, reason, { sent: false, refused: true })
       if (!recorded(pass, c, 'dead', await store.transferDead(c, reason, clock()))) return
       pass.dead++
       log.error('transfer rejected by Stark Bank', { transferId: c.transferId, reason })
@@ -222,7 +228,7 @@ export function transferRelay(options: RelayOptions) {
     for (const c of batch) {
       const t = byExternal.get(c.plan.externalId)
       if (t) done.push({ c, t })
-      else await retryUnknown(pass, c, new Error('Stark Bank did not return this transfer'))
+      else await keepOpen(pass, c, 'Stark Bank did not return this transfer', { sent: true })
     }
     // The whole batch's outcome in one transaction.
     const outcomes = await store.transfersCreated(
@@ -241,16 +247,20 @@ export function transferRelay(options: RelayOptions) {
     })
   }
 
-  /** The transfer exists at Stark Bank (a duplicate refusal said so): find it, or look again later. */
-  async function confirm(pass: Pass, c: ClaimedTransfer) {
-    if (!room(pass, 1)) return lookUpLater(pass, c, 'the relay lease had no room left for the lookup')
+  /** Stark Bank refused the externalId (`reason`): the transfer may exist there; find it, or look again. */
+  async function confirm(pass: Pass, c: ClaimedTransfer, reason: string) {
+    const later = (note: string) =>
+      keepOpen(pass, c, `may exist at Stark Bank (it refused the externalId: ${reason}); ${note}`, {
+        sent: true,
+      })
+    if (!room(pass, 1)) return later('the relay lease had no room left for the lookup')
     try {
       const existing = await lookup(c)
       if (existing) return await created(pass, c, existing, 'found already created')
-      await lookUpLater(pass, c, 'not listed yet')
+      await later('not found by lookup yet; looking again')
     } catch (err) {
-      if (bankFault(err) === 'access') return failed(pass, [c], err)
-      await lookUpLater(pass, c, faultReason(err))
+      if (bankFault(err) === 'relay-wide') return failed(pass, [c], err, false)
+      await later(`its lookup failed: ${faultReason(err)}`)
     }
   }
 
@@ -300,15 +310,12 @@ export function transferRelay(options: RelayOptions) {
         await release(pass, c, 'circuit opened during this pass')
         continue
       }
-      if (c.atBank) {
-        await confirm(pass, c)
-        continue
-      }
       if (c.attempt === 1) {
         fresh.push(c)
         continue
       }
-      // An earlier attempt may have reached Stark Bank before it failed or the process died.
+      // An earlier attempt may have reached Stark Bank before it failed or the process died (and
+      // at_bank_at says one did): look it up first, send it again (same externalId) if not found.
       // Room for the lookup, the send and the lookup after a duplicate refusal.
       if (!room(pass, STARK_CALLS_PER_TRANSFER)) {
         await defer(pass, c)
@@ -319,7 +326,7 @@ export function transferRelay(options: RelayOptions) {
         if (existing) await created(pass, c, existing, 'found already created')
         else fresh.push(c)
       } catch (err) {
-        await failed(pass, [c], err)
+        await failed(pass, [c], err, false)
       }
     }
     if (fresh.length > 0) await send(pass, fresh)

@@ -44,14 +44,16 @@ export interface BankErrorDetail {
 }
 
 /**
- * Failures of a Stark Bank call. `transient` (timeout, network, 5xx, 429) may have reached the bank:
- * callers must look the outcome up before treating it as not done. `rejected` is a 4xx with the bank's
- * reasons. `retryAfterMs` is set when the bank said when to come back.
+ * Failures of a Stark Bank call. `transient` (timeout, network, 5xx, 408, 425, 429) may have reached
+ * the bank: callers must look the outcome up before treating it as not done. `rejected` is a 4xx
+ * carrying Stark Bank's error list (its reasons, in `details`). `blocked` is any other 4xx (a proxy's
+ * or firewall's page, a status Stark Bank answers without its list): it says nothing about the request
+ * itself, and every call is likely to get the same. `retryAfterMs` is set when told when to come back.
  */
 export class BankError extends Error {
   override name = 'BankError'
   constructor(
-    readonly kind: 'transient' | 'rejected',
+    readonly kind: 'transient' | 'rejected' | 'blocked',
     message: string,
     readonly details: BankErrorDetail[] = [],
     readonly status?: number,

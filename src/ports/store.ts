@@ -89,10 +89,11 @@ export interface Store {
   /**
    * Back to pending until `nextAttemptAt`; fenced by the claim (a lost claim changes nothing).
    * `uncounted`: this claim does not count toward the retry limit (nothing reached Stark Bank, or it
-   * only looked up a transfer known to exist). `atBank`: Stark Bank proved the transfer exists (it
-   * refused the externalId as a duplicate) though lookups do not show it yet; from now on it is
-   * only looked up, never sent again and never dead. `unresolved`: its retries passed the limit with
-   * the outcome still unknown; the transfer is flagged (`error` becomes its reason) and stays pending.
+   * only looked up a transfer known to exist). `atBank`: this claim's send may have reached Stark
+   * Bank (its outcome was unknown, or Stark Bank refused the externalId); from now on the transfer is
+   * never dead (sets at_bank_at once). `unresolved`: it may exist at Stark Bank but is not confirmed
+   * (retries past the limit, or refused after an unknown outcome); the transfer is flagged (`error`
+   * becomes its reason) and stays pending.
    */
   transferRetry(
     claim: TransferClaim,
@@ -185,7 +186,7 @@ export interface ClaimedTransfer extends TransferClaim {
   approved: boolean
   /** An earlier claim reserved it and its outcome is unknown: look it up before sending again. */
   reserved: boolean
-  /** Stark Bank refused it as a duplicate: it exists there; only look it up. */
+  /** An earlier send may have reached Stark Bank (at_bank_at): never dead; looked up before sending. */
   atBank: boolean
   /** Already flagged unresolved (retries passed the limit, outcome unknown). */
   unresolved: boolean

@@ -89,7 +89,7 @@ export const transfers = pgTable(
     approvedAt: ms('approved_at'),
     /** When Stark Bank accepted it; the daily limit counts transfers by this time. */
     sentAt: ms('sent_at'),
-    /** See the SQLite schema: the daily limit's reservation, and proof the transfer exists at Stark Bank. */
+    /** See the SQLite schema: the daily limit's reservation, and when the transfer may first have reached Stark Bank. */
     reservedAt: ms('reserved_at'),
     atBankAt: ms('at_bank_at'),
     /**

@@ -89,7 +89,11 @@ export const transfers = sqliteTable(
      * (until it ends dead), so relays claiming at once never pass the limit together.
      */
     reservedAt: integer('reserved_at'),
-    /** When Stark Bank refused its externalId as a duplicate: it exists there, so it is only looked up. */
+    /**
+     * When the transfer may first have reached Stark Bank: a send whose outcome was unknown (timeout,
+     * 5xx, a batch answer without it) or a refusal of its externalId. From then on it is never dead: a
+     * later refusal flags it unresolved, and it is looked up before every send.
+     */
     atBankAt: integer('at_bank_at'),
     /**
      * When its retries passed the limit with the outcome still unknown: it may exist at Stark Bank, so it

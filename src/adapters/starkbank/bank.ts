@@ -68,6 +68,9 @@ function retryAfterMs(value: unknown): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
 }
 
+/** Statuses that mean "not now, try again" (request timeout, too early, too many requests). */
+const TRANSIENT_4XX = new Set([408, 425, 429])
+
 function detailsOf(errors: unknown): BankErrorDetail[] {
   if (!Array.isArray(errors)) return []
   return errors.map((e: { code?: unknown; message?: unknown }) => ({
@@ -90,7 +93,7 @@ function toBankError(action: string, thrown: unknown): unknown {
   if (thrown instanceof BankError || typeof thrown !== 'object' || thrown === null) return thrown
   const e = thrown as SdkFailure
   // starkcore's InputErrors (400): check the shape, the class may come from another starkcore copy.
-  if (Array.isArray(e.errors)) {
+  if (Array.isArray(e.errors) && e.errors.length > 0) {
     const details = detailsOf(e.errors)
     const reasons = details.map((d) => `${d.code}: ${d.message}`).join('; ')
     return new BankError('rejected', `${action} rejected: ${reasons}`, details, e.status ?? 400)
@@ -98,11 +101,19 @@ function toBankError(action: string, thrown: unknown): unknown {
   const status = e.response?.status ?? e.status
   if (typeof status === 'number') {
     const details = detailsOf((e.response?.data as { errors?: unknown } | undefined)?.errors)
-    if (status >= 500 || status === 429) {
+    if (status >= 500 || TRANSIENT_4XX.has(status)) {
       const after = retryAfterMs(e.response?.headers?.['retry-after'])
       return new BankError('transient', `${action} failed: HTTP ${status}`, details, status, after)
     }
-    const reasons = details.map((d) => `${d.code}: ${d.message}`).join('; ') || `HTTP ${status}`
+    // Only Stark Bank's own error list is its refusal; without it the 4xx came from elsewhere.
+    if (details.length === 0)
+      return new BankError(
+        'blocked',
+        `${action} refused: HTTP ${status} without Stark Bank's error list`,
+        [],
+        status,
+      )
+    const reasons = details.map((d) => `${d.code}: ${d.message}`).join('; ')
     return new BankError('rejected', `${action} rejected: ${reasons}`, details, status)
   }
   if (e.isAxiosError || (e.code && NETWORK_CODES.has(e.code))) {
@@ -180,7 +191,6 @@ interface RawRequests {
 function okJson(res: RawResponse, action: string): unknown {
   if (res.status < 400) return res.content
   throw toBankError(action, {
-    ...(res.status === 400 ? { errors: (res.content as { errors?: unknown } | null)?.errors ?? [] } : {}),
     status: res.status,
     response: { status: res.status, data: res.content },
   })
