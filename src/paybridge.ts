@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { SQSClient } from '@aws-sdk/client-sqs'
-import { sql } from 'drizzle-orm'
 import { openStripeQueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
@@ -20,6 +19,7 @@ import { timedBank } from './adapters/metrics/timed.ts'
 import { openQueue } from './adapters/open-queue.ts'
 import { openPgLedger } from './adapters/postgres/database.ts'
 import { postgresForwardStore } from './adapters/postgres/forward-store.ts'
+import { pgWritable } from './adapters/postgres/ledger-health.ts'
 import { postgresStore } from './adapters/postgres/store.ts'
 import { type Ledger, openLedger } from './adapters/sqlite/database.ts'
 import { sqliteForwardStore } from './adapters/sqlite/forward-store.ts'
@@ -148,7 +148,7 @@ export async function startPaybridge(
 
   const verifier = starkSignatureVerifier({ fetchPublicKey: () => bank.publicKey(), clock, log })
   const schedulerOn = options.scheduler !== false && runs('scheduler')
-  const ledgerCheck = pg ? pgReachable(pg) : ledgerWritable(ledger)
+  const ledgerCheck = pg ? pgWritable(pg.client) : ledgerWritable(ledger)
   // While paused by an outage a consumer probes the ledger the way /readyz does.
   const probeLedger = async () => {
     const outcome = await ledgerCheck()
@@ -449,15 +449,6 @@ export async function sqsClientFor(config: Config): Promise<SQSClient | undefine
     region: config.aws.region,
     ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
   })
-}
-
-function pgReachable(pg: {
-  db: { execute(query: ReturnType<typeof sql>): Promise<unknown> }
-}): ReadinessCheck {
-  return async () => {
-    await pg.db.execute(sql`select 1`)
-    return true as const
-  }
 }
 
 export function starkBankFor(stark: StarkCredentials, timeoutMs: number) {

@@ -27,11 +27,15 @@ function* chain(error: unknown): Generator<ErrorShape> {
 
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
 
-/** bun:sqlite: busy, locked, I/O error, cannot open, disk full (extended codes included). */
+/**
+ * bun:sqlite: busy, locked, I/O error, cannot open, disk full, read-only (a file or mount that turned
+ * read-only), locking protocol error, out of memory (extended codes included).
+ */
 export function sqliteFailure(error: unknown): string | undefined {
   for (const e of chain(error)) {
     const code = typeof e.code === 'string' ? e.code : ''
-    if (/^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL)/.test(code)) return `SQLite ${code}`
+    if (/^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|PROTOCOL|NOMEM)/.test(code))
+      return `SQLite ${code}`
   }
   return undefined
 }
@@ -44,7 +48,10 @@ export function isSqliteBusy(error: unknown): boolean {
 /**
  * PostgreSQL (Bun's SQL client): connection refused, closed or timed out; SQLSTATE class 08
  * (connection), 53 (insufficient resources), 57P01–57P05 (shutdown, crash, cannot connect now, idle
- * session timeout), 40001 and 40P01 (serialization failure, deadlock: the transaction rolled back).
+ * session timeout), 57014 (statement timeout), 40001 and 40P01 (serialization failure, deadlock: the
+ * transaction rolled back), 25006 (read-only transaction: the usual error during a failover, the old
+ * primary or a standby answering), 55P03 (lock not available), 28P01 and 28000 (authentication
+ * refused, as during a credential rotation), 3D000 (database missing).
  */
 export function postgresFailure(error: unknown): string | undefined {
   for (const e of chain(error)) {
@@ -52,7 +59,8 @@ export function postgresFailure(error: unknown): string | undefined {
     const sqlstate = typeof e.errno === 'string' ? e.errno : code
     if (/^ERR_POSTGRES_(CONNECTION_\w+|\w*TIMEOUT|TLS\w*)$/.test(code)) return `PostgreSQL ${code}`
     if (NETWORK.has(code)) return `PostgreSQL ${code}`
-    if (/^(08...|53...|57P0[1-5]|40001|40P01)$/.test(sqlstate)) return `PostgreSQL SQLSTATE ${sqlstate}`
+    if (/^(08...|53...|57P0[1-5]|57014|40001|40P01|25006|55P03|28P01|28000|3D000)$/.test(sqlstate))
+      return `PostgreSQL SQLSTATE ${sqlstate}`
   }
   return undefined
 }

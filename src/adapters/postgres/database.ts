@@ -16,6 +16,15 @@ export interface PgLedger {
 
 const MIGRATIONS = join(import.meta.dir, '../../../migrations-pg')
 
+/**
+ * Without timeouts a connection attempt to a host that went away after a failover, or a statement
+ * stuck behind a lock, waits for hours and the step, the outage probe and `/readyz` with it. A step
+ * is a few short statements: one that runs 30 s is stuck, and fails (57014, an outage: the step is
+ * retried). Migrations are exempt from the statement timeout (their lock waits for other starters).
+ */
+const CONNECT_TIMEOUT_S = 10
+const STATEMENT_TIMEOUT_MS = 30_000
+
 /** Every paybridge process migrates at start under this advisory lock, one after another. */
 const MIGRATION_LOCK = 7_263_901_001
 
@@ -27,18 +36,24 @@ const MIGRATION_LOCK = 7_263_901_001
  */
 export async function openPgLedger(
   url: string,
-  options: { maxConnections?: number } = {},
+  options: { maxConnections?: number; connectTimeoutS?: number; statementTimeoutMs?: number } = {},
 ): Promise<PgLedger> {
-  await migrateUnderLock(url)
-  const client = new SQL({ url, max: options.maxConnections ?? 10 })
+  const connectionTimeout = options.connectTimeoutS ?? CONNECT_TIMEOUT_S
+  await migrateUnderLock(url, connectionTimeout)
+  const client = new SQL({
+    url,
+    max: options.maxConnections ?? 10,
+    connectionTimeout,
+    connection: { statement_timeout: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS },
+  })
   const db = drizzle({ client, schema })
   // Queries in hand get 5 s to finish; then the pool closes anyway (a held run lock ends with its session).
   return { db, client, close: () => client.close({ timeout: 5 }) }
 }
 
-async function migrateUnderLock(url: string): Promise<void> {
+async function migrateUnderLock(url: string, connectionTimeout: number): Promise<void> {
   // max 1: the lock, the migration and the unlock all run on the same session.
-  const client = new SQL({ url, max: 1 })
+  const client = new SQL({ url, max: 1, connectionTimeout })
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK}::bigint)`
     try {
