@@ -1,3 +1,4 @@
+import { DEAD_LETTERS_REPLAY_USAGE, deadLettersReplay } from './adapters/cli/dead-letter-commands.ts'
 import {
   LEDGER_USAGE,
   ledgerCommand,
@@ -6,6 +7,7 @@ import {
 } from './adapters/cli/ledger-commands.ts'
 import { forwardsReplay, openStripeQueue, stripeEnqueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
+import { openQueue } from './adapters/open-queue.ts'
 import { openStores } from './adapters/open-stores.ts'
 import { openPgLedger } from './adapters/postgres/database.ts'
 import { reconcilePg } from './adapters/postgres/reconcile.ts'
@@ -39,7 +41,8 @@ const USAGE = `usage: bun run src/main.ts [command]
                           release a transfer held by TRANSFER_MAX_AMOUNT / TRANSFER_MAX_DAILY_AMOUNT
   ledger …                views, trace and reconcile (below)
 
-${LEDGER_USAGE}`
+${LEDGER_USAGE}
+${DEAD_LETTERS_REPLAY_USAGE}`
 
 async function cli(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv
@@ -143,6 +146,42 @@ async function cli(argv: string[]): Promise<number> {
         err: (text) => process.stderr.write(text),
       })
     } finally {
+      await stores.close()
+    }
+  }
+
+  if (command === 'ledger' && sub === 'dead-letters' && rest[0] === 'replay') {
+    // Through the Store, so it works on PostgreSQL (DATABASE_URL) as on the SQLite file.
+    const stores = await openStores(config)
+    const client = await sqsClientFor(config)
+    // The embedded queues live in the SQLite file; with SQS (and so on PostgreSQL) no file is opened.
+    const embedded = !config.sqs?.queue || (config.stripe && !config.stripeQueue)
+    const ledger = embedded ? openLedger(config.databasePath) : undefined
+    try {
+      const queueOptions = {
+        ledger,
+        client,
+        visibilityMs: config.queue.visibilityMs,
+        maxReceives: config.queue.maxReceives,
+      }
+      const stark = await openQueue({
+        ...queueOptions,
+        target: config.sqs?.queue,
+        embeddedName: 'stark-events',
+      })
+      const stripe = config.stripe
+        ? await openStripeQueue({ ...queueOptions, queue: config.stripeQueue })
+        : undefined
+      return await deadLettersReplay(rest.slice(1), {
+        store: stores.store,
+        queues: { [stark.name]: stark, ...(stripe ? { [stripe.name]: stripe } : {}) },
+        log,
+        out: (text) => process.stdout.write(text),
+        err: (text) => process.stderr.write(text),
+      })
+    } finally {
+      client?.destroy()
+      ledger?.close()
       await stores.close()
     }
   }

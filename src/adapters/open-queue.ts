@@ -21,13 +21,15 @@ export type QueueTarget = { url: string } | { name: string } | undefined
 export async function openQueue(deps: {
   target: QueueTarget
   embeddedName: string
-  ledger: Ledger
+  /** The SQLite file the embedded queue lives in; only needed without an SQS target. */
+  ledger: Ledger | undefined
   client: SQSClient | undefined
   visibilityMs: number
   maxReceives: number
 }): Promise<Queue> {
   const { target, ledger, client, visibilityMs, maxReceives } = deps
   if (!target) {
+    if (!ledger) throw new Error(`the embedded queue ${deps.embeddedName} needs the SQLite ledger`)
     return sqliteQueue({ ledger, name: deps.embeddedName, visibilityTimeoutMs: visibilityMs, maxReceives })
   }
   if (!client) throw new Error('an SQS client (AWS_REGION) is needed for an SQS queue')

@@ -1,6 +1,6 @@
 import type { Log } from '../ports/log.ts'
 import type { Queue } from '../ports/queue.ts'
-import type { Store } from '../ports/store.ts'
+import type { DeadLetter, Store } from '../ports/store.ts'
 
 export type DeadLetterReplay = { ok: boolean; message: string }
 
@@ -24,4 +24,20 @@ export function replayDeadLetter(deps: {
     deps.log.info('dead letter replayed', { queue: letter.queue, messageId: letter.messageId })
     return { ok: true, message: `message ${letter.messageId} is back on ${letter.queue}` }
   }
+}
+
+/** The dead letters a replay would take: the chosen ids, or every kept one (`'all'`). */
+export async function deadLettersToReplay(
+  store: Pick<Store, 'listDeadLetters' | 'deadLetterById'>,
+  which: number[] | 'all',
+): Promise<{ found: DeadLetter[]; missing: number[] }> {
+  if (which === 'all') return { found: await store.listDeadLetters(10_000), missing: [] }
+  const found: DeadLetter[] = []
+  const missing: number[] = []
+  for (const id of which) {
+    const letter = await store.deadLetterById(id)
+    if (letter) found.push(letter)
+    else missing.push(id)
+  }
+  return { found, missing }
 }

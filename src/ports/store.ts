@@ -129,6 +129,8 @@ export interface Store {
     entry: { queue: string; messageId: string; body: string; reason: string; receiveCount: number },
     now: number,
   ): Promise<void>
+  /** Kept dead letters, oldest first, at most `limit`. */
+  listDeadLetters(limit: number): Promise<DeadLetter[]>
   /** A kept dead letter by its row id, for replay; `undefined` when there is none. */
   deadLetterById(id: number): Promise<DeadLetter | undefined>
   /** Removes a dead letter (its body is back on its queue); `false` when it was already gone. */

@@ -2,6 +2,7 @@ import { GetQueueUrlCommand } from '@aws-sdk/client-sqs'
 import { deadLetterQueueName } from '../../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../../src/adapters/sqs/queue.ts'
 import { webhookBody } from '../../src/adapters/starkbank/emulator/webhooks.ts'
+import { cli } from './operator.ts'
 import type { Scenario, ScenarioContext } from './scenario.ts'
 import { STARK_QUEUE } from './world.ts'
 
@@ -15,7 +16,6 @@ export const sqsDlq: Scenario = {
   description: 'credited events only on the SQS dead-letter queue (webhook never sent, marked delivered)',
   ledgers: ['sqlite', 'postgres'],
   cycleMs: 1_000,
-  env: () => ({ ADMIN_TOKEN }),
   async cycle(ctx) {
     const { emulator, bank, sqs, provision, webhookUrl } = ctx.world
     if (ctx.random() > 0.3) return
@@ -37,23 +37,17 @@ export const sqsDlq: Scenario = {
   operate: replayDeadLetters,
 }
 
-const ADMIN_TOKEN = 'chaos-admin-token-0123456789'
 let lastReplay = 0
 
-/** As an operator would: every dead letter in the ledger replayed from the admin surface. */
+/** As an operator would: every dead letter in the ledger replayed with the CLI (either ledger). */
 async function replayDeadLetters(ctx: ScenarioContext) {
   if (Date.now() - lastReplay < 3_000) return
   lastReplay = Date.now()
   const rows = await ctx.world.ledger.all<{ id: number }>('select id from dead_letters').catch(() => [])
-  for (const { id } of rows) {
-    const url = `http://127.0.0.1:${ctx.world.port}/admin/api/replay/dead-letter/${id}`
-    const status = await fetch(url, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
-      signal: AbortSignal.timeout(5_000),
-    })
-      .then((r) => r.status)
-      .catch(() => 0)
-    ctx.count(status === 200 ? 'dead letters replayed from /admin' : `dead letter replay answered ${status}`)
-  }
+  if (rows.length === 0) return
+  const code = await cli(ctx.world.env, ['ledger', 'dead-letters', 'replay', '--all'])
+  ctx.count(
+    code === 0 ? 'dead letters replayed with the CLI' : `dead letter replay exited ${code}`,
+    rows.length,
+  )
 }

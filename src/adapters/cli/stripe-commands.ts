@@ -30,7 +30,7 @@ const processIo: CliIo = {
 /** The Stripe events queue: SQS when configured, else the embedded `stripe-events` queue. */
 export function openStripeQueue(deps: {
   queue: QueueTarget
-  ledger: Ledger
+  ledger: Ledger | undefined
   client: SQSClient | undefined
   visibilityMs: number
   maxReceives: number

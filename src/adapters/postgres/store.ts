@@ -264,6 +264,11 @@ function postgresStoreSteps(ledger: PgLedger): Store {
         .onConflictDoNothing()
     },
 
+    async listDeadLetters(limit) {
+      const rows = await db.select().from(deadLetters).orderBy(asc(deadLetters.id)).limit(limit)
+      return rows.map(deadLetterOf)
+    },
+
     async deadLetterById(id) {
       const [row] = await db.select().from(deadLetters).where(eq(deadLetters.id, id))
       return row ? deadLetterOf(row) : undefined

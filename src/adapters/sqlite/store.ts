@@ -262,6 +262,10 @@ function sqliteStoreSteps(ledger: Ledger): Store {
       )
     },
 
+    async listDeadLetters(limit) {
+      return db.select().from(deadLetters).orderBy(asc(deadLetters.id)).limit(limit).all().map(deadLetterOf)
+    },
+
     async deadLetterById(id) {
       const row = db.select().from(deadLetters).where(eq(deadLetters.id, id)).get()
       return row ? deadLetterOf(row) : undefined
