@@ -81,6 +81,36 @@ for (const engine of [sqlite(), postgres()]) {
       expect(await ledger.store.unresolvedTransfers()).toBe(0)
     })
 
+    it('a transfer whose relay died mid-call is never dead when the next relay is refused: the claim that takes it over remembers it may be at Stark Bank', async () => {
+      ledger = await engine.open()
+      const id = await credit(ledger.store, 'inv-1', 10_000)
+      const bank = fakeBank()
+      // A relay claims it, its POST reaches Stark Bank, and it dies before recording anything.
+      const { claimed } = await ledger.second.claimTransfers(10, now, 1_000)
+      expect(claimed.length).toBe(1)
+      bank.accept(claimed.map((c) => c.plan))
+      now += 5_000
+      // The next relay takes the expired claim over; the lists lag and the re-POST is refused.
+      bank.onFind = async () => []
+      bank.onCreate = async () => {
+        throw refusal('invalidTaxId', 'the tax id is invalid')
+      }
+      const relay = relayOn(bank)
+      let dead = 0
+      for (let i = 0; i < 3; i++) {
+        dead += (await relay.relayOnce()).dead
+        now += 10 * 60_000
+      }
+      expect(dead).toBe(0)
+      const t = await ledger.transfer(id)
+      expect(t.status).toBe('pending')
+      expect(t.unresolved_at).not.toBeNull()
+      expect(t.reason).toContain('invalidTaxId')
+      bank.onFind = async (listed) => listed
+      expect(await relay.relayOnce()).toMatchObject({ created: 1, dead: 0 })
+      expect(bank.held.length).toBe(1)
+    })
+
     it('a 4xx without Stark Bank error list kills no transfer: the circuit opens naming the status, the claims go back, and they are sent once it closes', async () => {
       ledger = await engine.open()
       const ids = [

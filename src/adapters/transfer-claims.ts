@@ -12,6 +12,17 @@ export const transferOutboxId = (transferId: string) => `transfer:${transferId}`
 export interface DueTransfer extends OutboxCounts {
   id: string
   refId: string
+  /** Taken over from a claim whose lease ran out: its send may have reached Stark Bank. */
+  expired: boolean
+}
+
+/**
+ * Claimed transfers that may be at Stark Bank because the claim before died or stalled, perhaps after
+ * its send: the claim records at_bank_at for them, as a retry after an unknown outcome does.
+ */
+export const takenOver = (claims: TransferClaims, due: DueTransfer[]): string[] => {
+  const expired = new Set(due.filter((d) => d.expired).map((d) => d.refId))
+  return claims.claimed.filter((c) => expired.has(c.transferId)).map((c) => c.transferId)
 }
 
 export interface TransferRow {
@@ -64,7 +75,7 @@ export function planClaims(
       plan: JSON.parse(row.request) as TransferPlan,
       approved: row.approvedAt !== null,
       reserved: row.reservedAt !== null,
-      atBank: row.atBankAt !== null,
+      atBank: row.atBankAt !== null || d.expired,
       unresolved: row.unresolvedAt !== null,
     }
     result.claimed.push(claim)

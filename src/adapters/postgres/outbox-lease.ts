@@ -9,6 +9,8 @@ export interface LeasedRow {
   refId: string
   attempts: number
   freeAttempts: number
+  /** In flight with its lease run out: the claim before died or stalled, perhaps mid-call. */
+  expired: boolean
 }
 
 /**
@@ -45,11 +47,16 @@ export async function lockDueOutbox(
           .orderBy(asc(outbox.nextAttemptAt))
           .limit(limit - expired.length)
           .for('update', { skipLocked: true })
-  return [...expired, ...pending]
+  return [...expired.map((r) => ({ ...r, expired: true })), ...pending.map((r) => ({ ...r, expired: false }))]
 }
 
 /** Leases locked outbox rows for `leaseMs`, counting a claim on each; returns them in the given order. */
-export async function leaseOutbox(t: Tx, ids: string[], now: number, leaseMs: number): Promise<LeasedRow[]> {
+export async function leaseOutbox(
+  t: Tx,
+  ids: string[],
+  now: number,
+  leaseMs: number,
+): Promise<Omit<LeasedRow, 'expired'>[]> {
   if (ids.length === 0) return []
   const leased = await t
     .update(outbox)

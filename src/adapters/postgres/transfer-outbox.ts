@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, isNotNull, type SQL, sql } from 'drizzle-orm'
 import { utcDayStart } from '../../domain/transfer-limits.ts'
 import type { Fenced, Store, TransferClaim } from '../../ports/store.ts'
 import { replayedOutbox } from '../outbox-claims.ts'
-import { planClaims, transferOutboxId } from '../transfer-claims.ts'
+import { planClaims, takenOver, transferOutboxId } from '../transfer-claims.ts'
 import type { PgDb } from './database.ts'
 import { leaseOutbox, lockDueOutbox } from './outbox-lease.ts'
 import { outbox, transfers } from './schema.ts'
@@ -107,6 +107,12 @@ export function postgresTransferOutbox(deps: {
             .update(transfers)
             .set({ reservedAt: sql`coalesce(${transfers.reservedAt}, ${now})` })
             .where(inArray(transfers.id, leased))
+          const maybeAtBank = takenOver(plan, due)
+          if (maybeAtBank.length > 0)
+            await t
+              .update(transfers)
+              .set({ atBankAt: sql`coalesce(${transfers.atBankAt}, ${now})` })
+              .where(inArray(transfers.id, maybeAtBank))
         }
         for (const h of plan.held) {
           await t

@@ -7,6 +7,8 @@ export interface DueOutboxRow {
   refId: string
   attempts: number
   freeAttempts: number
+  /** In flight with its lease run out: the claim before died or stalled, perhaps mid-call. */
+  expired: boolean
 }
 
 /**
@@ -32,7 +34,7 @@ export function dueOutboxRows(
     .where(and(eq(outbox.kind, kind), eq(outbox.status, 'in_flight'), lte(outbox.leaseUntil, now)))
     .limit(limit)
     .all()
-  if (expired.length >= limit) return expired
+  if (expired.length >= limit) return expired.map((r) => ({ ...r, expired: true }))
   const pending = t
     .select(columns)
     .from(outbox)
@@ -41,5 +43,5 @@ export function dueOutboxRows(
     .limit(limit - expired.length)
     .all()
   // Expired leases first: they have waited longest.
-  return [...expired, ...pending]
+  return [...expired.map((r) => ({ ...r, expired: true })), ...pending.map((r) => ({ ...r, expired: false }))]
 }

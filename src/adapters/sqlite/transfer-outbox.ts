@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, isNotNull, type SQL, sql } from 'drizzle-orm'
 import { utcDayStart } from '../../domain/transfer-limits.ts'
 import type { Fenced, Store, TransferClaim } from '../../ports/store.ts'
 import { replayedOutbox } from '../outbox-claims.ts'
-import { planClaims, transferOutboxId } from '../transfer-claims.ts'
+import { planClaims, takenOver, transferOutboxId } from '../transfer-claims.ts'
 import type { Ledger } from './database.ts'
 import type { HotStatements } from './hot-statements.ts'
 import { dueOutboxRows } from './outbox-due.ts'
@@ -122,6 +122,12 @@ export function sqliteTransferOutbox(deps: {
             .set({ reservedAt: sql`coalesce(${transfers.reservedAt}, ${now})` })
             .where(inArray(transfers.id, leased))
             .run()
+          const maybeAtBank = takenOver(plan, due)
+          if (maybeAtBank.length > 0)
+            t.update(transfers)
+              .set({ atBankAt: sql`coalesce(${transfers.atBankAt}, ${now})` })
+              .where(inArray(transfers.id, maybeAtBank))
+              .run()
         }
         for (const h of plan.held) {
           t.update(transfers)
