@@ -15,6 +15,13 @@ import { forwardRelay } from './relay-forwards.ts'
 /** Where the Stripe-processing service takes events. */
 export const STRIPE_WEBHOOK_PATH = '/api/v1/Stripe/Webhook'
 
+/** `{STRIPE_SERVICE_URL}/api/v1/Stripe/Webhook`: the path joins the service's own, before any query. */
+export function stripeWebhookUrl(serviceUrl: string): string {
+  const url = new URL(serviceUrl)
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${STRIPE_WEBHOOK_PATH}`
+  return url.toString()
+}
+
 /** Knobs with production defaults; tests shorten them. */
 export interface StripeForwardingTuning {
   /** How often the relay looks for due forwards when idle (new events wake it at once). */
@@ -68,7 +75,7 @@ export function stripeForwarding(options: StripeForwardingOptions) {
     consumerConcurrency: 10,
     ...options.tuning,
   }
-  const url = `${config.serviceUrl.replace(/\/+$/, '')}${STRIPE_WEBHOOK_PATH}`
+  const url = stripeWebhookUrl(config.serviceUrl)
 
   const relay = forwardRelay({
     store,
