@@ -298,7 +298,9 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     expect(rig.emulator.counts['POST /v2/transfer']).toBeGreaterThanOrEqual(3)
     // The transfers created by the hung call were found by their tag, not created again.
     expect(rig.logs.some((l) => l.includes('transfer found already created'))).toBe(true)
-    expect(rig.logs.some((l) => l.includes('transfer outcome not known yet; will look it up and retry'))).toBe(true)
+    expect(
+      rig.logs.some((l) => l.includes('transfer outcome not known yet; will look it up and retry')),
+    ).toBe(true)
   })
 
   it('keeps the private key and the admin token out of every log line of the whole run', async () => {
