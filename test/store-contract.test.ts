@@ -605,6 +605,41 @@ for (const adapter of [sqlite(), postgres()]) {
         expect((await transferRows()).map((t) => t.status)).toEqual(['pending'])
       })
 
+      it('pays on resume an untagged credit kept unpaid under PAYOUT_SCOPE=issued once the run adopts it as its own invoice', async () => {
+        await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
+        // The create answer was lost and the payer's credit carries no tag: not known as paybridge's yet.
+        const first = await s.store.recordBankEvent(
+          credited('evt-1', '5012', 10_300, 60, { scope: 'issued' }),
+          T + 1,
+        )
+        expect(first).toMatchObject({ effect: 'not-paid', outcome: NOT_ISSUED_REASON })
+        expect(await claim(s.store, 10, T + 1, 60_000)).toEqual([])
+        await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '5012' }], T + 2)
+        // The resume found it is run-1-0: the skipped transfer becomes the real one, amount − fee of the
+        // first credit, under the same externalId, with its outbox row (the relay sends it).
+        expect(await transferRows()).toEqual([
+          {
+            id: 'paybridge-invoice-5012',
+            amount: 10_240,
+            status: 'pending',
+            bank_status: null,
+            reason: null,
+          },
+        ])
+        const [sent] = await claim(s.store, 10, T + 3, 60_000)
+        expect(sent).toMatchObject({
+          transferId: 'paybridge-invoice-5012',
+          plan: {
+            externalId: 'paybridge-invoice-5012',
+            amount: 10_240,
+            accountNumber: DESTINATION.accountNumber,
+          },
+        })
+        // Idempotent: marking it again adds nothing.
+        await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '5012' }], T + 4)
+        expect((await transferRows()).length).toBe(1)
+      })
+
       it('records amount and fee at the first credit only; a later credit with fine and interest is an anomaly that changes nothing', async () => {
         await s.store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 1) }, T)
         await s.store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '5003' }], T)

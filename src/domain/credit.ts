@@ -78,21 +78,44 @@ export function settleCredit(
   return { kind: 'first', invoice, payout, outcome, flag: strayTag ? 'anomaly' : null }
 }
 
+/** The transfer the ledger holds for a credited invoice, as adoption sees it. */
+export interface HeldTransfer {
+  status: string
+  reason: string | null
+  /** The plan made at the credit (amount − fee of the first credit), or `{}` on rows recorded without. */
+  request: string
+}
+
 /**
  * What a run's resume does with a ledger row that already holds the Stark Bank id found for one of
  * its planned invoices: a row paybridge kept for an invoice it only saw credited (the create answer
- * was lost, the payer paid first) is adopted: its credit moves onto the planned row. Two planned
- * invoices can never share a Stark Bank invoice: that is a bug, thrown.
+ * was lost, the payer paid first) is adopted: its credit moves onto the planned row. If that credit
+ * was kept unpaid only because paybridge did not know the invoice as its own (PAYOUT_SCOPE=issued),
+ * the adoption proves it is: the skipped transfer is released (`pay`) as the transfer planned at the
+ * credit, same externalId. Two planned invoices can never share a Stark Bank invoice: a bug, thrown.
  */
 export function adoptionFor(
   plannedId: string,
   starkId: string,
   holder: { id: string; runId: string | null } | undefined,
-): 'none' | 'adopt' {
-  if (!holder || holder.id === plannedId) return 'none'
+  transfer?: HeldTransfer | undefined,
+): { kind: 'none' } | { kind: 'adopt'; payout: 'pay' | 'keep' } {
+  if (!holder || holder.id === plannedId) return { kind: 'none' }
   if (holder.runId !== null)
     throw new Error(
       `Stark Bank invoice ${starkId} is already invoice ${holder.id} of run ${holder.runId}; it cannot also be ${plannedId}`,
     )
-  return 'adopt'
+  const unpaidAsForeign =
+    transfer?.status === 'skipped' && transfer.reason === NOT_ISSUED_REASON && holdsPlan(transfer.request)
+  return { kind: 'adopt', payout: unpaidAsForeign ? 'pay' : 'keep' }
+}
+
+/** Whether a transfer row's request holds a plan the relay can send (not the `{}` of an old skip). */
+function holdsPlan(request: string): boolean {
+  try {
+    const plan = JSON.parse(request) as { externalId?: unknown; amount?: unknown }
+    return typeof plan.externalId === 'string' && typeof plan.amount === 'number'
+  } catch {
+    return false
+  }
 }

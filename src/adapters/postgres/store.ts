@@ -161,7 +161,31 @@ function postgresStoreSteps(ledger: PgLedger): Store {
         }
         for (const { invoiceId, bankId } of issued) {
           const [holder] = await t.select().from(invoices).where(eq(invoices.starkId, bankId)).for('update')
-          if (holder && adoptionFor(invoiceId, bankId, holder) === 'adopt') {
+          const [held] = await t
+            .select()
+            .from(transfers)
+            .where(eq(transfers.invoiceStarkId, bankId))
+            .for('update')
+          const adoption = adoptionFor(invoiceId, bankId, holder, held)
+          if (holder && adoption.kind === 'adopt') {
+            if (adoption.payout === 'pay' && held) {
+              await t
+                .update(transfers)
+                .set({ status: 'pending', reason: null, updatedAt: now })
+                .where(and(eq(transfers.id, held.id), eq(transfers.status, 'skipped')))
+              await t
+                .insert(outbox)
+                .values({
+                  id: transferOutboxId(held.id),
+                  kind: 'transfer',
+                  refId: held.id,
+                  status: 'pending',
+                  nextAttemptAt: now,
+                  createdAt: now,
+                  updatedAt: now,
+                })
+                .onConflictDoNothing()
+            }
             await t.delete(invoices).where(eq(invoices.id, holder.id))
             await t
               .update(invoices)

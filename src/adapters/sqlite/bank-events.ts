@@ -110,7 +110,8 @@ export function recordIn(
             eventId: event.id,
             amount: decision.amount - decision.fee,
             status: 'skipped',
-            request: '{}',
+            // The plan is kept: a resume that adopts this invoice as paybridge's releases it as is.
+            request: transfer ? JSON.stringify(transfer) : '{}',
             reason: settled.payout.reason,
             createdAt: now,
             updatedAt: now,

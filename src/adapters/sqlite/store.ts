@@ -154,7 +154,27 @@ function sqliteStoreSteps(ledger: Ledger): Store {
         }
         for (const { invoiceId, bankId } of issued) {
           const holder = t.select().from(invoices).where(eq(invoices.starkId, bankId)).get()
-          if (holder && adoptionFor(invoiceId, bankId, holder) === 'adopt') {
+          const held = t.select().from(transfers).where(eq(transfers.invoiceStarkId, bankId)).get()
+          const adoption = adoptionFor(invoiceId, bankId, holder, held)
+          if (holder && adoption.kind === 'adopt') {
+            if (adoption.payout === 'pay' && held) {
+              t.update(transfers)
+                .set({ status: 'pending', reason: null, updatedAt: now })
+                .where(and(eq(transfers.id, held.id), eq(transfers.status, 'skipped')))
+                .run()
+              t.insert(outbox)
+                .values({
+                  id: transferOutboxId(held.id),
+                  kind: 'transfer',
+                  refId: held.id,
+                  status: 'pending',
+                  nextAttemptAt: now,
+                  createdAt: now,
+                  updatedAt: now,
+                })
+                .onConflictDoNothing()
+                .run()
+            }
             t.delete(invoices).where(eq(invoices.id, holder.id)).run()
             t.update(invoices)
               .set({
