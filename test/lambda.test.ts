@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { consoleLog } from '../src/adapters/console-log.ts'
 import { type SqsLambdaEvent, sqsBatchHandler } from '../src/adapters/lambda/sqs-batch.ts'
 import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
 import { sqliteStore } from '../src/adapters/sqlite/store.ts'
+import { deadLetterQueueName, ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { recordBankEvent } from '../src/app/record-bank-event.ts'
-import { handler as lambdaHandler } from '../src/lambda.ts'
+import { drainHandler, handler as lambdaHandler } from '../src/lambda.ts'
 import { LedgerUnavailable } from '../src/ports/store.ts'
+import { fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
 import { tempDir } from './support/paybridge.ts'
 
 // The Lambda handler invoked with SQS event JSON as AWS sends it, over a real ledger file.
@@ -194,4 +197,41 @@ describe('Lambda SQS handler', () => {
       Object.assign(process.env, saved)
     }
   })
+  it('drainHandler, run on a schedule, moves what SQS dead-lettered into the ledger dead letters', async () => {
+    const fauxqs = await startFauxqs()
+    const sqs = new SQSClient({ ...fauxqsClientConfig, endpoint: fauxqs.endpoint })
+    const saved = { ...process.env }
+    const path = join(dir.path, 'drain.sqlite')
+    try {
+      await ensureQueue({ client: sqs, name: 'lambda-events', fifo: false, maxReceiveCount: 4 })
+      const { QueueUrl } = await sqs.send(
+        new GetQueueUrlCommand({ QueueName: deadLetterQueueName('lambda-events', false) }),
+      )
+      const body = credited('4000000000000801', '4000000000000802')
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }))
+      for (const key of ['STARK_PROJECT_ID', 'STARK_PRIVATE_KEY', 'DATABASE_URL', 'SQS_QUEUE_URL'])
+        delete process.env[key]
+      Object.assign(process.env, {
+        DATABASE_PATH: path,
+        LOG_LEVEL: 'error',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        SQS_ENDPOINT: fauxqs.endpoint,
+        SQS_QUEUE_NAME: 'lambda-events',
+      })
+      expect(await drainHandler()).toEqual({ moved: { 'lambda-events': 1 } })
+      const kept = openLedger(path)
+      expect(kept.sqlite.query('select queue, reason, body from dead_letters').all()).toEqual([
+        { queue: 'lambda-events', reason: 'dead-lettered by SQS after 4 receives', body },
+      ])
+      kept.close()
+      expect(await drainHandler()).toEqual({ moved: { 'lambda-events': 0 } })
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
+      Object.assign(process.env, saved)
+      sqs.destroy()
+      await fauxqs.stop()
+    }
+  }, 30_000)
 })
