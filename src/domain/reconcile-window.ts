@@ -1,4 +1,4 @@
-import type { Reconciliation } from './reconcile.ts'
+import { emptyDay, type Reconciliation } from './reconcile.ts'
 
 /** Which UTC days a reconciliation covers; the same for every ledger engine. */
 export interface ReconcileOptions {
@@ -32,17 +32,7 @@ export function reconcileWindow(options: ReconcileOptions): { start: number; end
 /** A requested day with nothing on it is still reported, as an empty balanced day. */
 export function withRequestedDay(result: Reconciliation, options: ReconcileOptions): Reconciliation {
   if (options.day && !result.days.some((d) => d.day === options.day)) {
-    result.days.push({
-      day: options.day,
-      invoices: 0,
-      credited: 0,
-      transfersCreated: 0,
-      transfersConfirmed: 0,
-      pending: 0,
-      held: 0,
-      mismatches: 0,
-      ok: true,
-    })
+    result.days.push(emptyDay(options.day))
   }
   return result
 }

@@ -101,6 +101,21 @@ export interface Reconciliation {
 /** The UTC day of a time, `YYYY-MM-DD`. */
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
 
+/** A day with nothing on it: balanced. */
+export function emptyDay(day: string): DayTotals {
+  return {
+    day,
+    invoices: 0,
+    credited: 0,
+    transfersCreated: 0,
+    transfersConfirmed: 0,
+    pending: 0,
+    held: 0,
+    mismatches: 0,
+    ok: true,
+  }
+}
+
 /**
  * Matches every credited invoice with its one transfer, per UTC day of the credit: Σ(amount − fee)
  * against Σ(transfers created) and Σ(transfers confirmed). Mismatches: a credited invoice with no
@@ -126,17 +141,7 @@ export function reconcile(
   const dayOf = (day: string): DayTotals => {
     let totals = days.get(day)
     if (!totals) {
-      totals = {
-        day,
-        invoices: 0,
-        credited: 0,
-        transfersCreated: 0,
-        transfersConfirmed: 0,
-        pending: 0,
-        held: 0,
-        mismatches: 0,
-        ok: true,
-      }
+      totals = emptyDay(day)
       days.set(day, totals)
     }
     return totals
