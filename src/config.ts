@@ -50,6 +50,7 @@ const EnvSchema = v.object({
     v.pipe(v.string(), v.trim(), v.regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://… URL')),
   ),
   INVOICE_SCHEDULE: v.optional(nonEmpty, '0 */3 * * *'),
+  INVOICE_RESUME_AFTER_UNKNOWN_MS: v.optional(int(0, 86_400_000), '300000'),
   TRANSFER_NAME: v.optional(nonEmpty, 'Stark Bank S.A.'),
   // The destination as Stark Bank's Transfer takes it: a CPF or CNPJ; a 3-digit bank code (TED) or an
   // 8-digit ISPB (Pix); branch and account in digits, with "-" before a verifier digit.
@@ -143,6 +144,8 @@ export interface Config {
   /** The ledger on PostgreSQL (`postgres://…`) instead of the SQLite file; its queues are then on SQS. */
   databaseUrl: string | undefined
   invoiceSchedule: string
+  /** After an invoice create whose outcome is unknown, how long a resume only looks up (lists lag). */
+  invoiceResumeAfterUnknownMs: number
   destination: Destination
   /** Cents. Over these, transfers wait for `ledger approve`. */
   transferLimits: { maxPerTransfer: number; maxPerDay: number }
@@ -329,6 +332,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databasePath: e.DATABASE_PATH,
     databaseUrl: e.DATABASE_URL,
     invoiceSchedule: e.INVOICE_SCHEDULE,
+    invoiceResumeAfterUnknownMs: e.INVOICE_RESUME_AFTER_UNKNOWN_MS,
     destination: {
       name: e.TRANSFER_NAME,
       taxId: e.TRANSFER_TAX_ID,

@@ -290,6 +290,7 @@ async function cli(argv: string[]): Promise<number> {
         clock: Date.now,
         random: Math.random,
         log,
+        resumeAfterUnknownMs: config.invoiceResumeAfterUnknownMs,
       })
       const run = await issuer.runSlot(new Date(), 'manual')
       if (!run.issued) {

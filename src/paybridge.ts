@@ -341,7 +341,15 @@ export async function startPaybridge(
     : []
   for (const drain of drains) drain.start()
 
-  const issuer = invoiceIssuer({ store, bank, clock, random, log, metrics })
+  const issuer = invoiceIssuer({
+    store,
+    bank,
+    clock,
+    random,
+    log,
+    metrics,
+    resumeAfterUnknownMs: config.invoiceResumeAfterUnknownMs,
+  })
   const schedule = invoiceSchedule({
     pattern: config.invoiceSchedule,
     issuer,

@@ -39,6 +39,14 @@ describe('configuration', () => {
     ])
   })
 
+  it('waits 5 minutes by default after a lost invoice create before a resume creates again, or INVOICE_RESUME_AFTER_UNKNOWN_MS', () => {
+    expect(loadConfig({}).invoiceResumeAfterUnknownMs).toBe(300_000)
+    expect(loadConfig({ INVOICE_RESUME_AFTER_UNKNOWN_MS: '0' }).invoiceResumeAfterUnknownMs).toBe(0)
+    expect(problemsOf({ INVOICE_RESUME_AFTER_UNKNOWN_MS: '-1' }).join('\n')).toContain(
+      'INVOICE_RESUME_AFTER_UNKNOWN_MS',
+    )
+  })
+
   it('lists every problem with its variable, at once', () => {
     const problems = problemsOf({
       PORT: 'eighty',

@@ -47,6 +47,9 @@ async function harness(): Promise<Harness> {
       // A short lease, so a killed relay's rows are due again soon: the least configuration accepts,
       // 3 Stark Bank calls of STARK_TIMEOUT_MS (1000 here) + 1 s.
       RELAY_LEASE_MS: '4000',
+      // A kill mid-create leaves the run's outcome unknown; the emulator's lists do not lag, so the
+      // restart need not wait them out (resumes after a wait come only every 60 s, past these timeouts).
+      INVOICE_RESUME_AFTER_UNKNOWN_MS: '0',
       LOG_LEVEL: 'info',
     }),
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
+import type { CreateOutcome, LastCreateAttempt } from '../domain/invoice-resume.ts'
 
 // A run's claim, the same on both ledgers: columns on the run row (`claimed_by`, `claimed_until`,
 // `claim_token`), taken in a transaction when the run is free. Invoices have no idempotency key at
@@ -55,6 +56,25 @@ export const claimColumns = (token: string, now: number, leaseMs: number) => ({
   claimedUntil: now + leaseMs,
   claimToken: token,
 })
+
+/** The columns written right before a create call: its outcome is unknown until it answers. */
+export const createStartColumns = (now: number) => ({
+  lastCreateAt: now,
+  lastCreateOutcome: 'unknown' as const,
+})
+
+/** The columns a failed attempt writes: its create outcome when it called create, else nothing. */
+export const failedCreateColumns = (now: number, outcome: CreateOutcome | undefined) =>
+  outcome ? { lastCreateAt: now, lastCreateOutcome: outcome } : {}
+
+/** The run row's last create attempt, as the resume decision reads it. */
+export function lastCreateOf(row: {
+  lastCreateAt: number | null
+  lastCreateOutcome: CreateOutcome | null
+}): LastCreateAttempt | null {
+  if (row.lastCreateOutcome === null || row.lastCreateAt === null) return null
+  return { outcome: row.lastCreateOutcome, at: Number(row.lastCreateAt) }
+}
 
 /** The columns a released claim clears. */
 export const releasedColumns = { claimedBy: null, claimedUntil: null, claimToken: null }

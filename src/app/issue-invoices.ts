@@ -5,8 +5,14 @@ import {
   runIdForSlot,
   runTag,
 } from '../domain/invoice-batch.ts'
+import {
+  type CreateOutcome,
+  createDecision,
+  DEFAULT_RESUME_AFTER_UNKNOWN_MS,
+  type LastCreateAttempt,
+} from '../domain/invoice-resume.ts'
 import type { Random } from '../domain/random.ts'
-import type { Bank } from '../ports/bank.ts'
+import { type Bank, BankError } from '../ports/bank.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
@@ -17,6 +23,24 @@ import type { RunClaim, Store } from '../ports/store.ts'
  * longer than issuing takes (two Stark Bank calls for a batch, each with its timeout).
  */
 const RUN_CLAIM_MS = 10 * 60_000
+
+/** This attempt's create calls at Stark Bank: how many were made, and how many answered with invoices. */
+interface Attempt {
+  createCalls: number
+  answered: number
+}
+
+/**
+ * How a failed attempt's creates ended; `undefined` when it made none (the last one's stands). Only a
+ * definitive refusal (a 4xx with Stark Bank's errors) of an attempt none of whose creates succeeded
+ * leaves nothing at the bank; anything else after a create call (a timeout, a 5xx, the ledger failing
+ * to record what was created) may have invoices the lists do not show yet.
+ */
+function outcomeOf(err: unknown, attempt: Attempt): CreateOutcome | undefined {
+  if (attempt.createCalls === 0) return undefined
+  const refused = err instanceof BankError && err.kind === 'rejected' && attempt.answered === 0
+  return refused ? 'refused' : 'unknown'
+}
 
 /**
  * Issuing a batch of invoices in two steps: the run is planned and written to the ledger (one slot,
@@ -30,8 +54,11 @@ export function invoiceIssuer(deps: {
   random: Random
   log: Log
   metrics?: Pick<Metrics, 'schedulerRun' | 'invoicesIssued'> | undefined
+  /** After a create whose outcome is unknown, how long a resume only looks up (Stark's lists lag). */
+  resumeAfterUnknownMs?: number | undefined
 }) {
   const { store, bank, clock, log } = deps
+  const resumeAfterUnknownMs = deps.resumeAfterUnknownMs ?? DEFAULT_RESUME_AFTER_UNKNOWN_MS
 
   /** The claim was taken over (its lease ran out): another scheduler issues the run; stop here. */
   function lost(runId: string, step: string): undefined {
@@ -45,8 +72,9 @@ export function invoiceIssuer(deps: {
    * `undefined` when it was lost, and nothing more is created.
    */
   async function issue(
-    run: { id: string; invoices: PlannedInvoice[] },
+    run: { id: string; invoices: PlannedInvoice[]; lastCreate: LastCreateAttempt | null },
     claim: RunClaim,
+    attempt: Attempt,
   ): Promise<number | undefined> {
     const existing = await bank.findInvoices([runTag(run.id)])
     const { missing, found } = missingInvoices(run.invoices, existing)
@@ -55,13 +83,24 @@ export function invoiceIssuer(deps: {
         runId: run.id,
         found: found.length,
       })
+    const decision = missing.length > 0 ? createDecision(run.lastCreate, clock(), resumeAfterUnknownMs) : null
+    if (decision?.kind === 'lookOnly') {
+      log.info('invoice run resume waits for Stark Bank lists to catch up before creating', {
+        runId: run.id,
+        missing: missing.length,
+        until: new Date(decision.until).toISOString(),
+      })
+      return undefined
+    }
     const created: { invoiceId: string; bankId: string }[] = []
     for (let i = 0; i < missing.length; i += 100) {
       const chunk = missing.slice(i, i + 100)
-      if (!(await claim.stillHeld(clock()))) return lost(run.id, 'create invoices')
+      if (!(await claim.beforeCreate(clock()))) return lost(run.id, 'create invoices')
+      attempt.createCalls++
       const result = await bank.createInvoices(
         chunk.map(({ amount, name, taxId, tags }) => ({ amount, name, taxId, tags })),
       )
+      attempt.answered++
       created.push(...missingInvoices(chunk, result).found)
     }
     const marked = await store.markRunIssued(run.id, [...found, ...created], clock(), claim)
@@ -90,10 +129,11 @@ export function invoiceIssuer(deps: {
         continue
       }
       log.info('resuming unfinished invoice run', { runId: run.id, attempts: run.attempts })
+      const attempt: Attempt = { createCalls: 0, answered: 0 }
       try {
-        await issue(run, claim)
+        await issue(run, claim, attempt)
       } catch (err) {
-        await store.markRunFailed(run.id, String(err), clock())
+        await store.markRunFailed(run.id, String(err), clock(), outcomeOf(err, attempt))
         log.error('invoice run failed; will retry', {
           runId: run.id,
           error: err instanceof Error ? err.message : String(err),

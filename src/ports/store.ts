@@ -1,5 +1,6 @@
 import type { BankEvent, EventDecision } from '../domain/bank-event.ts'
 import type { PlannedInvoice } from '../domain/invoice-batch.ts'
+import type { CreateOutcome, LastCreateAttempt } from '../domain/invoice-resume.ts'
 import type { TransferPlan } from '../domain/transfer.ts'
 import type { TransferLimits } from '../domain/transfer-limits.ts'
 
@@ -16,7 +17,16 @@ export interface Store {
     now: number,
   ): Promise<{ kind: 'planned' } | { kind: 'taken'; runId: string }>
   /** Runs planned but not yet fully issued (after a crash or a failed call), oldest first. */
-  unfinishedRuns(): Promise<{ id: string; slot: string; attempts: number; invoices: PlannedInvoice[] }[]>
+  unfinishedRuns(): Promise<
+    {
+      id: string
+      slot: string
+      attempts: number
+      invoices: PlannedInvoice[]
+      /** The last create attempt at Stark Bank, if any: after `unknown` a resume waits before creating. */
+      lastCreate: LastCreateAttempt | null
+    }[]
+  >
   /**
    * Takes a planned run for issuing, so two schedulers never issue one run at once (both would find its
    * invoices missing at Stark Bank and create them twice). `undefined` when another scheduler holds it
@@ -36,7 +46,11 @@ export interface Store {
     now: number,
     claim?: RunClaim,
   ): Promise<Fenced>
-  markRunFailed(runId: string, error: string, now: number): Promise<void>
+  /**
+   * Counts a failed attempt. With `outcome` (the attempt called create at Stark Bank) it is also the
+   * run's last create attempt, ended `now`; without, the last create attempt stays as it was.
+   */
+  markRunFailed(runId: string, error: string, now: number, outcome?: CreateOutcome): Promise<void>
   lastRun(): Promise<{ id: string; slot: string; status: string; plannedAt: number } | undefined>
 
   // Worker
@@ -167,6 +181,11 @@ export interface RunClaim {
    * planned), renewing the lease from `now` when it does. Asked right before each create call.
    */
   stillHeld(now: number): Promise<boolean>
+  /**
+   * `stillHeld`, and in the same transaction the run's last create attempt becomes `unknown` from
+   * `now`: asked right before each create call, so a process that dies mid-call leaves it so.
+   */
+  beforeCreate(now: number): Promise<boolean>
   release(): Promise<void>
 }
 

@@ -22,6 +22,13 @@ export const schedulerRuns = pgTable('scheduler_runs', {
   claimedUntil: ms('claimed_until'),
   /** The claim's own token: issuing checks it before each Stark Bank create (see run-claims.ts). */
   claimToken: text('claim_token'),
+  /**
+   * The last create attempt at Stark Bank: when it ended and how (`unknown` is written before each
+   * create call, so a process that dies mid-call leaves it). A resume waits out the list lag after
+   * `unknown` before creating again (domain/invoice-resume.ts).
+   */
+  lastCreateAt: ms('last_create_at'),
+  lastCreateOutcome: text('last_create_outcome', { enum: ['unknown', 'refused'] }),
 })
 
 export const invoices = pgTable(

@@ -4,7 +4,15 @@ import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-ba
 import type { Fenced, RecordedEvent, RunClaim, Store } from '../../ports/store.ts'
 import { deadLetterOf } from '../dead-letters.ts'
 import { guardSteps, postgresStep } from '../ledger-failure.ts'
-import { claimColumns, newClaimToken, releasedColumns, runClaimable } from '../run-claims.ts'
+import {
+  claimColumns,
+  createStartColumns,
+  failedCreateColumns,
+  lastCreateOf,
+  newClaimToken,
+  releasedColumns,
+  runClaimable,
+} from '../run-claims.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
 import type { PgDb, PgLedger } from './database.ts'
@@ -98,7 +106,13 @@ function postgresStoreSteps(ledger: PgLedger): Store {
             amount: i.amount,
             tags: [runTag(r.id), invoiceTag(i.id)],
           }))
-        return { id: r.id, slot: r.slot, attempts: r.attempts, invoices: planned }
+        return {
+          id: r.id,
+          slot: r.slot,
+          attempts: r.attempts,
+          invoices: planned,
+          lastCreate: lastCreateOf(r),
+        }
       })
     },
 
@@ -128,15 +142,21 @@ function postgresStoreSteps(ledger: PgLedger): Store {
         eq(schedulerRuns.claimToken, token),
         eq(schedulerRuns.status, 'planned'),
       )
+      const held = async (at: number, also: Partial<typeof schedulerRuns.$inferInsert>) => {
+        const renewed = await db
+          .update(schedulerRuns)
+          .set({ claimedUntil: at + leaseMs, ...also })
+          .where(mine)
+          .returning({ id: schedulerRuns.id })
+        return renewed.length === 1
+      }
       const claim: RunClaim = {
         token,
         async stillHeld(at) {
-          const renewed = await db
-            .update(schedulerRuns)
-            .set({ claimedUntil: at + leaseMs })
-            .where(mine)
-            .returning({ id: schedulerRuns.id })
-          return renewed.length === 1
+          return held(at, {})
+        },
+        async beforeCreate(at) {
+          return held(at, createStartColumns(at))
         },
         async release() {
           await db
@@ -217,10 +237,14 @@ function postgresStoreSteps(ledger: PgLedger): Store {
       })
     },
 
-    async markRunFailed(runId, error) {
+    async markRunFailed(runId, error, now, outcome) {
       await db
         .update(schedulerRuns)
-        .set({ attempts: sql`${schedulerRuns.attempts} + 1`, lastError: clip(error) })
+        .set({
+          attempts: sql`${schedulerRuns.attempts} + 1`,
+          lastError: clip(error),
+          ...failedCreateColumns(now, outcome),
+        })
         .where(eq(schedulerRuns.id, runId))
     },
 

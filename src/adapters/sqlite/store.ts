@@ -4,7 +4,15 @@ import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-ba
 import type { Fenced, RunClaim, Store } from '../../ports/store.ts'
 import { deadLetterOf } from '../dead-letters.ts'
 import { guardSteps, sqliteStep } from '../ledger-failure.ts'
-import { claimColumns, newClaimToken, releasedColumns, runClaimable } from '../run-claims.ts'
+import {
+  claimColumns,
+  createStartColumns,
+  failedCreateColumns,
+  lastCreateOf,
+  newClaimToken,
+  releasedColumns,
+  runClaimable,
+} from '../run-claims.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
 import type { Ledger } from './database.ts'
@@ -87,7 +95,13 @@ function sqliteStoreSteps(ledger: Ledger): Store {
           amount: i.amount,
           tags: [runTag(r.id), invoiceTag(i.id)],
         }))
-        return { id: r.id, slot: r.slot, attempts: r.attempts, invoices: planned }
+        return {
+          id: r.id,
+          slot: r.slot,
+          attempts: r.attempts,
+          invoices: planned,
+          lastCreate: lastCreateOf(r),
+        }
       })
     },
 
@@ -116,18 +130,23 @@ function sqliteStoreSteps(ledger: Ledger): Store {
         eq(schedulerRuns.claimToken, token),
         eq(schedulerRuns.status, 'planned'),
       )
+      const held = (at: number, also: Partial<typeof schedulerRuns.$inferInsert>) =>
+        tx(
+          (t) =>
+            t
+              .update(schedulerRuns)
+              .set({ claimedUntil: at + leaseMs, ...also })
+              .where(mine)
+              .returning({ id: schedulerRuns.id })
+              .all().length === 1,
+        )
       const claim: RunClaim = {
         token,
         async stillHeld(at) {
-          return tx(
-            (t) =>
-              t
-                .update(schedulerRuns)
-                .set({ claimedUntil: at + leaseMs })
-                .where(mine)
-                .returning({ id: schedulerRuns.id })
-                .all().length === 1,
-          )
+          return held(at, {})
+        },
+        async beforeCreate(at) {
+          return held(at, createStartColumns(at))
         },
         async release() {
           tx((t) =>
@@ -206,12 +225,15 @@ function sqliteStoreSteps(ledger: Ledger): Store {
       })
     },
 
-    async markRunFailed(runId, error, now) {
-      void now
+    async markRunFailed(runId, error, now, outcome) {
       tx((t) =>
         t
           .update(schedulerRuns)
-          .set({ attempts: sql`${schedulerRuns.attempts} + 1`, lastError: error.slice(0, 1000) })
+          .set({
+            attempts: sql`${schedulerRuns.attempts} + 1`,
+            lastError: error.slice(0, 1000),
+            ...failedCreateColumns(now, outcome),
+          })
           .where(eq(schedulerRuns.id, runId))
           .run(),
       )
