@@ -204,7 +204,7 @@ async function cli(argv: string[]): Promise<number> {
       process.stderr.write(
         'paybridge: `ledger` views and trace read the SQLite ledger and are not available on\n' +
           'PostgreSQL yet; query its tables (same names and columns) with psql. `ledger reconcile`,\n' +
-          '`ledger approve` and `ledger transfers replay` work.\n',
+          '`ledger approve`, `ledger transfers replay` and `ledger dead-letters replay` work.\n',
       )
       return 2
     }
