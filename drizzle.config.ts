@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit'
 
 export default defineConfig({
   dialect: 'sqlite',
-  schema: './src/adapters/sqlite/schema.ts',
+  schema: './src/adapters/ledger/sqlite/schema.ts',
   out: './migrations',
 })

@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openLedger } from '../src/adapters/sqlite/database.ts'
-import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
+import { sqliteQueue } from '../src/adapters/embedded-queue/queue.ts'
+import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { machineLine } from './support/machine.ts'
 
 const total = Number(process.argv[2] ?? 4000)

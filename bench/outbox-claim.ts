@@ -1,11 +1,11 @@
 /**
  * The cost of one outbox claim query as the ledger ages: N finished rows and 10 due ones, the
- * split query paybridge uses (src/adapters/sqlite/outbox-due.ts) beside the single `OR` it replaced.
+ * split query paybridge uses (src/adapters/ledger/sqlite/outbox-due.ts) beside the single `OR` it replaced.
  *
  *   npx bun run bench/outbox-claim.ts [finished rows=50000] [claims=200]
  */
-import { openLedger } from '../src/adapters/sqlite/database.ts'
-import { dueOutboxRows } from '../src/adapters/sqlite/outbox-due.ts'
+import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
+import { dueOutboxRows } from '../src/adapters/ledger/sqlite/outbox-due.ts'
 
 const finished = Number(process.argv[2] ?? 50_000)
 const claims = Number(process.argv[3] ?? 200)

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { renderTable } from '../src/adapters/cli/table.ts'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
-import { startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
 import { invoiceTag } from '../src/domain/invoice-batch.ts'
 import { transferIdFor } from '../src/domain/transfer.ts'
+import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
 
 const PROJECT_ID = '7878787878787878'
 const ROOT = join(import.meta.dir, '..')

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
-import { startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
+import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
 import { freePort, machineLine } from './support/machine.ts'
 import { startServerProcess } from './support/server-process.ts'
 

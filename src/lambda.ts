@@ -1,6 +1,6 @@
 import { consoleLog } from './adapters/console-log.ts'
 import { type SqsLambdaEvent, sqsBatchHandler } from './adapters/lambda/sqs-batch.ts'
-import { openStores } from './adapters/open-stores.ts'
+import { openStores } from './adapters/ledger/open.ts'
 import { recordBankEvent } from './app/record-bank-event.ts'
 import { loadConfig } from './config.ts'
 

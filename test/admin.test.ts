@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Hono } from 'hono'
 import { adminRoutes, type ReplayKind } from '../src/adapters/http/admin.tsx'
-import type { Trace } from '../src/adapters/sqlite/ledger-trace.ts'
+import type { Trace } from '../src/adapters/ledger/sqlite/ledger-trace.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
 import { DAY, NOW, type PlantedLedger, plantLedger } from './support/ledger-fixture.ts'
 

@@ -55,4 +55,12 @@ describe('architecture', () => {
     const roots = ['main.ts', 'paybridge.ts', 'lambda.ts']
     expect(violations('adapters', (spec) => !roots.some((r) => spec.endsWith(`/${r}`)))).toEqual([])
   })
+
+  it('keeps the Stark Bank emulator out of the service: only the composition roots import it', () => {
+    const notEmulator = (spec: string, file: string) => !inside(spec, file, 'emulator')
+    for (const layer of ['domain', 'ports', 'app', 'adapters']) {
+      expect(violations(layer, notEmulator)).toEqual([])
+    }
+    expect(imports(join(SRC, 'config.ts')).filter((spec) => spec.includes('emulator'))).toEqual([])
+  })
 })

@@ -1,15 +1,15 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
+import { sqliteQueue } from '../src/adapters/embedded-queue/queue.ts'
 import {
   healthRoutes,
   queueCheck,
   starkKeyCheck,
   unresolvedTransfersAlert,
 } from '../src/adapters/http/health.ts'
-import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
-import { ledgerWritable } from '../src/adapters/sqlite/ledger-health.ts'
-import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
+import { type Ledger, openLedger } from '../src/adapters/ledger/sqlite/database.ts'
+import { ledgerWritable } from '../src/adapters/ledger/sqlite/ledger-health.ts'
 import { tempDir } from './support/paybridge.ts'
 
 interface Readiness {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { ledgerCommand } from '../src/adapters/cli/ledger-commands.ts'
-import { ledgerRows } from '../src/adapters/sqlite/ledger-query.ts'
-import { traceItem } from '../src/adapters/sqlite/ledger-trace.ts'
-import { reconcile } from '../src/adapters/sqlite/reconcile.ts'
+import { ledgerRows } from '../src/adapters/ledger/sqlite/ledger-query.ts'
+import { traceItem } from '../src/adapters/ledger/sqlite/ledger-trace.ts'
+import { reconcile } from '../src/adapters/ledger/sqlite/reconcile.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
 import { DAY, NOW, type PlantedLedger, PREVIOUS_DAY, plantLedger, T } from './support/ledger-fixture.ts'
 

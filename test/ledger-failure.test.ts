@@ -2,11 +2,11 @@ import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { SQL } from 'bun'
-import { postgresFailure, sqliteFailure } from '../src/adapters/ledger-failure.ts'
-import { openPgLedger } from '../src/adapters/postgres/database.ts'
-import { pgWritable } from '../src/adapters/postgres/ledger-health.ts'
-import { postgresStore } from '../src/adapters/postgres/store.ts'
-import { openLedger } from '../src/adapters/sqlite/database.ts'
+import { postgresFailure, sqliteFailure } from '../src/adapters/ledger/ledger-failure.ts'
+import { openPgLedger } from '../src/adapters/ledger/postgres/database.ts'
+import { pgWritable } from '../src/adapters/ledger/postgres/ledger-health.ts'
+import { postgresStore } from '../src/adapters/ledger/postgres/store.ts'
+import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { decideBankEvent } from '../src/domain/bank-event.ts'
 import { LedgerUnavailable } from '../src/ports/store.ts'
 import { tempDir } from './support/paybridge.ts'
@@ -135,7 +135,7 @@ describe('ledger failure classification', () => {
       expect(await standby`select 1 as one`).toEqual([{ one: 1 }])
       expect(await pgWritable(standby)()).toMatch(/ledger not writable: .*read-only/)
       const { drizzle } = await import('drizzle-orm/bun-sql')
-      const schema = await import('../src/adapters/postgres/schema.ts')
+      const schema = await import('../src/adapters/ledger/postgres/schema.ts')
       const store = postgresStore({
         db: drizzle({ client: standby, schema }),
         client: standby,

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { consoleLog } from '../src/adapters/console-log.ts'
-import { ledgerReplay } from '../src/adapters/sqlite/ledger-replay.ts'
-import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
-import { sqliteStore } from '../src/adapters/sqlite/store.ts'
+import { sqliteQueue } from '../src/adapters/embedded-queue/queue.ts'
+import { ledgerReplay } from '../src/adapters/ledger/sqlite/ledger-replay.ts'
+import { sqliteStore } from '../src/adapters/ledger/sqlite/store.ts'
 import { transferIdFor } from '../src/domain/transfer.ts'
 import { NOW, type PlantedLedger, plantLedger } from './support/ledger-fixture.ts'
 

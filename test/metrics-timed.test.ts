@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
+import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { prometheusMetrics } from '../src/adapters/metrics/prometheus.ts'
 import { timedBank, timedFetch } from '../src/adapters/metrics/timed.ts'
-import { openLedger } from '../src/adapters/sqlite/database.ts'
 import { type Bank, BankError } from '../src/ports/bank.ts'
 
 const sample = (text: string, series: string) =>

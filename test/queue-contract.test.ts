@@ -13,8 +13,8 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs'
-import { type Ledger, openLedger } from '../src/adapters/sqlite/database.ts'
-import { sqliteQueue } from '../src/adapters/sqlite/queue.ts'
+import { sqliteQueue } from '../src/adapters/embedded-queue/queue.ts'
+import { type Ledger, openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { deadLetterQueueName, ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
 import { type OutgoingMessage, type Queue, type QueueMessage, QueueUnavailable } from '../src/ports/queue.ts'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'bun:test'
-import { sqliteStore } from '../src/adapters/sqlite/store.ts'
+import { sqliteStore } from '../src/adapters/ledger/sqlite/store.ts'
 import { type BankEvent, decideBankEvent } from '../src/domain/bank-event.ts'
 import { planTransfer } from '../src/domain/transfer.ts'
 import { type Rig, startRig } from './support/paybridge.ts'

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
-import { type StarkBankEmulator, startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
+import { type StarkBankEmulator, startStarkBankEmulator } from '../src/emulator/emulator.ts'
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts'
 import { envFor, PROJECT_ID, tempDir } from './support/paybridge.ts'
 import { freePort, type PaybridgeProcess, runCli, spawnPaybridge } from './support/process.ts'

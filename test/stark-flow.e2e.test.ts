@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
-import { ledgerRows } from '../src/adapters/sqlite/ledger-query.ts'
+import { ledgerRows } from '../src/adapters/ledger/sqlite/ledger-query.ts'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
 import { type Rig, startRig } from './support/paybridge.ts'

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'bun:test'
 import { starkBank } from '../src/adapters/starkbank/bank.ts'
 import { generateKeyPair, publicKeyFromPem, verify } from '../src/adapters/starkbank/ecdsa.ts'
-import { type StarkBankEmulator, startStarkBankEmulator } from '../src/adapters/starkbank/emulator.ts'
 import { bankFault } from '../src/app/bank-faults.ts'
+import { type StarkBankEmulator, startStarkBankEmulator } from '../src/emulator/emulator.ts'
 import { BankError, type NewTransfer } from '../src/ports/bank.ts'
 
 const PROJECT_ID = '5656565656565656'

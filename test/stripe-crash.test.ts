@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { SQSClient } from '@aws-sdk/client-sqs'
-import { openLedger } from '../src/adapters/sqlite/database.ts'
+import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
 import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'

@@ -7,11 +7,11 @@
  * Env: PORT, DATABASE_PATH, STARK_API_URL, STARK_PROJECT_ID, STARK_PRIVATE_KEY.
  */
 import { consoleLog } from '../../src/adapters/console-log.ts'
+import { sqliteQueue } from '../../src/adapters/embedded-queue/queue.ts'
 import { healthRoutes } from '../../src/adapters/http/health.ts'
 import { httpApp } from '../../src/adapters/http/server.ts'
 import { starkWebhook } from '../../src/adapters/http/stark-webhook.ts'
-import { openLedger } from '../../src/adapters/sqlite/database.ts'
-import { sqliteQueue } from '../../src/adapters/sqlite/queue.ts'
+import { openLedger } from '../../src/adapters/ledger/sqlite/database.ts'
 import { starkBank } from '../../src/adapters/starkbank/bank.ts'
 import { starkSignatureVerifier } from '../../src/adapters/starkbank/webhook-signature.ts'
 

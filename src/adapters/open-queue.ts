@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import type { Queue } from '../ports/queue.ts'
-import type { Ledger } from './sqlite/database.ts'
-import { sqliteQueue } from './sqlite/queue.ts'
+import { sqliteQueue } from './embedded-queue/queue.ts'
+import type { Ledger } from './ledger/sqlite/database.ts'
 
 /**
  * Receives SQS may spend on outages on top of `maxReceives`: SQS cannot take a receive back, so a

@@ -1,9 +1,9 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
-import { openLedger } from '../../src/adapters/sqlite/database.ts'
-import { groupCommit } from '../../src/adapters/sqlite/group-commit.ts'
-import { sqliteQueue } from '../../src/adapters/sqlite/queue.ts'
+import { groupCommit } from '../../src/adapters/embedded-queue/group-commit.ts'
+import { sqliteQueue } from '../../src/adapters/embedded-queue/queue.ts'
+import { openLedger } from '../../src/adapters/ledger/sqlite/database.ts'
 import { tempDir } from '../support/paybridge.ts'
 
 describe('group commit', () => {

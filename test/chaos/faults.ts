@@ -1,4 +1,4 @@
-import type { EmulatorRoute, Fault } from '../../src/adapters/starkbank/emulator.ts'
+import type { EmulatorRoute, Fault } from '../../src/emulator/emulator.ts'
 import type { Reply } from '../support/stripe-downstream.ts'
 
 // The faults a chaos run injects, drawn from a seeded generator so that a run can be repeated.

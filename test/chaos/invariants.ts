@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs'
-import type { StarkBankEmulator } from '../../src/adapters/starkbank/emulator.ts'
 import { transferIdFor, transferLookupTag } from '../../src/domain/transfer.ts'
+import type { StarkBankEmulator } from '../../src/emulator/emulator.ts'
 import type { StripeDownstream } from '../support/stripe-downstream.ts'
 import type { LedgerReader } from './ledger-reader.ts'
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { sqsQueue } from '../../src/adapters/sqs/queue.ts'
 import { privateKeyFromPem, sign } from '../../src/adapters/starkbank/ecdsa.ts'
-import { webhookBody } from '../../src/adapters/starkbank/emulator/webhooks.ts'
+import { webhookBody } from '../../src/emulator/webhooks.ts'
 import type { Queue } from '../../src/ports/queue.ts'
 import {
   between,

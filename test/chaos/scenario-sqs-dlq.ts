@@ -1,7 +1,7 @@
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs'
 import { deadLetterQueueName } from '../../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../../src/adapters/sqs/queue.ts'
-import { webhookBody } from '../../src/adapters/starkbank/emulator/webhooks.ts'
+import { webhookBody } from '../../src/emulator/webhooks.ts'
 import { cli } from './operator.ts'
 import type { Scenario, ScenarioContext } from './scenario.ts'
 import { STARK_QUEUE } from './world.ts'

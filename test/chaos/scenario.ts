@@ -1,4 +1,4 @@
-import type { StarkBankEmulatorOptions } from '../../src/adapters/starkbank/emulator.ts'
+import type { StarkBankEmulatorOptions } from '../../src/emulator/emulator.ts'
 import type { Random } from './faults.ts'
 import type { PaybridgeProcess } from './processes.ts'
 import type { LedgerEngine, World } from './world.ts'

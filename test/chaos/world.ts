@@ -4,12 +4,12 @@ import { SQSClient } from '@aws-sdk/client-sqs'
 import { ensureQueue } from '../../src/adapters/sqs/provision.ts'
 import { starkBank } from '../../src/adapters/starkbank/bank.ts'
 import { generateKeyPair } from '../../src/adapters/starkbank/ecdsa.ts'
+import { minTransferLeaseMs } from '../../src/domain/lease.ts'
 import {
   type StarkBankEmulator,
   type StarkBankEmulatorOptions,
   startStarkBankEmulator,
-} from '../../src/adapters/starkbank/emulator.ts'
-import { minTransferLeaseMs } from '../../src/domain/lease.ts'
+} from '../../src/emulator/emulator.ts'
 import type { Bank } from '../../src/ports/bank.ts'
 import { PROJECT_ID } from '../support/paybridge.ts'
 import { type Postgres, startPostgres } from '../support/postgres.ts'

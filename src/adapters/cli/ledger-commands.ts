@@ -2,16 +2,16 @@ import { describeAnomaly, describeMismatch, type Reconciliation } from '../../do
 import type { Clock } from '../../ports/clock.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Store } from '../../ports/store.ts'
-import type { Ledger } from '../sqlite/database.ts'
+import type { Ledger } from '../ledger/sqlite/database.ts'
 import {
   ledgerRows,
   parseSince,
   QUERY_VIEWS,
   type QueryView,
   STATUS_MEANING,
-} from '../sqlite/ledger-query.ts'
-import { renderTrace, traceItem } from '../sqlite/ledger-trace.ts'
-import { dayStart, type ReconcileOptions, reconcile } from '../sqlite/reconcile.ts'
+} from '../ledger/sqlite/ledger-query.ts'
+import { renderTrace, traceItem } from '../ledger/sqlite/ledger-trace.ts'
+import { dayStart, type ReconcileOptions, reconcile } from '../ledger/sqlite/reconcile.ts'
 import { renderTable } from './table.ts'
 
 export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>

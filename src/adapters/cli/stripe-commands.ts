@@ -6,8 +6,8 @@ import type { Clock } from '../../ports/clock.ts'
 import type { ForwardStore, ReplayFilter } from '../../ports/forward-store.ts'
 import type { Log } from '../../ports/log.ts'
 import type { OutgoingMessage, Queue } from '../../ports/queue.ts'
+import type { Ledger } from '../ledger/sqlite/database.ts'
 import { openQueue, type QueueTarget } from '../open-queue.ts'
-import type { Ledger } from '../sqlite/database.ts'
 import { renderTable } from './table.ts'
 
 /** The embedded queue's name when no SQS queue is configured for Stripe events. */

@@ -2,7 +2,7 @@ import type { HandleResult } from '../../app/record-bank-event.ts'
 import type { Clock } from '../../ports/clock.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Store } from '../../ports/store.ts'
-import { isInfrastructureFailure } from '../ledger-failure.ts'
+import { isInfrastructureFailure } from '../ledger/ledger-failure.ts'
 
 /** The parts of an AWS Lambda SQS event paybridge reads. */
 export interface SqsLambdaEvent {

@@ -2,8 +2,8 @@ import { Hono } from 'hono'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Clock } from '../../ports/clock.ts'
 import type { CallOutcome, Metrics } from '../../ports/metrics.ts'
-import type { Ledger } from '../sqlite/database.ts'
-import { type Counts, ledgerCounts } from '../sqlite/ledger-counts.ts'
+import type { Ledger } from '../ledger/sqlite/database.ts'
+import { type Counts, ledgerCounts } from '../ledger/sqlite/ledger-counts.ts'
 
 export interface PrometheusMetrics extends Metrics {
   /** This instance's own registry (never prom-client's global one). */

@@ -8,7 +8,7 @@ import {
 import type { Clock } from '../../ports/clock.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Store } from '../../ports/store.ts'
-import { sqsDeadLetterReason } from '../dead-letters.ts'
+import { sqsDeadLetterReason } from '../ledger/dead-letters.ts'
 import { toQueueError } from './errors.ts'
 
 export interface DeadLetterDrainOptions {

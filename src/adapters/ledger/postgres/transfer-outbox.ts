@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, isNotNull, type SQL, sql } from 'drizzle-orm'
-import { utcDayStart } from '../../domain/transfer-limits.ts'
-import type { Fenced, Store, TransferClaim } from '../../ports/store.ts'
+import { utcDayStart } from '../../../domain/transfer-limits.ts'
+import type { Fenced, Store, TransferClaim } from '../../../ports/store.ts'
 import { replayedOutbox } from '../outbox-claims.ts'
 import { planClaims, takenOver, transferOutboxId } from '../transfer-claims.ts'
 import type { PgDb } from './database.ts'

@@ -14,7 +14,7 @@ export interface PgLedger {
   close(): Promise<void>
 }
 
-const MIGRATIONS = join(import.meta.dir, '../../../migrations-pg')
+const MIGRATIONS = join(import.meta.dir, '../../../../migrations-pg')
 
 /**
  * Without timeouts a connection attempt to a host that went away after a failover, or a statement

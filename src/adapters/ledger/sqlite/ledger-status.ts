@@ -1,4 +1,4 @@
-import type { Reconciliation } from '../../domain/reconcile.ts'
+import type { Reconciliation } from '../../../domain/reconcile.ts'
 import type { Ledger } from './database.ts'
 import { count, type LedgerCounts, ledgerCounts } from './ledger-counts.ts'
 import { ledgerRows } from './ledger-query.ts'

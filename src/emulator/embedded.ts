@@ -1,5 +1,5 @@
-import type { StarkCredentials } from '../../config.ts'
-import { generateKeyPair } from './ecdsa.ts'
+import { generateKeyPair } from '../adapters/starkbank/ecdsa.ts'
+import type { StarkCredentials } from '../config.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from './emulator.ts'
 
 /** The project id paybridge uses with its embedded emulator. */

@@ -1,4 +1,4 @@
-import { publicKeyFromPem, verify } from '../ecdsa.ts'
+import { publicKeyFromPem, verify } from '../adapters/starkbank/ecdsa.ts'
 import type { WireError } from './wire.ts'
 
 /** Stark Bank refuses requests whose Access-Time is further than this from its clock. */

@@ -25,7 +25,7 @@ export interface Ledger {
  */
 export const BUSY_TIMEOUT_MS = 50
 
-const MIGRATIONS = join(import.meta.dir, '../../../migrations')
+const MIGRATIONS = join(import.meta.dir, '../../../../migrations')
 
 function pragmas(sqlite: Database, synchronous: 'NORMAL' | 'FULL', busyTimeoutMs: number): void {
   sqlite.exec('PRAGMA journal_mode = WAL')

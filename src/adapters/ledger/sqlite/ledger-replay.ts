@@ -1,8 +1,8 @@
-import { replayDeadLetter } from '../../app/replay-dead-letter.ts'
-import type { Clock } from '../../ports/clock.ts'
-import type { Log } from '../../ports/log.ts'
-import type { Queue } from '../../ports/queue.ts'
-import type { Store } from '../../ports/store.ts'
+import { replayDeadLetter } from '../../../app/replay-dead-letter.ts'
+import type { Clock } from '../../../ports/clock.ts'
+import type { Log } from '../../../ports/log.ts'
+import type { Queue } from '../../../ports/queue.ts'
+import type { Store } from '../../../ports/store.ts'
 import type { Ledger } from './database.ts'
 import { sqliteForwardStore } from './forward-store.ts'
 

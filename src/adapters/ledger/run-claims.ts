@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { CreateOutcome, LastCreateAttempt } from '../domain/invoice-resume.ts'
+import type { CreateOutcome, LastCreateAttempt } from '../../domain/invoice-resume.ts'
 
 // A run's claim, the same on both ledgers: columns on the run row (`claimed_by`, `claimed_until`,
 // `claim_token`), taken in a transaction when the run is free. Invoices have no idempotency key at

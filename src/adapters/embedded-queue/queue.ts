@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import type { OutgoingMessage, Queue, QueueMessage, ReceiveOptions } from '../../ports/queue.ts'
-import { sqliteStep } from '../ledger-failure.ts'
-import type { Ledger } from './database.ts'
+import { sqliteStep } from '../ledger/ledger-failure.ts'
+import type { Ledger } from '../ledger/sqlite/database.ts'
 import { groupCommit } from './group-commit.ts'
 
 export interface SqliteQueueOptions {

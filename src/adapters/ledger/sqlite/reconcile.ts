@@ -4,11 +4,11 @@ import {
   type LedgerTransfer,
   type Reconciliation,
   reconcile as reconcileRows,
-} from '../../domain/reconcile.ts'
-import { type ReconcileOptions, reconcileWindow, withRequestedDay } from '../../domain/reconcile-window.ts'
+} from '../../../domain/reconcile.ts'
+import { type ReconcileOptions, reconcileWindow, withRequestedDay } from '../../../domain/reconcile-window.ts'
 import type { Ledger } from './database.ts'
 
-export { dayStart, type ReconcileOptions } from '../../domain/reconcile-window.ts'
+export { dayStart, type ReconcileOptions } from '../../../domain/reconcile-window.ts'
 
 /**
  * Reconciles the ledger's credited invoices against its transfers per UTC day of the credit

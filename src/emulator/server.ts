@@ -1,4 +1,4 @@
-import { generateKeyPair, privateKeyFromPem, publicPemOf } from '../ecdsa.ts'
+import { generateKeyPair, privateKeyFromPem, publicPemOf } from '../adapters/starkbank/ecdsa.ts'
 import { type AuthErrorCode, authError, projectRegistry } from './auth.ts'
 import { type Fault, faultQueue, faultResponse, faultStatus } from './faults.ts'
 import { emulatorLedger } from './ledger.ts'

@@ -1,4 +1,4 @@
-import type { DeadLetter } from '../ports/store.ts'
+import type { DeadLetter } from '../../ports/store.ts'
 
 /** A `dead_letters` row as either engine's drizzle schema reads it, as the port's `DeadLetter`. */
 export function deadLetterOf(row: DeadLetter & Record<string, unknown>): DeadLetter {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { QueueUnavailable } from '../ports/queue.ts'
-import { LedgerUnavailable } from '../ports/store.ts'
+import { QueueUnavailable } from '../../ports/queue.ts'
+import { LedgerUnavailable } from '../../ports/store.ts'
 
 // The one place that decides which ledger errors are infrastructure failures (the ledger cannot
 // take the step now; the input is not at fault) — one small mapper per engine — and turns them into

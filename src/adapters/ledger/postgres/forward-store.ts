@@ -1,32 +1,30 @@
 import { and, asc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm'
-import { type StripeEvent, stripeSubscription } from '../../domain/stripe-event.ts'
-import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../ports/forward-store.ts'
-import { guardSteps, sqliteStep } from '../ledger-failure.ts'
+import { type StripeEvent, stripeSubscription } from '../../../domain/stripe-event.ts'
+import type { ClaimedForward, ForwardStore, ReplayAction, ReplayEntry } from '../../../ports/forward-store.ts'
+import { guardSteps, postgresStep } from '../ledger-failure.ts'
 import { nextClaim, replayedOutbox } from '../outbox-claims.ts'
-import type { Ledger } from './database.ts'
-import { type HotStatements, hotStatements } from './hot-statements.ts'
-import { dueOutboxRows } from './outbox-due.ts'
-import { forwards, outbox } from './schema.ts'
-import { sqliteStore } from './store.ts'
+import type { PgLedger } from './database.ts'
+import { leaseOutbox, lockDueOutbox } from './outbox-lease.ts'
+import { events, forwards, outbox } from './schema.ts'
+import { postgresStore } from './store.ts'
 
 /** Outbox rows have stable ids, so a forward's row is found (and never doubled) by its event id. */
+type Tx = Parameters<Parameters<PgLedger['db']['transaction']>[0]>[0]
+
 const outboxId = (eventId: string) => `forward-${eventId}`
 const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
 
 /**
- * The ForwardStore on bun:sqlite. Every step is one synchronous IMMEDIATE transaction: nothing here
- * awaits (bun:sqlite commits an async callback at its first await; the methods are async only to fit
- * the port), and IMMEDIATE serialises writers across processes sharing the ledger file.
+ * The ForwardStore on PostgreSQL. Every step is one async transaction; relays in several processes
+ * claim forwards with `FOR UPDATE SKIP LOCKED`, and an outcome is recorded only by the attempt that
+ * still owns the forward (the attempt number fences it).
  */
-export function sqliteForwardStore(ledger: Ledger): ForwardStore {
-  return guardSteps(sqliteForwardStoreSteps(ledger), sqliteStep)
+export function postgresForwardStore(ledger: PgLedger): ForwardStore {
+  return guardSteps(postgresForwardStoreSteps(ledger), postgresStep)
 }
 
-function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
+function postgresForwardStoreSteps(ledger: PgLedger): ForwardStore {
   const { db } = ledger
-  const st = hotStatements(db)
-  const tx = <T>(fn: (t: typeof db) => T): T =>
-    db.transaction((t) => fn(t as unknown as typeof db), { behavior: 'immediate' })
   // A forward's outbox row, for the attempt that still owns it.
   const owned = (id: string, attempt: number) =>
     and(
@@ -37,51 +35,54 @@ function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
     )
 
   return {
-    deadLetter: sqliteStore(ledger).deadLetter,
+    deadLetter: postgresStore(ledger).deadLetter,
 
     async recordStripeEvent(event, payload, now) {
-      return tx(() => recordIn(st, event, payload, now))
+      return db.transaction((t) => recordIn(t, event, payload, now))
     },
 
     async recordStripeEvents(items, now) {
-      // One commit for a whole receive.
-      return tx(() => items.map(({ event, payload }) => recordIn(st, event, payload, now)))
+      return db.transaction(async (t) => {
+        const results: { kind: 'recorded' | 'duplicate' }[] = []
+        for (const { event, payload } of items) results.push(await recordIn(t, event, payload, now))
+        return results
+      })
     },
 
     async claimForwards(limit, now, leaseMs) {
       if (limit <= 0) return []
-      return tx((t) => {
-        const due = dueOutboxRows(t, 'forward', now, limit)
+      return db.transaction(async (t) => {
+        const due = await lockDueOutbox(t, 'forward', now, limit)
         if (due.length === 0) return []
-        const ids = due.map((d) => d.refId)
-        t.update(outbox)
-          .set({
-            status: 'in_flight',
-            leaseUntil: now + leaseMs,
-            attempts: sql`${outbox.attempts} + 1`,
-            updatedAt: now,
-          })
-          .where(inArray(outbox.id, ids.map(outboxId)))
-          .run()
-        const rows = t
+        await leaseOutbox(
+          t,
+          due.map((d) => d.id),
+          now,
+          leaseMs,
+        )
+        const rows = await t
           .update(forwards)
           .set({
             attempts: sql`${forwards.attempts} + 1`,
             firstAttemptAt: sql`coalesce(${forwards.firstAttemptAt}, ${now})`,
             updatedAt: now,
           })
-          .where(inArray(forwards.id, ids))
+          .where(
+            inArray(
+              forwards.id,
+              due.map((d) => d.refId),
+            ),
+          )
           .returning({
             id: forwards.id,
             type: forwards.type,
             body: forwards.body,
             firstAttemptAt: forwards.firstAttemptAt,
           })
-          .all()
         const byId = new Map(rows.map((r) => [r.id, r]))
         return due.map((d): ClaimedForward => {
           const row = byId.get(d.refId)
-          if (!row) throw new Error(`outbox row ${outboxId(d.refId)} points at missing forward ${d.refId}`)
+          if (!row) throw new Error(`outbox row ${d.id} points at missing forward ${d.refId}`)
           return {
             id: row.id,
             type: row.type,
@@ -94,51 +95,62 @@ function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
     },
 
     async forwardDelivered(id, { statusCode, latencyMs }, now) {
-      tx(() => {
-        st.markForwardDelivered.run({ id, statusCode, latencyMs, now })
-        st.outboxDone.run({ id: outboxId(id), now })
+      await db.transaction(async (t) => {
+        await t
+          .update(forwards)
+          .set({
+            status: 'delivered',
+            lastStatusCode: statusCode,
+            lastError: null,
+            latencyMs,
+            deliveredAt: now,
+            updatedAt: now,
+          })
+          .where(eq(forwards.id, id))
+        await t
+          .update(outbox)
+          .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: now })
+          .where(eq(outbox.id, outboxId(id)))
       })
     },
 
     async forwardRetry(id, attempt, { statusCode, error, nextAttemptAt }, now) {
-      tx((t) => {
-        const moved = t
+      await db.transaction(async (t) => {
+        const moved = await t
           .update(outbox)
           .set({ status: 'pending', nextAttemptAt, leaseUntil: null, lastError: clip(error), updatedAt: now })
           .where(owned(id, attempt))
           .returning({ id: outbox.id })
-          .all()
         if (moved.length === 0) return
-        t.update(forwards)
+        await t
+          .update(forwards)
           .set({ lastStatusCode: statusCode, lastError: clip(error), updatedAt: now })
           .where(eq(forwards.id, id))
-          .run()
       })
     },
 
     async forwardDead(id, attempt, { statusCode, error }, now) {
-      tx((t) => {
-        const moved = t
+      await db.transaction(async (t) => {
+        const moved = await t
           .update(outbox)
           .set({ status: 'dead', leaseUntil: null, lastError: clip(error), updatedAt: now })
           .where(owned(id, attempt))
           .returning({ id: outbox.id })
-          .all()
         if (moved.length === 0) return
-        t.update(forwards)
+        await t
+          .update(forwards)
           .set({ status: 'dead', lastStatusCode: statusCode, lastError: clip(error), updatedAt: now })
           .where(eq(forwards.id, id))
-          .run()
       })
     },
 
     async replayForwards(filter, now, { dryRun }) {
-      return tx((t) => {
+      return db.transaction(async (t) => {
         const where: SQL[] = []
         if (filter.dead) where.push(eq(forwards.status, 'dead'))
         if (filter.since !== undefined) where.push(gte(forwards.createdAt, filter.since))
         if (filter.eventId !== undefined) where.push(eq(forwards.id, filter.eventId))
-        const rows = t
+        const query = t
           .select({
             id: forwards.id,
             type: forwards.type,
@@ -149,18 +161,20 @@ function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
           .from(forwards)
           .where(and(...where))
           .orderBy(asc(forwards.createdAt), asc(forwards.id))
-          .all()
+        // A real replay locks what it changes, so a relay recording an outcome meanwhile waits for it.
+        const rows = dryRun ? await query : await query.for('update')
         const entries = rows.map((r): ReplayEntry => ({ ...r, action: actionFor(r.status, filter.force) }))
         if (dryRun) return entries
         for (const e of entries) {
           if (e.action !== 'requeue' && e.action !== 'resend') continue
-          t.update(forwards)
+          await t
+            .update(forwards)
             .set({ status: 'pending', attempts: 0, firstAttemptAt: null, updatedAt: now })
             .where(eq(forwards.id, e.id))
-            .run()
           // The claim count goes on (it fences stale relays); only the retry count starts again.
           const requeued = replayedOutbox(outbox.attempts, now)
-          t.insert(outbox)
+          await t
+            .insert(outbox)
             .values({
               ...requeued,
               id: outboxId(e.id),
@@ -170,7 +184,6 @@ function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
               freeAttempts: 0,
             })
             .onConflictDoUpdate({ target: outbox.id, set: requeued })
-            .run()
         }
         return entries
       })
@@ -190,24 +203,50 @@ function actionFor(status: 'pending' | 'delivered' | 'dead', force: boolean | un
 }
 
 /** One Stripe event's inbox row, forward and outbox row, inside the caller's transaction. */
-function recordIn(
-  st: HotStatements,
+async function recordIn(
+  t: Tx,
   event: StripeEvent,
   payload: string,
   now: number,
-): { kind: 'recorded' | 'duplicate' } {
-  const inserted = st.insertEvent.all({
-    id: event.id,
-    source: 'stripe',
-    subscription: stripeSubscription(event.type),
-    type: event.type,
-    subjectId: null,
-    outcome: `forward queued (${event.shape})`,
-    payload,
-    now,
-  })
+): Promise<{ kind: 'recorded' | 'duplicate' }> {
+  const inserted = await t
+    .insert(events)
+    .values({
+      id: event.id,
+      source: 'stripe',
+      subscription: stripeSubscription(event.type),
+      type: event.type,
+      subjectId: null,
+      outcome: `forward queued (${event.shape})`,
+      payload,
+      receivedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: events.id })
   if (inserted.length === 0) return { kind: 'duplicate' as const }
-  st.insertForward.run({ id: event.id, type: event.type, shape: event.shape, body: event.body, now })
-  st.insertOutbox.run({ id: outboxId(event.id), kind: 'forward', refId: event.id, now })
+  await t
+    .insert(forwards)
+    .values({
+      id: event.id,
+      type: event.type,
+      shape: event.shape,
+      body: event.body,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+  await t
+    .insert(outbox)
+    .values({
+      id: outboxId(event.id),
+      kind: 'forward',
+      refId: event.id,
+      status: 'pending',
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
   return { kind: 'recorded' as const }
 }

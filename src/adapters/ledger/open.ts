@@ -1,5 +1,5 @@
-import type { ForwardStore } from '../ports/forward-store.ts'
-import type { Store } from '../ports/store.ts'
+import type { ForwardStore } from '../../ports/forward-store.ts'
+import type { Store } from '../../ports/store.ts'
 import { openPgLedger } from './postgres/database.ts'
 import { postgresForwardStore } from './postgres/forward-store.ts'
 import { postgresStore } from './postgres/store.ts'

@@ -1,4 +1,4 @@
-import { sign } from '../ecdsa.ts'
+import { sign } from '../adapters/starkbank/ecdsa.ts'
 import type { TimerSet } from './timers.ts'
 import type { WireEvent } from './wire.ts'
 

@@ -1,6 +1,6 @@
-import type { TransferPlan } from '../domain/transfer.ts'
-import { budgetClaims, type LimitDecision, type TransferLimits } from '../domain/transfer-limits.ts'
-import type { ClaimedTransfer, TransferClaims } from '../ports/store.ts'
+import type { TransferPlan } from '../../domain/transfer.ts'
+import { budgetClaims, type LimitDecision, type TransferLimits } from '../../domain/transfer-limits.ts'
+import type { ClaimedTransfer, TransferClaims } from '../../ports/store.ts'
 import { nextClaim, type OutboxCounts } from './outbox-claims.ts'
 
 // What both ledgers do between reading the due rows and writing the claim: one place, so SQLite and

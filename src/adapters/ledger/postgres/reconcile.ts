@@ -3,8 +3,8 @@ import {
   type LedgerTransfer,
   type Reconciliation,
   reconcile as reconcileRows,
-} from '../../domain/reconcile.ts'
-import { type ReconcileOptions, reconcileWindow, withRequestedDay } from '../../domain/reconcile-window.ts'
+} from '../../../domain/reconcile.ts'
+import { type ReconcileOptions, reconcileWindow, withRequestedDay } from '../../../domain/reconcile-window.ts'
 import type { PgLedger } from './database.ts'
 import { events, invoices, transfers } from './schema.ts'
 

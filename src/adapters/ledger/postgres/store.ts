@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, ne, or, sql } from 'drizzle-orm'
-import { adoptionFor } from '../../domain/credit.ts'
-import { invoiceTag, type PlannedInvoice, runTag } from '../../domain/invoice-batch.ts'
-import type { Fenced, RecordedEvent, RunClaim, Store } from '../../ports/store.ts'
+import { adoptionFor } from '../../../domain/credit.ts'
+import { invoiceTag, type PlannedInvoice, runTag } from '../../../domain/invoice-batch.ts'
+import type { Fenced, RecordedEvent, RunClaim, Store } from '../../../ports/store.ts'
 import { deadLetterOf } from '../dead-letters.ts'
 import { guardSteps, postgresStep } from '../ledger-failure.ts'
 import {

@@ -1,6 +1,6 @@
 import { bigint, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
 
-// The ledger's tables on PostgreSQL, the same as on SQLite (src/adapters/sqlite/schema.ts) but for the
+// The ledger's tables on PostgreSQL, the same as on SQLite (src/adapters/ledger/sqlite/schema.ts) but for the
 // embedded queue: with PostgreSQL the queues are on SQS. Times are bigint milliseconds since the epoch;
 // money is bigint cents, read as numbers (safe up to 2^53).
 
