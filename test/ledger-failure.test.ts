@@ -139,6 +139,7 @@ describe('ledger failure classification', () => {
       const store = postgresStore({
         db: drizzle({ client: standby, schema }),
         client: standby,
+        reader: standby,
         close: async () => {},
       })
       const event = {

@@ -1,25 +1,71 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import type { ForwardStore } from '../../ports/forward-store.ts'
 import type { Store } from '../../ports/store.ts'
 import { openPgLedger } from './postgres/database.ts'
 import { postgresForwardStore } from './postgres/forward-store.ts'
+import { pgWritable } from './postgres/ledger-health.ts'
 import { postgresStore } from './postgres/store.ts'
-import { openLedger } from './sqlite/database.ts'
+import { type LedgerRead, postgresRead, sqliteRead } from './read.ts'
+import { type Ledger, openLedger } from './sqlite/database.ts'
 import { sqliteForwardStore } from './sqlite/forward-store.ts'
+import { ledgerWritable } from './sqlite/ledger-health.ts'
 import { sqliteStore } from './sqlite/store.ts'
 
-/** The ledger's stores for one-off commands: PostgreSQL with DATABASE_URL, else the SQLite file. */
-export async function openStores(config: {
+/** The ledger, whichever engine holds it: the one place that looks at DATABASE_URL. */
+export interface OpenLedger {
+  engine: 'sqlite' | 'postgres'
+  store: Store
+  forwards: ForwardStore
+  /** The read side (views, trace, counts, status, reconcile). */
+  read: LedgerRead
+  /** Whether the ledger takes writes now (true), or why not: for /readyz and the outage probe. */
+  writable(): Promise<true | string>
+  /** The SQLite file, for the embedded queue that lives in it; undefined on PostgreSQL. */
+  sqlite: Ledger | undefined
+  close(): Promise<void>
+}
+
+/**
+ * Opens the ledger and applies its migrations: PostgreSQL with `databaseUrl` (no SQLite file is
+ * opened then), else the SQLite file at `databasePath` (its folder created if missing).
+ */
+export async function openLedgerStores(config: {
   databaseUrl: string | undefined
   databasePath: string
-}): Promise<{ store: Store; forwards: ForwardStore; close(): Promise<void> }> {
+  /** PostgreSQL pool size (default 10). */
+  maxConnections?: number
+}): Promise<OpenLedger> {
   if (config.databaseUrl) {
-    const pg = await openPgLedger(config.databaseUrl, { maxConnections: 2 })
-    return { store: postgresStore(pg), forwards: postgresForwardStore(pg), close: () => pg.close() }
+    const pg = await openPgLedger(config.databaseUrl, { maxConnections: config.maxConnections })
+    return {
+      engine: 'postgres',
+      store: postgresStore(pg),
+      forwards: postgresForwardStore(pg),
+      read: postgresRead(pg.reader),
+      writable: pgWritable(pg.client),
+      sqlite: undefined,
+      close: () => pg.close(),
+    }
   }
+  if (config.databasePath !== ':memory:') mkdirSync(dirname(config.databasePath), { recursive: true })
   const ledger = openLedger(config.databasePath)
+  const read = sqliteRead(ledger)
+  const writable = ledgerWritable(ledger)
   return {
+    engine: 'sqlite',
     store: sqliteStore(ledger),
     forwards: sqliteForwardStore(ledger),
-    close: async () => ledger.close(),
+    read,
+    writable: async () => writable(),
+    sqlite: ledger,
+    close: async () => {
+      await read.close()
+      ledger.close()
+    },
   }
 }
+
+/** The ledger's stores for one-off commands (a small pool on PostgreSQL). */
+export const openStores = (config: { databaseUrl: string | undefined; databasePath: string }) =>
+  openLedgerStores({ ...config, maxConnections: 2 })

@@ -11,6 +11,8 @@ export interface PgLedger {
   db: PgDb
   /** The pool itself, for what drizzle does not say (advisory locks on a reserved connection). */
   client: SQL
+  /** A small pool for the read side: bigint columns arrive as BigInt (read.ts makes them numbers). */
+  reader: SQL
   close(): Promise<void>
 }
 
@@ -47,8 +49,23 @@ export async function openPgLedger(
     connection: { statement_timeout: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS },
   })
   const db = drizzle({ client, schema })
+  // Connects on its first read only: processes that never read views open no connection for it.
+  const reader = new SQL({
+    url,
+    max: 2,
+    bigint: true,
+    connectionTimeout,
+    connection: { statement_timeout: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS },
+  })
   // Queries in hand get 5 s to finish; then the pool closes anyway (a held run lock ends with its session).
-  return { db, client, close: () => client.close({ timeout: 5 }) }
+  return {
+    db,
+    client,
+    reader,
+    close: async () => {
+      await Promise.all([client.close({ timeout: 5 }), reader.close({ timeout: 5 })])
+    },
+  }
 }
 
 async function migrateUnderLock(url: string, connectionTimeout: number): Promise<void> {
