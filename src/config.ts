@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { Cron } from 'croner'
 import * as v from 'valibot'
+import { KeyFormatError, starkPrivateKeyPem } from './adapters/starkbank/ecdsa.ts'
 import { PAYOUT_SCOPES, type PayoutScope } from './domain/bank-event.ts'
 import {
   LEDGER_STEPS_MS,
@@ -16,11 +18,23 @@ const int = (min: number, max: number) =>
   v.pipe(
     v.string(),
     v.trim(),
-    v.regex(/^\d+$/, 'must be a whole number'),
+    v.regex(/^\d+$/, `must be a whole number ≥ ${min}`),
     v.transform(Number),
     v.minValue(min, `must be ≥ ${min}`),
     v.maxValue(max, `must be ≤ ${max}`),
   )
+/** Whether croner takes the pattern (5 or 6 fields, names, ranges); checked here so start-up refuses it. */
+function isCron(pattern: string): boolean {
+  try {
+    new Cron(pattern, { paused: true }).stop()
+    return true
+  } catch {
+    return false
+  }
+}
+const cronProblem = (issue: { input: unknown }) =>
+  `not a cron pattern ("${String(issue.input)}"); e.g. "0 */3 * * *" (minute hour day month weekday: every 3 h)`
+
 const share = v.pipe(
   v.string(),
   v.transform(Number),
@@ -49,7 +63,7 @@ const EnvSchema = v.object({
   DATABASE_URL: v.optional(
     v.pipe(v.string(), v.trim(), v.regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://… URL')),
   ),
-  INVOICE_SCHEDULE: v.optional(nonEmpty, '0 */3 * * *'),
+  INVOICE_SCHEDULE: v.optional(v.pipe(nonEmpty, v.check(isCron, cronProblem)), '0 */3 * * *'),
   INVOICE_RESUME_AFTER_UNKNOWN_MS: v.optional(int(0, 86_400_000), '300000'),
   TRANSFER_NAME: v.optional(nonEmpty, 'Stark Bank S.A.'),
   // The destination as Stark Bank's Transfer takes it: a CPF or CNPJ; a 3-digit bank code (TED) or an
@@ -264,6 +278,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         problems.push('STARK_PRIVATE_KEY_FILE: file holds no PEM private key')
     } catch (err) {
       problems.push(`STARK_PRIVATE_KEY_FILE: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  if (privateKeyPem?.includes('PRIVATE KEY')) {
+    try {
+      privateKeyPem = starkPrivateKeyPem(privateKeyPem)
+    } catch (err) {
+      if (!(err instanceof KeyFormatError)) throw err
+      problems.push(`${keyFile ? 'STARK_PRIVATE_KEY_FILE' : 'STARK_PRIVATE_KEY'}: ${err.message}`)
     }
   }
   if (projectId && !privateKeyPem && !keyFile) {

@@ -29,7 +29,16 @@ function toPem(der: Uint8Array, label: string): string {
 
 /** The 32-byte secret from a SEC1 "EC PRIVATE KEY" PEM. */
 export function privateKeyFromPem(pem: string): Uint8Array {
-  const der = pemBody(pem, 'EC PRIVATE KEY')
+  return secretOf(pemBody(pem, 'EC PRIVATE KEY'))
+}
+
+const secretOf = (der: Uint8Array) => ecPrivateKey(der).secret
+
+/**
+ * The ECPrivateKey in `der` (SEC1 itself, or the one a PKCS#8 wraps): its secret, and the curve OID
+ * (tag, length and value) of its optional [0] parameters.
+ */
+function ecPrivateKey(der: Uint8Array): { secret: Uint8Array; curve: Uint8Array | undefined } {
   // SEQUENCE { INTEGER 1, OCTET STRING (32) key, [0] OID, [1] BIT STRING }
   const at = der.findIndex((_, i) => der[i] === 0x02 && der[i + 1] === 0x01 && der[i + 2] === 0x01)
   if (at < 0 || der[at + 3] !== 0x04 || der[at + 4] !== 0x20) {
@@ -37,7 +46,43 @@ export function privateKeyFromPem(pem: string): Uint8Array {
   }
   const secret = der.slice(at + 5, at + 37)
   if (!secp256k1.utils.isValidSecretKey(secret)) throw new KeyFormatError('invalid secp256k1 private key')
-  return secret
+  const params = der[at + 37] === 0xa0 ? der.slice(at + 39, at + 39 + (der[at + 38] ?? 0)) : undefined
+  return { secret, curve: params }
+}
+
+const EC_PUBLIC_KEY_OID = Uint8Array.from([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01])
+const RSA_OID = Uint8Array.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01])
+const KEYS_CREATE =
+  'create one with `bun run src/main.ts keys create` and register its public key with Stark Bank'
+
+const holds = (der: Uint8Array, part: Uint8Array) =>
+  der.some((_, i) => part.every((b, j) => der[i + j] === b))
+
+/**
+ * A Stark Bank private key as the SDK takes it (SEC1 "EC PRIVATE KEY" PEM): SEC1 as is, PKCS#8 (what
+ * `openssl genpkey` writes) converted. Throws a `KeyFormatError` that says what the key is instead
+ * (RSA, another curve, encrypted) when it is not a secp256k1 key.
+ */
+export function starkPrivateKeyPem(pem: string): string {
+  if (pem.includes('BEGIN RSA PRIVATE KEY'))
+    throw new KeyFormatError(`an RSA key, not secp256k1: ${KEYS_CREATE}`)
+  if (pem.includes('BEGIN ENCRYPTED PRIVATE KEY'))
+    throw new KeyFormatError('an encrypted key: decrypt it first (`openssl pkey -in key.pem -out plain.pem`)')
+  if (pem.includes('BEGIN PRIVATE KEY')) {
+    const der = pemBody(pem, 'PRIVATE KEY')
+    if (holds(der, RSA_OID)) throw new KeyFormatError(`an RSA key, not secp256k1: ${KEYS_CREATE}`)
+    if (!holds(der, EC_PUBLIC_KEY_OID)) throw new KeyFormatError(`not an EC key: ${KEYS_CREATE}`)
+    if (!holds(der, SECP256K1_OID))
+      throw new KeyFormatError(`an EC key on another curve, not secp256k1: ${KEYS_CREATE}`)
+    return privateKeyToPem(secretOf(der))
+  }
+  const der = pemBody(pem, 'EC PRIVATE KEY')
+  const { curve } = ecPrivateKey(der)
+  const secp256k1Curve =
+    curve?.length === SECP256K1_OID.length && SECP256K1_OID.every((b, i) => curve[i] === b)
+  if (curve && !secp256k1Curve)
+    throw new KeyFormatError(`an EC key on another curve, not secp256k1: ${KEYS_CREATE}`)
+  return pem
 }
 
 /** The uncompressed point from a SubjectPublicKeyInfo "PUBLIC KEY" PEM. */
