@@ -4,6 +4,7 @@ import type { Clock } from '../../ports/clock.ts'
 import type { CallOutcome, Metrics } from '../../ports/metrics.ts'
 import type { Ledger } from '../ledger/sqlite/database.ts'
 import { type Counts, ledgerCounts } from '../ledger/sqlite/ledger-counts.ts'
+import { processMetrics } from './process-metrics.ts'
 
 export interface PrometheusMetrics extends Metrics {
   /** This instance's own registry (never prom-client's global one). */
@@ -49,6 +50,7 @@ export function prometheusMetrics(deps: {
   const clock = deps.clock ?? Date.now
   const registry = new Registry()
   const registers = [registry]
+  processMetrics(registers)
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name, help, labelNames, registers })
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
