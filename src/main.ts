@@ -13,6 +13,7 @@ import { reconcilePg } from './adapters/ledger/postgres/reconcile.ts'
 import { openLedger } from './adapters/ledger/sqlite/database.ts'
 import { openQueue } from './adapters/open-queue.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
+import { startupFailureOf } from './adapters/startup-failure.ts'
 import { gapFiller } from './app/fill-gaps.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
 import { recordBankEvent } from './app/record-bank-event.ts'
@@ -314,6 +315,22 @@ async function cli(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  const code = await cli(process.argv.slice(2)).catch((err: unknown) => {
+    // A known start-up failure (ledger file, port) is one line naming the variable; the rest keep their stack.
+    const failure = startupFailureOf(err, startupNames())
+    if (!failure) throw err
+    process.stderr.write(`paybridge: ${failure.message}\n`)
+    return 2
+  })
   // Exit explicitly: keep-alive sockets to Stark Bank would otherwise hold a finished command open.
-  process.exit(await cli(process.argv.slice(2)))
+  process.exit(code)
+}
+
+/** What a start-up failure names: the configuration, or its defaults when it did not load. */
+function startupNames() {
+  try {
+    return loadConfig(process.env)
+  } catch {
+    return loadConfig({})
+  }
 }

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
+import { tempDir } from './support/paybridge.ts'
+import { freePort, runCli } from './support/process.ts'
+
+// An expected start-up failure is one line naming the variable and the fix, exit 2, no stack trace.
+
+const env = (vars: Record<string, string>) => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  LOG_FORMAT: 'json',
+  ...vars,
+})
+
+const named = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('paybridge: '))
+const stackLines = (stderr: string) => stderr.split('\n').filter((l) => /^\s+at /.test(l))
+
+describe('start-up failures', () => {
+  it('names DATABASE_PATH when the ledger file cannot be created (a folder under /proc)', async () => {
+    const run = await runCli(
+      [],
+      env({ DATABASE_PATH: '/proc/paybridge-nowhere/ledger.db', PORT: String(freePort()) }),
+    )
+    expect(run.code).toBe(2)
+    expect(named(run.stderr)).toEqual([
+      expect.stringContaining(
+        'paybridge: DATABASE_PATH: cannot open the ledger file /proc/paybridge-nowhere/ledger.db',
+      ),
+    ])
+    expect(named(run.stderr)[0]).toContain('point DATABASE_PATH at a file in a folder paybridge may write')
+    expect(stackLines(run.stderr)).toEqual([])
+  })
+
+  it('names DATABASE_PATH when a ledger command cannot open the file', async () => {
+    const run = await runCli(['ledger', 'runs'], env({ DATABASE_PATH: '/proc/paybridge-nowhere/ledger.db' }))
+    expect(run.code).toBe(2)
+    expect(named(run.stderr)[0]).toContain('paybridge: DATABASE_PATH: cannot open the ledger file')
+    expect(stackLines(run.stderr)).toEqual([])
+  })
+
+  it('names PORT when the port is taken', async () => {
+    const dir = tempDir()
+    const holder = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('taken') })
+    try {
+      const run = await runCli(
+        [],
+        env({ DATABASE_PATH: join(dir.path, 'ledger.db'), PORT: String(holder.port) }),
+      )
+      expect(run.code).toBe(2)
+      expect(named(run.stderr)).toEqual([
+        `paybridge: PORT: port ${holder.port} on 127.0.0.1 is in use (another paybridge?); stop what holds it, or set PORT to a free port`,
+      ])
+      expect(stackLines(run.stderr)).toEqual([])
+    } finally {
+      holder.stop(true)
+      dir.cleanup()
+    }
+  })
+})
