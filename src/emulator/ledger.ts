@@ -63,6 +63,8 @@ export function emulatorLedger(deps: { now: () => number; fee: (amount: number) 
 
   return {
     workspaceId,
+    /** The next id of the workspace's single sequence (for the other things it holds). */
+    nextId,
 
     createInvoices(inputs: InvoiceInput[]): WireInvoice[] {
       const now = deps.now()

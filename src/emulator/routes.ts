@@ -1,3 +1,4 @@
+import { validateWebhook, type WebhookSubscriptions, type wireBalance } from './account.ts'
 import { BadCursorError, type EmulatorLedger, type PageRequest } from './ledger.ts'
 import { MAX_BATCH, validateInvoices, validateTransfers } from './validation.ts'
 import type { WireError, WireInvoice, WireTransfer } from './wire.ts'
@@ -13,6 +14,11 @@ export const ROUTES = [
   'GET /v2/event',
   'GET /v2/event/:id',
   'PATCH /v2/event/:id',
+  'POST /v2/webhook',
+  'GET /v2/webhook',
+  'GET /v2/webhook/:id',
+  'DELETE /v2/webhook/:id',
+  'GET /v2/balance',
 ] as const
 
 export type EmulatorRoute = (typeof ROUTES)[number]
@@ -37,6 +43,8 @@ export interface RouteContext {
   publicKeys: () => { id: string; content: string; created: string }[]
   onInvoicesCreated: (invoices: WireInvoice[]) => void
   onTransfersCreated: (transfers: WireTransfer[]) => void
+  webhooks: WebhookSubscriptions
+  balance: () => ReturnType<typeof wireBalance>
 }
 
 /** Per request: how long transfers this request creates stay out of list queries. */
@@ -140,6 +148,25 @@ function dispatch(
       }
       return found('event', 'Event', id, ledger.setDelivered(id, isDelivered))
     }
+    case 'POST /v2/webhook': {
+      const input = validateWebhook(parseJson(body))
+      if (!input.ok) throw new InputError(input.errors)
+      const webhook = ctx.webhooks.create(input.url, input.subscriptions)
+      return Response.json({ message: 'Webhook successfully created', webhook })
+    }
+    case 'GET /v2/webhook': {
+      const page = ctx.webhooks.list(pageRequest(params))
+      return Response.json({ cursor: page.cursor, webhooks: page.items })
+    }
+    case 'GET /v2/webhook/:id':
+      return found('webhook', 'Webhook', id, ctx.webhooks.get(id))
+    case 'DELETE /v2/webhook/:id': {
+      const webhook = ctx.webhooks.remove(id)
+      if (!webhook) return notFound('Webhook', id)
+      return Response.json({ message: 'Webhook successfully deleted', webhook })
+    }
+    case 'GET /v2/balance':
+      return Response.json({ cursor: null, balances: [ctx.balance()] })
   }
 }
 

@@ -1,4 +1,5 @@
 import { generateKeyPair, privateKeyFromPem, publicPemOf } from '../adapters/starkbank/ecdsa.ts'
+import { webhookSubscriptions, wireBalance } from './account.ts'
 import { type AuthErrorCode, authError, projectRegistry } from './auth.ts'
 import { type Fault, faultQueue, faultResponse, faultStatus } from './faults.ts'
 import { emulatorLedger } from './ledger.ts'
@@ -33,6 +34,8 @@ export interface StarkBankEmulatorOptions {
   /** Private PEM (SEC1) of the key signing webhooks; generated when absent. */
   signingKey?: string
   onRequest?: RequestHook
+  /** The workspace's balance before any invoice or transfer, in cents; default 1_000_000 (R$ 10,000.00). */
+  openingBalance?: number
   /** Created transfers move on (created → processing → success/failed), each step a `transfer` webhook. */
   transferEvents?: TransferEventOptions
 }
@@ -118,6 +121,9 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
       }
     },
     onTransfersCreated: (transfers: WireTransfer[]) => lifecycle?.started(transfers),
+    webhooks: webhookSubscriptions(ledger.nextId),
+    balance: () =>
+      wireBalance(ledger.workspaceId, options.openingBalance ?? 1_000_000, ledger.snapshot(), now()),
   }
 
   const server = Bun.serve({
@@ -126,9 +132,15 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
     // Hung requests are a feature here: never close a connection for being idle.
     idleTimeout: 0,
     fetch: (request) =>
-      handle(request).catch((error: unknown) =>
-        errorResponse(500, [{ code: 'internalServerError', message: String(error) }]),
-      ),
+      handle(request)
+        .catch((error: unknown) =>
+          errorResponse(500, [{ code: 'internalServerError', message: String(error) }]),
+        )
+        .then((response) => {
+          // The emulator's clock (`now`), as Stark Bank's answers carry its own.
+          response.headers.set('Date', new Date(now()).toUTCString())
+          return response
+        }),
   })
   const port = server.port ?? options.port
 

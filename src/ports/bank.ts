@@ -69,6 +69,14 @@ export interface BankEventPage {
   cursor: string | null
 }
 
+/** A webhook subscription: Stark Bank POSTs the events of each of `subscriptions` to `url`. */
+export interface BankWebhook {
+  id: string
+  url: string
+  /** Services, e.g. `invoice`, `transfer`. */
+  subscriptions: string[]
+}
+
 export interface Bank {
   createInvoices(invoices: NewInvoice[]): Promise<BankInvoice[]>
   /** Invoices carrying every one of `tags`. */
@@ -81,4 +89,12 @@ export interface Bank {
   /** One page of events Stark Bank has not delivered to a webhook (it gives up after 3 retries). */
   undeliveredEvents(cursor: string | null): Promise<BankEventPage>
   markEventDelivered(id: string): Promise<void>
+  /** Every webhook subscription of the workspace. */
+  webhooks(): Promise<BankWebhook[]>
+  registerWebhook(url: string, subscriptions: string[]): Promise<BankWebhook>
+  removeWebhook(id: string): Promise<void>
+  /** The workspace's balance, in cents. */
+  balance(): Promise<{ amount: number; currency: string }>
+  /** Stark Bank's clock (`at`, ms) against ours halfway through the round trip (`localAt`). */
+  serverTime(): Promise<{ at: number; localAt: number; roundTripMs: number }>
 }

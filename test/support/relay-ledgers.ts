@@ -170,6 +170,11 @@ export function fakeBank() {
       publicKey: () => Promise.reject(new Error('not in this test')),
       undeliveredEvents: () => Promise.reject(new Error('not in this test')),
       markEventDelivered: () => Promise.reject(new Error('not in this test')),
+      webhooks: () => Promise.reject(new Error('not in this test')),
+      registerWebhook: () => Promise.reject(new Error('not in this test')),
+      removeWebhook: () => Promise.reject(new Error('not in this test')),
+      balance: () => Promise.reject(new Error('not in this test')),
+      serverTime: () => Promise.reject(new Error('not in this test')),
     } satisfies Bank,
   }
   return fake

@@ -41,6 +41,13 @@ export function timedBank(
     publicKey: timed('public_key', () => bank.publicKey()),
     undeliveredEvents: timed('undelivered_events', (c) => bank.undeliveredEvents(c)),
     markEventDelivered: timed('mark_event_delivered', (id) => bank.markEventDelivered(id)),
+    webhooks: timed('list_webhooks', () => bank.webhooks()),
+    registerWebhook: timed('create_webhook', (url, subscriptions) =>
+      bank.registerWebhook(url, subscriptions),
+    ),
+    removeWebhook: timed('delete_webhook', (id) => bank.removeWebhook(id)),
+    balance: timed('balance', () => bank.balance()),
+    serverTime: timed('server_time', () => bank.serverTime()),
   }
 }
 

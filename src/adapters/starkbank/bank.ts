@@ -2,15 +2,10 @@ import http from 'node:http'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import starkbank from 'starkbank'
-import {
-  type Bank,
-  BankError,
-  type BankErrorDetail,
-  type BankInvoice,
-  type BankTransfer,
-  type NewInvoice,
-  type NewTransfer,
-} from '../../ports/bank.ts'
+import type { Bank, BankInvoice, BankTransfer, NewInvoice, NewTransfer } from '../../ports/bank.ts'
+import { starkAccount } from './account.ts'
+import { sdkCall as call, toBankError } from './bank-errors.ts'
+import { starkWebhooks } from './webhooks.ts'
 
 export interface StarkBankOptions {
   projectId: string
@@ -27,20 +22,6 @@ export interface StarkBankOptions {
 }
 
 const require = createRequire(import.meta.url)
-const NETWORK_CODES = new Set([
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ERR_NETWORK',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-])
-
 // The SDK builds its own axios calls with no timeout; the only handle is the axios module starkcore loads.
 function setSdkTimeout(timeoutMs: number): void {
   const starkcoreRequire = createRequire(require.resolve('starkcore'))
@@ -58,68 +39,6 @@ function routeSdkTo(apiUrl: string): void {
   agent.createConnection = ((_options: unknown, callback: () => void) =>
     net.connect(target, callback)) as unknown as typeof agent.createConnection
   starkbank.setHttpsAgent(agent)
-}
-
-function retryAfterMs(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const at = Date.parse(value)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
-}
-
-/** Statuses that mean "not now, try again" (request timeout, too early, too many requests). */
-const TRANSIENT_4XX = new Set([408, 425, 429])
-
-function detailsOf(errors: unknown): BankErrorDetail[] {
-  if (!Array.isArray(errors)) return []
-  return errors.map((e: { code?: unknown; message?: unknown }) => ({
-    code: String(e?.code ?? 'unknown'),
-    message: String(e?.message ?? ''),
-  }))
-}
-
-interface SdkFailure {
-  errors?: unknown
-  status?: number
-  code?: string
-  message?: string
-  isAxiosError?: boolean
-  response?: { status: number; data?: unknown; headers?: Record<string, unknown> }
-}
-
-/** Maps whatever the SDK threw; errors that are not the bank's or the network's are rethrown as they are. */
-function toBankError(action: string, thrown: unknown): unknown {
-  if (thrown instanceof BankError || typeof thrown !== 'object' || thrown === null) return thrown
-  const e = thrown as SdkFailure
-  // starkcore's InputErrors (400): check the shape, the class may come from another starkcore copy.
-  if (Array.isArray(e.errors) && e.errors.length > 0) {
-    const details = detailsOf(e.errors)
-    const reasons = details.map((d) => `${d.code}: ${d.message}`).join('; ')
-    return new BankError('rejected', `${action} rejected: ${reasons}`, details, e.status ?? 400)
-  }
-  const status = e.response?.status ?? e.status
-  if (typeof status === 'number') {
-    const details = detailsOf((e.response?.data as { errors?: unknown } | undefined)?.errors)
-    if (status >= 500 || TRANSIENT_4XX.has(status)) {
-      const after = retryAfterMs(e.response?.headers?.['retry-after'])
-      return new BankError('transient', `${action} failed: HTTP ${status}`, details, status, after)
-    }
-    // Only Stark Bank's own error list is its refusal; without it the 4xx came from elsewhere.
-    if (details.length === 0)
-      return new BankError(
-        'blocked',
-        `${action} refused: HTTP ${status} without Stark Bank's error list`,
-        [],
-        status,
-      )
-    const reasons = details.map((d) => `${d.code}: ${d.message}`).join('; ')
-    return new BankError('rejected', `${action} rejected: ${reasons}`, details, status)
-  }
-  if (e.isAxiosError || (e.code && NETWORK_CODES.has(e.code))) {
-    return new BankError('transient', `${action} failed: ${e.code ?? e.message ?? 'network error'}`)
-  }
-  return thrown
 }
 
 async function pages<T>(fetchPage: (cursor: string | null) => Promise<[T[], string | null]>): Promise<T[]> {
@@ -208,14 +127,6 @@ export function starkBank(options: StarkBankOptions): Bank {
   const sdkRest = require('starkbank/sdk/utils/rest.js') as { getPublicKey(user: unknown): Promise<string> }
   const sdkRequest = (starkbank as unknown as { request: RawRequests }).request
 
-  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run()
-    } catch (thrown) {
-      throw toBankError(action, thrown)
-    }
-  }
-
   return {
     async createInvoices(invoices: NewInvoice[]) {
       if (invoices.length === 0) return []
@@ -286,5 +197,8 @@ export function starkBank(options: StarkBankOptions): Bank {
       )
       okJson(res, 'mark event delivered')
     },
+
+    ...starkWebhooks(user),
+    ...starkAccount({ user, ...options }),
   }
 }

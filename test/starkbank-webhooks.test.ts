@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { starkBank } from '../src/adapters/starkbank/bank.ts'
+import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
+import { type StarkBankEmulator, startStarkBankEmulator } from '../src/emulator/emulator.ts'
+import { BankError } from '../src/ports/bank.ts'
+
+// The Bank port's webhook, balance and clock calls: the real starkbank SDK over HTTP to the emulator.
+
+const PROJECT_ID = '5656565656565656'
+const keys = generateKeyPair()
+const AHEAD_MS = 120_000
+
+let emulator: StarkBankEmulator
+beforeAll(async () => {
+  emulator = await startStarkBankEmulator({
+    port: 0,
+    projects: { [PROJECT_ID]: keys.publicPem },
+    payShare: 0,
+    openingBalance: 500_000,
+    feeCents: 50,
+    // Two minutes ahead: inside Stark Bank's Access-Time tolerance, far enough to be measured.
+    now: () => Date.now() + AHEAD_MS,
+  })
+})
+afterAll(() => emulator.stop())
+
+const bank = () =>
+  starkBank({
+    projectId: PROJECT_ID,
+    privateKeyPem: keys.privatePem,
+    environment: 'sandbox',
+    apiUrl: emulator.url,
+    timeoutMs: 2000,
+  })
+
+describe('Stark Bank webhooks, balance and clock through the SDK', () => {
+  it('creates, lists and deletes webhook subscriptions', async () => {
+    const created = await bank().registerWebhook('https://paybridge.example.com/webhook/starkbank', [
+      'invoice',
+      'transfer',
+    ])
+    expect(created).toEqual({
+      id: expect.stringMatching(/^\d+$/),
+      url: 'https://paybridge.example.com/webhook/starkbank',
+      subscriptions: ['invoice', 'transfer'],
+    })
+    const other = await bank().registerWebhook('https://other.example.com/hook', ['deposit'])
+    expect((await bank().webhooks()).map((w) => w.id).sort()).toEqual([created.id, other.id].sort())
+
+    await bank().removeWebhook(other.id)
+    expect(await bank().webhooks()).toEqual([created])
+    await bank().removeWebhook(created.id)
+    expect(await bank().webhooks()).toEqual([])
+  })
+
+  it("refuses a subscription to an unknown service with Stark Bank's error list", async () => {
+    const refused = await bank()
+      .registerWebhook('https://paybridge.example.com/webhook/starkbank', ['invoices'])
+      .catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(BankError)
+    expect((refused as BankError).kind).toBe('rejected')
+    expect((refused as BankError).details.map((d) => d.code)).toEqual(['invalidSubscriptions'])
+  })
+
+  it('reads the balance: the opening amount plus paid invoices less transfers and fees', async () => {
+    expect(await bank().balance()).toEqual({ amount: 500_000, currency: 'BRL' })
+    const [invoice] = await bank().createInvoices([
+      { amount: 10_000, name: 'Ana', taxId: '012.345.678-90', tags: ['doctor'] },
+    ])
+    emulator.payInvoice(invoice!.id)
+    expect((await bank().balance()).amount).toBe(500_000 + 10_000 - 50)
+    await bank().createTransfers([
+      {
+        amount: 9_950,
+        name: 'Stark Bank S.A.',
+        taxId: '20.018.183/0001-80',
+        bankCode: '20018183',
+        branchCode: '0001',
+        accountNumber: '6341320293482496',
+        accountType: 'payment',
+        externalId: 'doctor-balance-1',
+        tags: ['doctor'],
+      },
+    ])
+    expect((await bank().balance()).amount).toBe(500_000 + 10_000 - 50 - 9_950 - 50)
+  })
+
+  it("reads Stark Bank's clock from its answer's Date", async () => {
+    const time = await bank().serverTime()
+    // Date has whole seconds: the skew is known to within a second plus the round trip.
+    expect(Math.abs(time.at - time.localAt - AHEAD_MS)).toBeLessThan(1000 + time.roundTripMs + 500)
+  })
+})
