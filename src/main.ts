@@ -17,7 +17,13 @@ import { startupFailureOf } from './adapters/startup-failure.ts'
 import { gapFiller } from './app/fill-gaps.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
 import { recordBankEvent } from './app/record-bank-event.ts'
-import { type Config, ConfigError, loadConfig } from './config.ts'
+import {
+  type Config,
+  ConfigError,
+  type LocalStarkBankConfig,
+  loadConfig,
+  loadLocalStarkBankConfig,
+} from './config.ts'
 import { runStandaloneEmulator } from './emulator/emulator.ts'
 import { ROLES, type Role, sqsClientFor, starkBankFor, startPaybridge } from './paybridge.ts'
 
@@ -57,7 +63,17 @@ async function cli(argv: string[]): Promise<number> {
     return 0
   }
   if (command === 'emulator') {
-    const emulator = await runStandaloneEmulator(process.env, (line) => process.stderr.write(`${line}\n`))
+    let options: LocalStarkBankConfig
+    try {
+      options = loadLocalStarkBankConfig(process.env)
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`paybridge: ${err.message}\n`)
+        return 2
+      }
+      throw err
+    }
+    const emulator = await runStandaloneEmulator(options, (line) => process.stderr.write(`${line}\n`))
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve)
       process.once('SIGINT', resolve)

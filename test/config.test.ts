@@ -2,7 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
-import { ConfigError, loadConfig } from '../src/config.ts'
+import { ConfigError, loadConfig, loadLocalStarkBankConfig } from '../src/config.ts'
 import { tempDir } from './support/paybridge.ts'
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -175,5 +175,58 @@ describe('configuration', () => {
     expect(config.destination.taxId).toBe('012.345.678-90')
     for (const bad of ['1234', '123456789', '2001818a'])
       expect(problemsOf({ TRANSFER_BANK_CODE: bad })[0]).toStartWith('TRANSFER_BANK_CODE:')
+  })
+
+  it("reads the local Stark Bank's variables: how the embedded one pays, and where the standalone one listens", () => {
+    expect(loadConfig({}).emulator).toEqual({ payShare: 0.8, payDelayMs: 1500 })
+    expect(loadConfig({ EMULATOR_PAY_SHARE: '1', EMULATOR_PAY_DELAY_MS: '0' }).emulator).toEqual({
+      payShare: 1,
+      payDelayMs: 0,
+    })
+    expect(loadLocalStarkBankConfig({})).toEqual({ port: 9100, payShare: 0.8, payDelayMs: 1500 })
+    const { publicPem } = generateKeyPair()
+    expect(
+      loadLocalStarkBankConfig({
+        EMULATOR_PORT: '0',
+        EMULATOR_WEBHOOK_URL: 'http://127.0.0.1:3000/webhook/starkbank',
+        EMULATOR_PAY_SHARE: '0.5',
+        EMULATOR_PAY_DELAY_MS: '10',
+        EMULATOR_PROJECT_ID: '42',
+        EMULATOR_PROJECT_PUBLIC_KEY: publicPem.replace(/\n/g, '\\n'),
+      }),
+    ).toEqual({
+      port: 0,
+      webhookUrl: 'http://127.0.0.1:3000/webhook/starkbank',
+      payShare: 0.5,
+      payDelayMs: 10,
+      projects: { '42': publicPem },
+    })
+  })
+
+  it('names every bad local Stark Bank variable at once, and the project id without its key', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadLocalStarkBankConfig(env)
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems
+        throw err
+      }
+      throw new Error('expected a ConfigError')
+    }
+    expect(
+      problems({
+        EMULATOR_PORT: '70000',
+        EMULATOR_WEBHOOK_URL: 'not a url',
+        EMULATOR_PAY_SHARE: '2',
+        EMULATOR_PROJECT_ID: '42',
+      }).map((p) => p.split(':')[0]),
+    ).toEqual([
+      'EMULATOR_PAY_SHARE',
+      'EMULATOR_PORT',
+      'EMULATOR_WEBHOOK_URL',
+      'EMULATOR_PROJECT_ID, EMULATOR_PROJECT_PUBLIC_KEY',
+    ])
+    // paybridge's own configuration checks the pay share too, for its embedded emulator.
+    expect(problemsOf({ EMULATOR_PAY_SHARE: '2' })).toEqual(['EMULATOR_PAY_SHARE: must be ≤ 1'])
   })
 })

@@ -12,6 +12,6 @@ export {
   type StarkBankEmulatorOptions,
   startStarkBankEmulator,
 } from './server.ts'
-export { emulatorOptionsFromEnv, runStandaloneEmulator } from './standalone.ts'
+export { runStandaloneEmulator } from './standalone.ts'
 export type { DeliveryAttempt } from './webhooks.ts'
 export type { WireError, WireEvent, WireInvoice, WireTransfer } from './wire.ts'

@@ -1,0 +1,77 @@
+import * as v from 'valibot'
+import { ConfigError } from './config-error.ts'
+
+// The local Stark Bank's variables: how it pays (the embedded one inside paybridge, and the standalone
+// `emulator` command), and where the standalone one listens, calls back and whom it lets in.
+
+const whole = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^\d+$/, `must be a whole number ≥ ${min}`),
+    v.transform(Number),
+    v.minValue(min, `must be ≥ ${min}`),
+    v.maxValue(max, `must be ≤ ${max}`),
+  )
+
+/** How the local Stark Bank pays new invoices; read by loadConfig too (the embedded emulator). */
+export const LOCAL_STARK_BANK_BEHAVIOUR = {
+  EMULATOR_PAY_SHARE: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform(Number),
+      v.number('must be a number'),
+      v.minValue(0, 'must be ≥ 0'),
+      v.maxValue(1, 'must be ≤ 1'),
+    ),
+    '0.8',
+  ),
+  EMULATOR_PAY_DELAY_MS: v.optional(whole(0, 3_600_000), '1500'),
+}
+
+const StandaloneSchema = v.object({
+  ...LOCAL_STARK_BANK_BEHAVIOUR,
+  EMULATOR_PORT: v.optional(whole(0, 65_535), '9100'),
+  EMULATOR_WEBHOOK_URL: v.optional(
+    v.pipe(v.string(), v.trim(), v.url('must be a URL like http://127.0.0.1:3000/webhook/starkbank')),
+  ),
+  EMULATOR_PROJECT_ID: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty'))),
+  EMULATOR_PROJECT_PUBLIC_KEY: v.optional(
+    v.pipe(v.string(), v.includes('BEGIN PUBLIC KEY', 'must be a PEM public key')),
+  ),
+})
+
+/** The standalone emulator (`bun run src/main.ts emulator`); same shape as its start options. */
+export interface LocalStarkBankConfig {
+  /** 0: any free port. */
+  port: number
+  /** Where paid-invoice events are POSTed. */
+  webhookUrl?: string
+  payShare: number
+  payDelayMs: number
+  /** The one project allowed to call (id → public PEM); absent: unsigned requests from anyone. */
+  projects?: Record<string, string>
+}
+
+/** Parses the standalone emulator's variables. Throws ConfigError listing every problem. */
+export function loadLocalStarkBankConfig(env: Record<string, string | undefined>): LocalStarkBankConfig {
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  )
+  const parsed = v.safeParse(StandaloneSchema, defined)
+  const problems = parsed.success ? [] : parsed.issues.map((i) => `${v.getDotPath(i) ?? '?'}: ${i.message}`)
+  if ((defined.EMULATOR_PROJECT_ID === undefined) !== (defined.EMULATOR_PROJECT_PUBLIC_KEY === undefined)) {
+    problems.push('EMULATOR_PROJECT_ID, EMULATOR_PROJECT_PUBLIC_KEY: set both or neither')
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
+  const e = parsed.output
+  // A PEM in one env line usually carries literal "\n" escapes.
+  const publicPem = e.EMULATOR_PROJECT_PUBLIC_KEY?.replace(/\\n/g, '\n')
+  return {
+    port: e.EMULATOR_PORT,
+    ...(e.EMULATOR_WEBHOOK_URL ? { webhookUrl: e.EMULATOR_WEBHOOK_URL } : {}),
+    payShare: e.EMULATOR_PAY_SHARE,
+    payDelayMs: e.EMULATOR_PAY_DELAY_MS,
+    ...(e.EMULATOR_PROJECT_ID && publicPem ? { projects: { [e.EMULATOR_PROJECT_ID]: publicPem } } : {}),
+  }
+}
