@@ -330,10 +330,9 @@ export async function startPaybridge(
           tuning: { leaseMs: config.relayLeaseMs, visibilityMs: config.queue.visibilityMs },
         })
       : undefined
-  if (forwarder) {
-    forwarder.start()
-    log.info('Stripe forwarder on', { to: redactUrl(forwarder.url) })
-  } else {
+  // The forwarder announces itself (queue, URL, limits) when it starts.
+  if (forwarder) forwarder.start()
+  else {
     log.info('Stripe forwarder off: set STRIPE_SERVICE_URL and STRIPE_WEBHOOK_SECRET to turn it on')
   }
   const drains = runs('worker')

@@ -115,20 +115,25 @@ export function invoiceIssuer(deps: {
   // One resume at a time in this process; across processes each run is claimed before it is issued.
   let resuming: Promise<void> = Promise.resolve()
 
-  /** Finishes every run that was planned but not issued. Failures stay planned for the next try. */
-  function resume(): Promise<void> {
-    resuming = resuming.then(resumeNow, resumeNow)
+  /**
+   * Finishes every run that was planned but not issued. Failures stay planned for the next try.
+   * `justPlanned` is the run this process planned a moment ago: issuing it is no resume.
+   */
+  function resume(justPlanned?: string): Promise<void> {
+    const now = () => resumeNow(justPlanned)
+    resuming = resuming.then(now, now)
     return resuming
   }
 
-  async function resumeNow(): Promise<void> {
+  async function resumeNow(justPlanned: string | undefined): Promise<void> {
     for (const run of await store.unfinishedRuns()) {
       const claim = await store.claimRun(run.id, clock(), RUN_CLAIM_MS)
       if (!claim) {
         log.info('unfinished invoice run is being issued elsewhere; leaving it', { runId: run.id })
         continue
       }
-      log.info('resuming unfinished invoice run', { runId: run.id, attempts: run.attempts })
+      if (run.id === justPlanned) log.info('issuing invoice run', { runId: run.id })
+      else log.info('resuming unfinished invoice run', { runId: run.id, attempts: run.attempts })
       const attempt: Attempt = { createCalls: 0, answered: 0 }
       try {
         await issue(run, claim, attempt)
@@ -168,7 +173,7 @@ export function invoiceIssuer(deps: {
       invoices: invoices.length,
       total: invoices.reduce((s, i) => s + i.amount, 0),
     })
-    await resume()
+    await resume(runId)
     const issued = await isIssued(runId)
     deps.metrics?.schedulerRun(issued ? 'issued' : 'failed')
     return { runId, planned: true, issued }
