@@ -11,6 +11,7 @@ import { openStores } from './adapters/ledger/open.ts'
 import { openPgLedger } from './adapters/ledger/postgres/database.ts'
 import { reconcilePg } from './adapters/ledger/postgres/reconcile.ts'
 import { openLedger } from './adapters/ledger/sqlite/database.ts'
+import { reconcile } from './adapters/ledger/sqlite/reconcile.ts'
 import { openQueue } from './adapters/open-queue.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
 import { startupFailureOf } from './adapters/startup-failure.ts'
@@ -217,23 +218,21 @@ async function cli(argv: string[]): Promise<number> {
   }
 
   if (command === 'ledger') {
-    if (config.databaseUrl) {
-      process.stderr.write(
-        'paybridge: `ledger` views and trace read the SQLite ledger and are not available on\n' +
-          'PostgreSQL yet; query its tables (same names and columns) with psql. `ledger reconcile`,\n' +
-          '`ledger approve`, `ledger transfers replay` and `ledger dead-letters replay` work.\n',
-      )
-      return 2
-    }
-    const ledger = openLedger(config.databasePath)
+    // Views and trace on either engine; `reconcile` on PostgreSQL is answered above.
+    const stores = await openStores(config)
+    const { sqlite } = stores
     try {
-      return ledgerCommand(sub === undefined ? [] : [sub, ...rest], {
-        ledger,
+      return await ledgerCommand(sub === undefined ? [] : [sub, ...rest], {
+        views: stores.views,
+        reconcile: async (options) => {
+          if (!sqlite) throw new Error('ledger reconcile on PostgreSQL goes through reconcilePg')
+          return reconcile(sqlite, options)
+        },
         out: (text) => process.stdout.write(text),
         err: (text) => process.stderr.write(text),
       })
     } finally {
-      ledger.close()
+      await stores.close()
     }
   }
 

@@ -4,6 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs'
 import { openStripeQueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { invoiceSchedule } from './adapters/cron/invoice-schedule.ts'
+import { queuedMentions } from './adapters/embedded-queue/mentions.ts'
 import { adminRoutes } from './adapters/http/admin.tsx'
 import {
   healthRoutes,
@@ -18,12 +19,14 @@ import { openPgLedger } from './adapters/ledger/postgres/database.ts'
 import { postgresForwardStore } from './adapters/ledger/postgres/forward-store.ts'
 import { pgWritable } from './adapters/ledger/postgres/ledger-health.ts'
 import { postgresStore } from './adapters/ledger/postgres/store.ts'
+import { sqliteRead } from './adapters/ledger/read.ts'
 import { type Ledger, openLedger } from './adapters/ledger/sqlite/database.ts'
 import { sqliteForwardStore } from './adapters/ledger/sqlite/forward-store.ts'
 import { ledgerWritable } from './adapters/ledger/sqlite/ledger-health.ts'
 import { ledgerReplay } from './adapters/ledger/sqlite/ledger-replay.ts'
 import { reconcile } from './adapters/ledger/sqlite/reconcile.ts'
 import { sqliteStore } from './adapters/ledger/sqlite/store.ts'
+import { ledgerViews } from './adapters/ledger/views.ts'
 import { metricsRoute, prometheusMetrics } from './adapters/metrics/prometheus.ts'
 import { timedBank } from './adapters/metrics/timed.ts'
 import { openQueue } from './adapters/open-queue.ts'
@@ -177,6 +180,8 @@ export async function startPaybridge(
   })
   const reported = (r: { ok: boolean; mismatches: unknown[] }, at: number) =>
     metrics.reconciliation({ ok: r.ok, mismatches: r.mismatches.length }, at)
+  // /admin reads through the views (a read-only connection of the file, opened when first asked).
+  const adminRead = sqliteRead(ledger)
   if (!config.adminToken) log.warn('admin surface off: set ADMIN_TOKEN (16+ characters) to serve /admin')
   const app = httpApp({
     log,
@@ -190,6 +195,7 @@ export async function startPaybridge(
             '/admin': adminRoutes({
               token: config.adminToken,
               ledger,
+              views: ledgerViews(adminRead, { queued: queuedMentions }),
               clock,
               replay,
               onReconciled: reported,
@@ -394,6 +400,7 @@ export async function startPaybridge(
         await emulator?.stop()
         sqs?.destroy()
         await pg?.close()
+        await adminRead.close()
         ledger.close()
         log.info('stopped')
       })()

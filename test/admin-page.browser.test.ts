@@ -35,6 +35,7 @@ describe.skipIf(!hasChromium)('the admin status page in Chromium', () => {
       adminRoutes({
         token: TOKEN,
         ledger: planted.ledger,
+        views: planted.stores.views,
         clock: () => NOW,
         replay: async (kind, id) => {
           replays.push([kind, id])

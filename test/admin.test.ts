@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Hono } from 'hono'
 import { adminRoutes, type ReplayKind } from '../src/adapters/http/admin.tsx'
-import type { Trace } from '../src/adapters/ledger/sqlite/ledger-trace.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
+import type { Trace } from '../src/ports/ledger-views.ts'
 import { DAY, NOW, type PlantedLedger, plantLedger } from './support/ledger-fixture.ts'
 
 const TOKEN = 'admin-token-for-tests-3f9a'
@@ -19,6 +19,7 @@ beforeAll(async () => {
     adminRoutes({
       token: TOKEN,
       ledger: planted.ledger,
+      views: planted.stores.views,
       clock: () => NOW,
       replay: async (kind, id) => {
         replays.push([kind, id])
@@ -84,6 +85,7 @@ describe('admin sessions and cross-site requests', () => {
       adminRoutes({
         token: TOKEN,
         ledger: planted.ledger,
+        views: planted.stores.views,
         clock: () => now,
         replay: async (kind, id) => {
           replays.push([kind, id])
@@ -251,7 +253,7 @@ describe('admin JSON views', () => {
   it('offers no replay when none is wired', async () => {
     const bare = new Hono().route(
       '/admin',
-      adminRoutes({ token: TOKEN, ledger: planted.ledger, clock: () => NOW }),
+      adminRoutes({ token: TOKEN, ledger: planted.ledger, views: planted.stores.views, clock: () => NOW }),
     )
     const res = await bare.request('/admin/api/replay/forward/evt_bad', { method: 'POST', ...bearer() })
     expect(res.status).toBe(404)

@@ -2,8 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { ledgerCommand } from '../src/adapters/cli/ledger-commands.ts'
 import { type Ledger, openLedger } from '../src/adapters/ledger/sqlite/database.ts'
-import { ledgerRows } from '../src/adapters/ledger/sqlite/ledger-query.ts'
-import { traceItem } from '../src/adapters/ledger/sqlite/ledger-trace.ts'
 import { reconcile } from '../src/adapters/ledger/sqlite/reconcile.ts'
 import { sqliteStore } from '../src/adapters/ledger/sqlite/store.ts'
 import { type BankEvent, decideBankEvent, type PayoutScope } from '../src/domain/bank-event.ts'
@@ -11,6 +9,7 @@ import { invoiceTag, runTag } from '../src/domain/invoice-batch.ts'
 import { planTransfer } from '../src/domain/transfer.ts'
 import type { Store } from '../src/ports/store.ts'
 import { DESTINATION } from './support/ledger-fixture.ts'
+import { viewsOf } from './support/ledger-views.ts'
 import { tempDir } from './support/paybridge.ts'
 
 // Reconcile and trace on a real ledger file when Stark Bank credits an invoice late (fine and
@@ -44,11 +43,13 @@ describe('late and repeated credits in reconcile and trace', () => {
   let dir: ReturnType<typeof tempDir>
   let ledger: Ledger
   let store: Store
+  let views: ReturnType<typeof viewsOf>
 
   beforeEach(async () => {
     dir = tempDir()
     ledger = openLedger(join(dir.path, 'ledger.sqlite'))
     store = sqliteStore(ledger)
+    views = viewsOf(ledger)
     const invoices = ['run-1-0', 'run-1-1'].map((id) => ({
       id,
       runId: 'run-1',
@@ -79,7 +80,8 @@ describe('late and repeated credits in reconcile and trace', () => {
     // And an invoice of another system in the workspace.
     await store.recordBankEvent(credit('8005', '7003', 20_000, 100, ['their-own-tag']), T + 5_000)
   })
-  afterEach(() => {
+  afterEach(async () => {
+    await views.close()
     ledger.close()
     dir.cleanup()
   })
@@ -108,9 +110,14 @@ describe('late and repeated credits in reconcile and trace', () => {
     ])
   })
 
-  it('exits 0 for anomalies alone and prints them apart from mismatches', () => {
+  it('exits 0 for anomalies alone and prints them apart from mismatches', async () => {
     const out: string[] = []
-    const code = ledgerCommand(['reconcile'], { ledger, out: (t) => out.push(t), clock: () => NOW })
+    const code = await ledgerCommand(['reconcile'], {
+      views,
+      reconcile: async (options) => reconcile(ledger, options),
+      out: (t) => out.push(t),
+      clock: () => NOW,
+    })
     expect(code).toBe(0)
     const text = out.join('')
     expect(text).toContain('anomalies (recorded, changed nothing; not mismatches)')
@@ -119,17 +126,17 @@ describe('late and repeated credits in reconcile and trace', () => {
     expect(text).toContain('reconciled: every credited invoice has its transfer')
   })
 
-  it('lists the anomalies in the events view and what the first credit paid in the invoices view', () => {
-    const anomalies = ledgerRows(ledger, 'events', { status: 'anomaly', limit: 10 })
+  it('lists the anomalies in the events view and what the first credit paid in the invoices view', async () => {
+    const anomalies = await views.rows('events', { status: 'anomaly', limit: 10 })
     expect(anomalies.map((e) => e.event).sort()).toEqual(['8003', '8004'])
     expect(anomalies.every((e) => e.flag === 'anomaly')).toBe(true)
-    const invoices = ledgerRows(ledger, 'invoices', { limit: 10 })
+    const invoices = await views.rows('invoices', { limit: 10 })
     expect(invoices.find((i) => i.invoice === 'run-1-0')).toMatchObject({ amount: '100.00', paid: '103.00' })
     expect(invoices.find((i) => i.invoice === 'external-7003')).toMatchObject({ status: 'credited' })
   })
 
-  it('traces the later credit as an anomaly and the invoice with what its first credit paid', () => {
-    const trace = traceItem(ledger, '7001')
+  it('traces the later credit as an anomaly and the invoice with what its first credit paid', async () => {
+    const trace = await views.trace('7001')
     const invoice = trace.steps.find((s) => s.step === 'invoice')
     expect(invoice?.detail).toMatchObject({ amount: '100.00', credited: '103.00', fee: '0.60' })
     const later = trace.steps.find((s) => s.id === '8003')
@@ -138,7 +145,7 @@ describe('late and repeated credits in reconcile and trace', () => {
       outcome: expect.stringContaining('the first credit'),
     })
     expect(trace.steps.find((s) => s.id === '8001')?.detail.flag).toBeUndefined()
-    const unissued = traceItem(ledger, '7003').steps.find((s) => s.step === 'transfer')
+    const unissued = (await views.trace('7003')).steps.find((s) => s.step === 'transfer')
     expect(unissued).toMatchObject({
       status: 'skipped',
       detail: { reason: 'not issued by paybridge (PAYOUT_SCOPE=issued)' },

@@ -1,182 +1,305 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { ledgerCommand } from '../src/adapters/cli/ledger-commands.ts'
-import { ledgerRows } from '../src/adapters/ledger/sqlite/ledger-query.ts'
-import { traceItem } from '../src/adapters/ledger/sqlite/ledger-trace.ts'
-import { reconcile } from '../src/adapters/ledger/sqlite/reconcile.ts'
+import type { OpenLedger } from '../src/adapters/ledger/open.ts'
+import { openPgLedger, type PgLedger } from '../src/adapters/ledger/postgres/database.ts'
+import { reconcilePg } from '../src/adapters/ledger/postgres/reconcile.ts'
+import {
+  type ReconcileOptions,
+  reconcile as reconcileSqlite,
+} from '../src/adapters/ledger/sqlite/reconcile.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
-import { DAY, NOW, type PlantedLedger, PREVIOUS_DAY, plantLedger, T } from './support/ledger-fixture.ts'
+import { type LedgerViews, QUERY_VIEWS } from '../src/ports/ledger-views.ts'
+import {
+  DAY,
+  NOW,
+  type PlantedLedger,
+  PREVIOUS_DAY,
+  plantLedger,
+  plantPostgresLedger,
+  T,
+} from './support/ledger-fixture.ts'
+import { type Postgres, startPostgres } from './support/postgres.ts'
+import { runCli } from './support/process.ts'
 
-let planted: PlantedLedger
+// The operator's `ledger` views, trace and reconcile, on the same planted ledger on both engines.
+
+let sqlite: PlantedLedger
+let server: Postgres
+let pgStores: OpenLedger
+let pgLedger: PgLedger
+let pgUrl: string
 beforeAll(async () => {
-  planted = await plantLedger()
+  ;[sqlite, server] = await Promise.all([plantLedger(), startPostgres()])
+  pgUrl = await server.createDatabase('ledger_commands')
+  pgStores = await plantPostgresLedger(pgUrl)
+  pgLedger = await openPgLedger(pgUrl, { maxConnections: 1 })
+}, 60_000)
+afterAll(async () => {
+  await Promise.all([sqlite?.cleanup(), pgStores?.close(), pgLedger?.close()])
+  await server?.stop()
 })
-afterAll(() => planted.cleanup())
 
-/** Runs `ledger …` and captures what it printed. */
-function run(...args: string[]) {
-  let out = ''
-  let err = ''
-  const code = ledgerCommand(args, {
-    ledger: planted.ledger,
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    clock: () => NOW,
-  })
-  return { code, out, err }
+interface Engine {
+  name: 'sqlite' | 'postgres'
+  views(): LedgerViews
+  reconcile(options: ReconcileOptions): Promise<Reconciliation>
 }
 
-describe('ledger trace', () => {
-  const lineage: string[] = ['run', 'invoice', 'event', 'outbox', 'transfer', 'event']
+const ENGINES: Engine[] = [
+  {
+    name: 'sqlite',
+    views: () => sqlite.stores.views,
+    reconcile: async (options) => reconcileSqlite(sqlite.ledger, options),
+  },
+  { name: 'postgres', views: () => pgStores.views, reconcile: (options) => reconcilePg(pgLedger, options) },
+]
 
-  it('tells one invoice story from any of its ids: event → invoice → outbox → transfer → confirmation', () => {
-    for (const id of ['evt-a', 'inv-a', 'sa', 'paybridge-invoice-sa', 'bank-ta', 'evt-ta']) {
-      const trace = traceItem(planted.ledger, id)
-      expect({ id, steps: trace.steps.map((s): string => s.step) }).toEqual({ id, steps: lineage })
+for (const engine of ENGINES) {
+  const views = () => engine.views()
+  const traceItem = (id: string) => views().trace(id)
+  const ledgerRows: LedgerViews['rows'] = (view, filter) => views().rows(view, filter)
+  const reconcile = engine.reconcile
+
+  /** Runs `ledger …` and captures what it printed. */
+  async function run(...args: string[]) {
+    let out = ''
+    let err = ''
+    const code = await ledgerCommand(args, {
+      views: views(),
+      reconcile,
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      clock: () => NOW,
+    })
+    return { code, out, err }
+  }
+
+  describe(`on ${engine.name}`, () => {
+    describe('ledger trace', () => {
+      const lineage: string[] = ['run', 'invoice', 'event', 'outbox', 'transfer', 'event']
+
+      it('tells one invoice story from any of its ids: event → invoice → outbox → transfer → confirmation', async () => {
+        for (const id of ['evt-a', 'inv-a', 'sa', 'paybridge-invoice-sa', 'bank-ta', 'evt-ta']) {
+          const trace = await traceItem(id)
+          expect({ id, steps: trace.steps.map((s): string => s.step) }).toEqual({ id, steps: lineage })
+        }
+        const trace = await traceItem('sa')
+        expect(trace.found).toBe('invoice')
+        expect(trace.steps.map((s) => `${s.step} ${s.id} ${s.status}`)).toEqual([
+          'run run-1 issued',
+          'invoice inv-a credited',
+          'event evt-a credited',
+          'outbox transfer:paybridge-invoice-sa done',
+          'transfer paybridge-invoice-sa created',
+          'event evt-ta success',
+        ])
+        expect(trace.steps[4]?.detail).toEqual({
+          amount: '99.50',
+          stark_id: 'bank-ta',
+          bank_status: 'success',
+        })
+        expect((await traceItem('evt-ta')).found).toBe('stark-event')
+      })
+
+      it('shows a credited invoice whose transfer is missing, and a dead transfer with its reason', async () => {
+        expect((await traceItem('sd')).steps.map((s) => s.step)).toEqual(['run', 'invoice', 'event'])
+        const dead = await traceItem('paybridge-invoice-sf')
+        expect(dead.found).toBe('transfer')
+        expect(dead.steps.find((s) => s.step === 'outbox')).toMatchObject({
+          status: 'dead',
+          detail: { error: 'invalidAccountNumber: the account does not exist' },
+        })
+      })
+
+      it('follows a Stripe event to its forward and outbox row', async () => {
+        const trace = await traceItem('evt_bad')
+        expect(trace.found).toBe('stripe-event')
+        expect(trace.steps.map((s) => `${s.step} ${s.status}`)).toEqual([
+          'event charge.succeeded',
+          'forward dead',
+          'outbox dead',
+        ])
+        expect(trace.steps[1]?.detail).toMatchObject({
+          attempts: 1,
+          last_status: 400,
+          error: 'HTTP 400: bad payload',
+        })
+      })
+
+      it('finds dead letters by message id', async () => {
+        expect(await traceItem('msg-poison')).toMatchObject({
+          found: 'message',
+          steps: [{ step: 'dead-letter', detail: { queue: 'stark-events', reason: 'body is not JSON' } }],
+        })
+      })
+
+      // The embedded queue keeps its messages in the SQLite file; with PostgreSQL the queue is SQS.
+      it.if(engine.name === 'sqlite')(
+        'finds waiting messages of the embedded queue by message id',
+        async () => {
+          expect((await traceItem('msg-waiting')).steps[0]).toMatchObject({
+            step: 'queued',
+            status: 'waiting',
+          })
+        },
+      )
+
+      it('prints the lineage as lines, exits 1 for an id the ledger does not know', async () => {
+        const found = await run('trace', 'sb')
+        expect(found.code).toBe(0)
+        expect(found.out).toContain('trace of sb (invoice)')
+        expect(found.out).toMatch(
+          /transfer +paybridge-invoice-sb +created +2026-03-01 10:01:11 +amount=190\.00/,
+        )
+        const json = JSON.parse((await run('trace', 'evt_ok', '--json')).out)
+        expect(json.steps[1]).toMatchObject({ step: 'forward', status: 'delivered' })
+        const missing = await run('trace', 'nope')
+        expect(missing).toMatchObject({ code: 1, out: 'nothing in the ledger mentions "nope"\n' })
+      })
+    })
+
+    describe('ledger reconcile', () => {
+      it('finds every planted mismatch on the day, and a clean day before it', async () => {
+        const result = await reconcile({ now: NOW })
+        expect(result.ok).toBe(false)
+        expect(result.days.map((d) => [d.day, d.ok])).toEqual([
+          [PREVIOUS_DAY, true],
+          [DAY, false],
+        ])
+        expect(result.days[1]).toMatchObject({
+          invoices: 5,
+          credited: 9950 + 19900 + 5000 + 6930 + 3960,
+          transfersCreated: 9950 + 19000 + 5000,
+          transfersConfirmed: 9950,
+          mismatches: 4,
+        })
+        expect(result.mismatches.map((m) => [m.kind, 'invoiceId' in m ? m.invoiceId : ''])).toEqual([
+          ['amount-differs', 'inv-b'],
+          ['transfer-failed', 'inv-c'],
+          ['missing-transfer', 'inv-d'],
+          ['transfer-dead', 'inv-f'],
+        ])
+      })
+
+      it('reconciles one day on request', async () => {
+        expect(await reconcile({ day: PREVIOUS_DAY, now: NOW })).toMatchObject({
+          ok: true,
+          mismatches: [],
+          days: [{ day: PREVIOUS_DAY, credited: 2970, transfersCreated: 2970, transfersConfirmed: 2970 }],
+        })
+        expect((await reconcile({ day: '2026-01-01', now: NOW })).days).toEqual([
+          expect.objectContaining({ day: '2026-01-01', invoices: 0, ok: true }),
+        ])
+      })
+
+      it('exits 1 on a mismatch and 0 on a clean day, so it can run from cron', async () => {
+        const bad = await run('reconcile')
+        expect(bad.code).toBe(1)
+        expect(bad.out).toContain('NOT reconciled: 4 mismatch(es)')
+        expect(bad.out).toContain('2026-03-01 invoice inv-d (sd) credited 69.30 but has no transfer')
+        expect(bad.out).toContain(
+          'transfer paybridge-invoice-sc of 50.00 for invoice inv-c failed at Stark Bank',
+        )
+        const good = await run('reconcile', '--day', PREVIOUS_DAY)
+        expect(good.code).toBe(0)
+        expect(good.out).toContain('reconciled: every credited invoice has its transfer')
+        const json = JSON.parse((await run('reconcile', '--day', DAY, '--json')).out) as Reconciliation
+        expect(json.mismatches).toHaveLength(4)
+        expect((await run('reconcile', '--day', '2026-02-30')).code).toBe(2)
+      })
+    })
+
+    describe('ledger views with filters', () => {
+      it('filters transfers by paybridge or Stark Bank status', async () => {
+        expect((await ledgerRows('transfers', { status: 'failed' })).map((r) => r.transfer)).toEqual([
+          'paybridge-invoice-sc',
+        ])
+        expect((await ledgerRows('transfers', { status: 'dead' })).map((r) => r.transfer)).toEqual([
+          'paybridge-invoice-sf',
+        ])
+      })
+
+      it('filters by time and status together, and prints JSON for scripts', async () => {
+        const since = await run('invoices', '--since', DAY, '--status', 'credited', '--json')
+        expect(since.code).toBe(0)
+        expect((JSON.parse(since.out) as { invoice: string }[]).map((r) => r.invoice).sort()).toEqual([
+          'inv-a',
+          'inv-b',
+          'inv-c',
+          'inv-d',
+          'inv-f',
+        ])
+        expect(
+          JSON.parse((await run('events', '--since', new Date(T + 120_000).toISOString(), '--json')).out),
+        ).toHaveLength(4)
+        const ago = await run('forwards', '--since', '2d', '--status', 'dead')
+        expect(ago.out).toContain('evt_bad')
+        expect(ago.out).not.toContain('evt_ok')
+      })
+
+      it('reads --since in seconds too, as `forwards replay --since` does', async () => {
+        const recent = await run('dead-letters', '--since', `${(NOW - T) / 1000 - 1}s`, '--json')
+        expect(recent.code).toBe(0)
+        expect(JSON.parse(recent.out)).toEqual([expect.objectContaining({ message: 'msg-poison' })])
+        expect(JSON.parse((await run('dead-letters', '--since', '60s', '--json')).out)).toEqual([])
+      })
+
+      it('refuses unknown views, bad limits and unreadable times with usage (exit 2)', async () => {
+        expect((await run('nope')).code).toBe(2)
+        expect((await run('runs', '--limit', '0')).code).toBe(2)
+        const bad = await run('runs', '--since', 'yesterday')
+        expect(bad.code).toBe(2)
+        expect(bad.err).toContain('--since cannot read "yesterday"')
+      })
+    })
+  })
+}
+
+describe('the same ledger on SQLite and PostgreSQL', () => {
+  it('shows every view and every trace alike', async () => {
+    for (const view of QUERY_VIEWS) {
+      const rows = await sqlite.stores.views.rows(view, { limit: 100 })
+      expect(rows.length).toBeGreaterThan(0)
+      expect({ view, rows: await pgStores.views.rows(view, { limit: 100 }) }).toEqual({ view, rows })
     }
-    const trace = traceItem(planted.ledger, 'sa')
-    expect(trace.found).toBe('invoice')
-    expect(trace.steps.map((s) => `${s.step} ${s.id} ${s.status}`)).toEqual([
-      'run run-1 issued',
-      'invoice inv-a credited',
-      'event evt-a credited',
-      'outbox transfer:paybridge-invoice-sa done',
-      'transfer paybridge-invoice-sa created',
-      'event evt-ta success',
-    ])
-    expect(trace.steps[4]?.detail).toEqual({ amount: '99.50', stark_id: 'bank-ta', bank_status: 'success' })
-    expect(traceItem(planted.ledger, 'evt-ta').found).toBe('stark-event')
-  })
-
-  it('shows a credited invoice whose transfer is missing, and a dead transfer with its reason', () => {
-    expect(traceItem(planted.ledger, 'sd').steps.map((s) => s.step)).toEqual(['run', 'invoice', 'event'])
-    const dead = traceItem(planted.ledger, 'paybridge-invoice-sf')
-    expect(dead.found).toBe('transfer')
-    expect(dead.steps.find((s) => s.step === 'outbox')).toMatchObject({
-      status: 'dead',
-      detail: { error: 'invalidAccountNumber: the account does not exist' },
-    })
-  })
-
-  it('follows a Stripe event to its forward and outbox row', () => {
-    const trace = traceItem(planted.ledger, 'evt_bad')
-    expect(trace.found).toBe('stripe-event')
-    expect(trace.steps.map((s) => `${s.step} ${s.status}`)).toEqual([
-      'event charge.succeeded',
-      'forward dead',
-      'outbox dead',
-    ])
-    expect(trace.steps[1]?.detail).toMatchObject({
-      attempts: 1,
-      last_status: 400,
-      error: 'HTTP 400: bad payload',
-    })
-  })
-
-  it('finds dead letters and waiting messages by message id', () => {
-    expect(traceItem(planted.ledger, 'msg-poison')).toMatchObject({
-      found: 'message',
-      steps: [{ step: 'dead-letter', detail: { queue: 'stark-events', reason: 'body is not JSON' } }],
-    })
-    expect(traceItem(planted.ledger, 'msg-waiting').steps[0]).toMatchObject({
-      step: 'queued',
-      status: 'waiting',
-    })
-  })
-
-  it('prints the lineage as lines, exits 1 for an id the ledger does not know', () => {
-    const found = run('trace', 'sb')
-    expect(found.code).toBe(0)
-    expect(found.out).toContain('trace of sb (invoice)')
-    expect(found.out).toMatch(/transfer +paybridge-invoice-sb +created +2026-03-01 10:01:11 +amount=190\.00/)
-    const json = JSON.parse(run('trace', 'evt_ok', '--json').out)
-    expect(json.steps[1]).toMatchObject({ step: 'forward', status: 'delivered' })
-    const missing = run('trace', 'nope')
-    expect(missing).toMatchObject({ code: 1, out: 'nothing in the ledger mentions "nope"\n' })
-  })
-})
-
-describe('ledger reconcile', () => {
-  it('finds every planted mismatch on the day, and a clean day before it', () => {
-    const result = reconcile(planted.ledger, { now: NOW })
-    expect(result.ok).toBe(false)
-    expect(result.days.map((d) => [d.day, d.ok])).toEqual([
-      [PREVIOUS_DAY, true],
-      [DAY, false],
-    ])
-    expect(result.days[1]).toMatchObject({
-      invoices: 5,
-      credited: 9950 + 19900 + 5000 + 6930 + 3960,
-      transfersCreated: 9950 + 19000 + 5000,
-      transfersConfirmed: 9950,
-      mismatches: 4,
-    })
-    expect(result.mismatches.map((m) => [m.kind, 'invoiceId' in m ? m.invoiceId : ''])).toEqual([
-      ['amount-differs', 'inv-b'],
-      ['transfer-failed', 'inv-c'],
-      ['missing-transfer', 'inv-d'],
-      ['transfer-dead', 'inv-f'],
-    ])
-  })
-
-  it('reconciles one day on request', () => {
-    expect(reconcile(planted.ledger, { day: PREVIOUS_DAY, now: NOW })).toMatchObject({
-      ok: true,
-      mismatches: [],
-      days: [{ day: PREVIOUS_DAY, credited: 2970, transfersCreated: 2970, transfersConfirmed: 2970 }],
-    })
-    expect(reconcile(planted.ledger, { day: '2026-01-01', now: NOW }).days).toEqual([
-      expect.objectContaining({ day: '2026-01-01', invoices: 0, ok: true }),
-    ])
-  })
-
-  it('exits 1 on a mismatch and 0 on a clean day, so it can run from cron', () => {
-    const bad = run('reconcile')
-    expect(bad.code).toBe(1)
-    expect(bad.out).toContain('NOT reconciled: 4 mismatch(es)')
-    expect(bad.out).toContain('2026-03-01 invoice inv-d (sd) credited 69.30 but has no transfer')
-    expect(bad.out).toContain('transfer paybridge-invoice-sc of 50.00 for invoice inv-c failed at Stark Bank')
-    const good = run('reconcile', '--day', PREVIOUS_DAY)
-    expect(good.code).toBe(0)
-    expect(good.out).toContain('reconciled: every credited invoice has its transfer')
-    const json = JSON.parse(run('reconcile', '--day', DAY, '--json').out) as Reconciliation
-    expect(json.mismatches).toHaveLength(4)
-    expect(run('reconcile', '--day', '2026-02-30').code).toBe(2)
-  })
-})
-
-describe('ledger views with filters', () => {
-  it('filters transfers by paybridge or Stark Bank status', () => {
-    expect(ledgerRows(planted.ledger, 'transfers', { status: 'failed' }).map((r) => r.transfer)).toEqual([
-      'paybridge-invoice-sc',
-    ])
-    expect(ledgerRows(planted.ledger, 'transfers', { status: 'dead' }).map((r) => r.transfer)).toEqual([
+    for (const id of [
+      'evt-a',
+      'sa',
+      'bank-tb',
       'paybridge-invoice-sf',
-    ])
+      'run-1',
+      'evt_ok',
+      'msg-poison',
+      'nope',
+    ]) {
+      const trace = await sqlite.stores.views.trace(id)
+      expect(await pgStores.views.trace(id)).toEqual(trace)
+    }
   })
 
-  it('filters by time and status together, and prints JSON for scripts', () => {
-    const since = run('invoices', '--since', DAY, '--status', 'credited', '--json')
-    expect(since.code).toBe(0)
-    expect((JSON.parse(since.out) as { invoice: string }[]).map((r) => r.invoice).sort()).toEqual([
-      'inv-a',
-      'inv-b',
-      'inv-c',
-      'inv-d',
-      'inv-f',
-    ])
-    expect(
-      JSON.parse(run('events', '--since', new Date(T + 120_000).toISOString(), '--json').out),
-    ).toHaveLength(4)
-    const ago = run('forwards', '--since', '2d', '--status', 'dead')
-    expect(ago.out).toContain('evt_bad')
-    expect(ago.out).not.toContain('evt_ok')
-  })
-
-  it('refuses unknown views, bad limits and unreadable times with usage (exit 2)', () => {
-    expect(run('nope').code).toBe(2)
-    expect(run('runs', '--limit', '0').code).toBe(2)
-    const bad = run('runs', '--since', 'yesterday')
-    expect(bad.code).toBe(2)
-    expect(bad.err).toContain('--since cannot read "yesterday"')
-  })
+  it('prints the same `ledger transfers --json` and `ledger trace` through the real CLI with DATABASE_URL', async () => {
+    const onPostgres = {
+      DATABASE_URL: pgUrl,
+      SQS_QUEUE_NAME: 'stark-events',
+      AWS_REGION: 'us-east-1',
+      // Any SQLite file opened would appear here; none may be.
+      DATABASE_PATH: join(sqlite.ledger.path, '..', 'must-not-exist', 'ledger.sqlite'),
+    }
+    const onSqlite = { DATABASE_PATH: sqlite.ledger.path }
+    for (const args of [
+      ['ledger', 'transfers', '--json'],
+      ['ledger', 'trace', 'sa'],
+      ['ledger', 'trace', 'evt_bad', '--json'],
+    ]) {
+      const [pg, file] = await Promise.all([runCli(args, onPostgres), runCli(args, onSqlite)])
+      expect({ args, code: pg.code, stderr: pg.stderr }).toEqual({ args, code: 0, stderr: '' })
+      expect(file.code).toBe(0)
+      expect(pg.stdout).toBe(file.stdout)
+    }
+    const transfers = JSON.parse((await runCli(['ledger', 'transfers', '--json'], onPostgres)).stdout)
+    expect(transfers.map((t: { transfer: string }) => t.transfer)).toContain('paybridge-invoice-sa')
+    expect(existsSync(onPostgres.DATABASE_PATH)).toBe(false)
+  }, 60_000)
 })

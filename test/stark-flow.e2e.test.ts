@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
-import { ledgerRows } from '../src/adapters/ledger/sqlite/ledger-query.ts'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
+import { viewsOf } from './support/ledger-views.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
 import { waitFor } from './support/wait.ts'
 
@@ -95,7 +95,13 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     })
     expect(rig.paybridge.queue.kind).toBe(queueKind)
   })
+  let views: ReturnType<typeof viewsOf> | undefined
+  const ledgerRows: ReturnType<typeof viewsOf>['rows'] = (view, filter) => {
+    views ??= viewsOf(rig.paybridge.ledger)
+    return views.rows(view, filter)
+  }
   afterAll(async () => {
+    await views?.close()
     await rig.stop()
     await fauxqs?.stop()
     fauxqs = undefined
@@ -130,12 +136,10 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
         accountType: t.accountType,
       }).toEqual(DESTINATION)
     }
-    const rows = ledgerRows(rig.paybridge.ledger, 'transfers', { limit: 100 })
+    const rows = await ledgerRows('transfers', { limit: 100 })
     expect(rows.length).toBe(paid.length)
     expect(rows.every((r) => r.status === 'created')).toBe(true)
-    expect(
-      ledgerRows(rig.paybridge.ledger, 'invoices', { limit: 100 }).every((r) => r.status === 'credited'),
-    ).toBe(true)
+    expect((await ledgerRows('invoices', { limit: 100 })).every((r) => r.status === 'credited')).toBe(true)
   })
 
   it('counts what happened in /metrics: webhooks accepted, invoices issued, transfers created', async () => {
@@ -285,9 +289,9 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     const total = rig.emulator.invoices().length
     await waitFor(
       'all transfers created despite faults',
-      () =>
+      async () =>
         rig.emulator.transfers().length === total &&
-        ledgerRows(rig.paybridge.ledger, 'outbox', { limit: 500 }).every((o) => o.status === 'done'),
+        (await ledgerRows('outbox', { limit: 500 })).every((o) => o.status === 'done'),
       20_000,
     )
     await Bun.sleep(300)

@@ -6,7 +6,6 @@ import { consoleLog } from '../src/adapters/console-log.ts'
 import { sqliteQueue } from '../src/adapters/embedded-queue/queue.ts'
 import { type Ledger, openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { sqliteForwardStore } from '../src/adapters/ledger/sqlite/forward-store.ts'
-import { ledgerRows } from '../src/adapters/ledger/sqlite/ledger-query.ts'
 import { ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
 import { stripeSigner } from '../src/adapters/stripe/signature.ts'
@@ -16,6 +15,7 @@ import { seededRandom } from '../src/domain/random.ts'
 import { classifyStatus, nextStep, retryAfterMs } from '../src/domain/stripe-event.ts'
 import type { Queue } from '../src/ports/queue.ts'
 import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
+import { viewsOf } from './support/ledger-views.ts'
 import { tempDir } from './support/paybridge.ts'
 import { type StripeDownstream, startStripeDownstream } from './support/stripe-downstream.ts'
 import { waitFor } from './support/wait.ts'
@@ -230,7 +230,9 @@ describe('Stripe forwarder over SQS (fauxqs)', () => {
     expect(
       r.count("select count(*) as n from events where source = 'stripe' and subscription = 'invoice'"),
     ).toBe(4)
-    const view = ledgerRows(r.ledger, 'forwards')
+    const views = viewsOf(r.ledger)
+    const view = await views.rows('forwards')
+    await views.close()
     expect(view).toHaveLength(4)
     expect(view[0]).toMatchObject({ status: 'delivered', attempts: 1, last_status: '200', error: '' })
   })

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
-import { type Ledger, openLedger } from '../../src/adapters/ledger/sqlite/database.ts'
-import { sqliteForwardStore } from '../../src/adapters/ledger/sqlite/forward-store.ts'
-import { sqliteStore } from '../../src/adapters/ledger/sqlite/store.ts'
+import { SQL } from 'bun'
+import { type OpenLedger, openLedgerStores } from '../../src/adapters/ledger/open.ts'
+import type { Ledger } from '../../src/adapters/ledger/sqlite/database.ts'
 import { type BankEvent, decideBankEvent } from '../../src/domain/bank-event.ts'
 import { planTransfer, transferIdFor } from '../../src/domain/transfer.ts'
 import { tempDir } from './paybridge.ts'
@@ -24,8 +24,11 @@ export const T0 = Date.UTC(2026, 1, 28, 10, 0, 0)
 export const NOW = Date.UTC(2026, 2, 2, 12, 0, 0)
 
 export interface PlantedLedger {
+  /** The SQLite file. */
   ledger: Ledger
-  cleanup(): void
+  /** The same ledger as the service opens it (store, forwards, views). */
+  stores: OpenLedger
+  cleanup(): Promise<void>
 }
 
 function creditEvent(id: string, invoice: { id: string; amount: number; fee: number }): BankEvent {
@@ -47,7 +50,7 @@ function transferEvent(id: string, transfer: { id: string; amount: number; statu
 }
 
 /**
- * A real ledger file (real migrations), written through the real Store steps, with known rows:
+ * A real ledger (real migrations), written through the real Store steps, with known rows:
  *
  * - 2026-02-28: invoice `inv-z` (stark `sz`) 3000 − 30 credited, transferred and confirmed: a clean day.
  * - 2026-03-01, run `run-1` of six invoices (stark `sa`…`sf`):
@@ -57,13 +60,48 @@ function transferEvent(id: string, transfer: { id: string; amount: number; statu
  *   - `inv-d` 7000 − 70 credited, then PLANTED: its transfer and outbox row deleted;
  *   - `inv-e` issued, never credited;
  *   - `inv-f` 4000 − 40 credited → transfer rejected (dead, outbox dead).
- * - one dead letter on `stark-events`, one message waiting on `stark-events` sent 90 s before NOW;
+ * - one dead letter on `stark-events`, and (SQLite only: the embedded queue lives in the file) one
+ *   message waiting on `stark-events` sent 90 s before NOW;
  * - Stripe forwards `evt_ok` (delivered) and `evt_bad` (dead: HTTP 400).
  */
 export async function plantLedger(): Promise<PlantedLedger> {
   const dir = tempDir('paybridge-ledger-')
-  const ledger = openLedger(join(dir.path, 'ledger.sqlite'))
-  const store = sqliteStore(ledger)
+  const stores = await openLedgerStores({
+    databaseUrl: undefined,
+    databasePath: join(dir.path, 'ledger.sqlite'),
+  })
+  const ledger = stores.sqlite as Ledger
+  await plant(stores, async (sql) => void ledger.sqlite.run(sql))
+  ledger.sqlite.run(
+    `INSERT INTO queue_messages (id, queue, body, sent_at, visible_at, receive_count)
+     VALUES ('msg-waiting', 'stark-events', '{}', ?, ?, 0)`,
+    [NOW - 90_000, NOW - 90_000],
+  )
+  return {
+    ledger,
+    stores,
+    async cleanup() {
+      await stores.close()
+      dir.cleanup()
+    },
+  }
+}
+
+/** The same planted ledger in the (empty, new) PostgreSQL database at `url`. */
+export async function plantPostgresLedger(url: string): Promise<OpenLedger> {
+  const stores = await openLedgerStores({ databaseUrl: url, databasePath: '/nonexistent/unused.db' })
+  const client = new SQL({ url, max: 1 })
+  try {
+    await plant(stores, async (sql) => void (await client.unsafe(sql)))
+  } finally {
+    await client.close()
+  }
+  return stores
+}
+
+/** Fills `stores` through its steps; `exec` runs the planted damage (plain SQL both engines read). */
+async function plant(stores: OpenLedger, exec: (sql: string) => Promise<void>): Promise<void> {
+  const { store } = stores
 
   const credit = async (
     eventId: string,
@@ -151,9 +189,9 @@ export async function plantLedger(): Promise<PlantedLedger> {
   await confirm('evt-tc', { id: 'bank-tc', amount: 5000, status: 'failed' }, T + 121_000)
 
   // The planted mismatches: a rewritten amount, and a credited invoice whose transfer vanished.
-  ledger.sqlite.run('UPDATE transfers SET amount = 19000 WHERE id = ?', [transferIdFor('sb')])
-  ledger.sqlite.run('DELETE FROM outbox WHERE ref_id = ?', [transferIdFor('sd')])
-  ledger.sqlite.run('DELETE FROM transfers WHERE id = ?', [transferIdFor('sd')])
+  await exec(`UPDATE transfers SET amount = 19000 WHERE id = '${transferIdFor('sb')}'`)
+  await exec(`DELETE FROM outbox WHERE ref_id = '${transferIdFor('sd')}'`)
+  await exec(`DELETE FROM transfers WHERE id = '${transferIdFor('sd')}'`)
 
   await store.deadLetter(
     {
@@ -165,13 +203,8 @@ export async function plantLedger(): Promise<PlantedLedger> {
     },
     T + 5000,
   )
-  ledger.sqlite.run(
-    `INSERT INTO queue_messages (id, queue, body, sent_at, visible_at, receive_count)
-     VALUES ('msg-waiting', 'stark-events', '{}', ?, ?, 0)`,
-    [NOW - 90_000, NOW - 90_000],
-  )
 
-  const forwards = sqliteForwardStore(ledger)
+  const { forwards } = stores
   for (const id of ['evt_ok', 'evt_bad']) {
     const body = JSON.stringify({ id, type: 'charge.succeeded' })
     await forwards.recordStripeEvent({ id, type: 'charge.succeeded', shape: 'raw', body }, body, T + 200_000)
@@ -179,12 +212,4 @@ export async function plantLedger(): Promise<PlantedLedger> {
   await forwards.claimForwards(10, T + 201_000, 60_000)
   await forwards.forwardDelivered('evt_ok', { statusCode: 200, latencyMs: 12 }, T + 202_000)
   await forwards.forwardDead('evt_bad', 1, { statusCode: 400, error: 'HTTP 400: bad payload' }, T + 202_000)
-
-  return {
-    ledger,
-    cleanup() {
-      ledger.close()
-      dir.cleanup()
-    },
-  }
 }

@@ -1,18 +1,12 @@
+import { parseSince } from '../../domain/ledger-time.ts'
 import { describeAnomaly, describeMismatch, type Reconciliation } from '../../domain/reconcile.ts'
 import type { Clock } from '../../ports/clock.ts'
+import { type LedgerViews, QUERY_VIEWS, type QueryView } from '../../ports/ledger-views.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Store } from '../../ports/store.ts'
-import type { Ledger } from '../ledger/sqlite/database.ts'
-import {
-  ledgerRows,
-  parseSince,
-  QUERY_VIEWS,
-  type QueryView,
-  STATUS_MEANING,
-} from '../ledger/sqlite/ledger-query.ts'
-import { renderTrace, traceItem } from '../ledger/sqlite/ledger-trace.ts'
-import { dayStart, type ReconcileOptions, reconcile } from '../ledger/sqlite/reconcile.ts'
-import { renderTable } from './table.ts'
+import { dayStart, type ReconcileOptions } from '../ledger/sqlite/reconcile.ts'
+import { STATUS_MEANING } from '../ledger/views/rows.ts'
+import { renderTable, renderTrace } from './table.ts'
 
 export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>
   ledger <view> [--status S] [--since T] [--limit N] [--json]
@@ -20,7 +14,7 @@ export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>
       --status S   ${Object.entries(STATUS_MEANING)
         .map(([v, m]) => `${v}: ${m}`)
         .join('\n                   ')}
-      --since T    an ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (30m, 6h, 2d)
+      --since T    an ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (45s, 30m, 6h, 2d)
   ledger trace <id> [--json]
       one item's lineage from any of its ids: Stark Bank event, invoice (ours or Stark Bank's),
       transfer (externalId or Stark Bank's), run, Stripe event or queue message
@@ -35,7 +29,9 @@ export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>
 `
 
 export interface LedgerCommandDeps {
-  ledger: Ledger
+  views: LedgerViews
+  /** The engine's reconcile, for `ledger reconcile`. */
+  reconcile(options: ReconcileOptions): Promise<Reconciliation>
   out(text: string): void
   err?(text: string): void
   clock?: Clock
@@ -65,7 +61,7 @@ function parseArgs(
  * `ledger …` for people and scripts: filtered views, `trace <id>` and `reconcile`. Returns the exit
  * code: 0 fine, 1 a mismatch (reconcile) or an unknown id (trace), 2 usage.
  */
-export function ledgerCommand(args: string[], deps: LedgerCommandDeps): number {
+export async function ledgerCommand(args: string[], deps: LedgerCommandDeps): Promise<number> {
   const err = deps.err ?? deps.out
   const clock = deps.clock ?? Date.now
   const [command, ...rest] = args
@@ -80,20 +76,14 @@ export function ledgerCommand(args: string[], deps: LedgerCommandDeps): number {
     if (typeof parsed === 'string') return usage(parsed)
     const [id, extra] = parsed.rest
     if (!id || extra) return usage('trace takes one id')
-    const trace = traceItem(deps.ledger, id)
+    const trace = await deps.views.trace(id)
     if (parsed.flags.has('--json')) json(trace)
     else deps.out(renderTrace(trace))
     return trace.found ? 0 : 1
   }
 
-  if (command === 'reconcile') {
-    const parsed = parseReconcileArgs(rest)
-    if (typeof parsed === 'string') return usage(parsed)
-    const result = reconcile(deps.ledger, { day: parsed.day, from: parsed.from, now: clock() })
-    if (parsed.json) json(result)
-    else deps.out(renderReconciliation(result))
-    return result.ok ? 0 : 1
-  }
+  if (command === 'reconcile')
+    return reconcileCommand(rest, { read: deps.reconcile, out: deps.out, err, clock })
 
   const view = command as QueryView
   if (!QUERY_VIEWS.includes(view)) return usage(`unknown ledger view "${command ?? ''}"`)
@@ -106,7 +96,7 @@ export function ledgerCommand(args: string[], deps: LedgerCommandDeps): number {
   const sinceText = parsed.flags.get('--since')
   const since = parseSince(sinceText, clock())
   if (sinceText !== undefined && since === undefined) return usage(`--since cannot read "${sinceText}"`)
-  const rows = ledgerRows(deps.ledger, view, { status: parsed.flags.get('--status'), since, limit })
+  const rows = await deps.views.rows(view, { status: parsed.flags.get('--status'), since, limit })
   if (parsed.flags.has('--json')) json(rows)
   else deps.out(renderTable(rows))
   return 0

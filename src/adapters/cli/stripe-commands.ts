@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { forwardReplayer, willSend } from '../../app/replay-forwards.ts'
 import { parseStripeMessage } from '../../app/stripe-message-schema.ts'
+import { parseSince } from '../../domain/ledger-time.ts'
 import { STRIPE_EVENT_ID } from '../../domain/stripe-event.ts'
 import type { Clock } from '../../ports/clock.ts'
 import type { ForwardStore, ReplayFilter } from '../../ports/forward-store.ts'
@@ -233,15 +234,4 @@ function parseReplayArgs(args: string[], now: number): { filter: ReplayFilter; d
     return 'say which forwards to replay: --dead, --since or --event'
   }
   return { filter, dryRun }
-}
-
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
-
-function parseSince(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined
-  const age = /^(\d+)([smhd])$/.exec(value)
-  if (age) return now - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS]
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined
-  const at = Date.parse(value)
-  return Number.isNaN(at) ? undefined : at
 }

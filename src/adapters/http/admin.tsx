@@ -1,11 +1,11 @@
 import { Hono } from 'hono'
 import { html } from 'hono/html'
+import { parseSince } from '../../domain/ledger-time.ts'
 import type { Reconciliation } from '../../domain/reconcile.ts'
 import type { Clock } from '../../ports/clock.ts'
+import { type LedgerViews, QUERY_VIEWS, type QueryView } from '../../ports/ledger-views.ts'
 import type { Ledger } from '../ledger/sqlite/database.ts'
-import { ledgerRows, parseSince, QUERY_VIEWS, type QueryView } from '../ledger/sqlite/ledger-query.ts'
 import { statusSnapshot } from '../ledger/sqlite/ledger-status.ts'
-import { traceItem } from '../ledger/sqlite/ledger-trace.ts'
 import { dayStart, reconcile } from '../ledger/sqlite/reconcile.ts'
 import { adminAuth } from './admin-auth.ts'
 import { StatusPage } from './admin-page.tsx'
@@ -37,6 +37,8 @@ export type Replay = (kind: ReplayKind, id: string) => Promise<{ ok: boolean; me
 export function adminRoutes(deps: {
   token: string
   ledger: Ledger
+  /** The views and trace (`/api/<view>`, `/api/trace/:id`), on either engine. */
+  views: LedgerViews
   replay?: Replay
   clock?: Clock
   basePath?: string
@@ -89,12 +91,12 @@ export function adminRoutes(deps: {
     return c.json(reconciled(reconcile(deps.ledger, { day, from, now: clock() })))
   })
 
-  app.get('/api/trace/:id', (c) => {
-    const trace = traceItem(deps.ledger, c.req.param('id'))
+  app.get('/api/trace/:id', async (c) => {
+    const trace = await deps.views.trace(c.req.param('id'))
     return c.json(trace, trace.found ? 200 : 404)
   })
 
-  app.get('/api/:view', (c) => {
+  app.get('/api/:view', async (c) => {
     const view = c.req.param('view') as QueryView
     if (!QUERY_VIEWS.includes(view))
       return c.json({ error: `unknown view; views: ${QUERY_VIEWS.join(', ')}` }, 404)
@@ -106,7 +108,7 @@ export function adminRoutes(deps: {
     const since = parseSince(sinceText, clock())
     if (sinceText !== undefined && since === undefined)
       return c.json({ error: 'since: ISO time or age (6h)' }, 400)
-    return c.json(ledgerRows(deps.ledger, view, { status: c.req.query('status'), since, limit }))
+    return c.json(await deps.views.rows(view, { status: c.req.query('status'), since, limit }))
   })
 
   app.post('/api/replay/:kind/:id', async (c) => {

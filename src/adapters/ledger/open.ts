@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { ForwardStore } from '../../ports/forward-store.ts'
+import type { LedgerViews } from '../../ports/ledger-views.ts'
 import type { Store } from '../../ports/store.ts'
+import { queuedMentions } from '../embedded-queue/mentions.ts'
 import { openPgLedger } from './postgres/database.ts'
 import { postgresForwardStore } from './postgres/forward-store.ts'
 import { pgWritable } from './postgres/ledger-health.ts'
@@ -11,6 +13,7 @@ import { type Ledger, openLedger } from './sqlite/database.ts'
 import { sqliteForwardStore } from './sqlite/forward-store.ts'
 import { ledgerWritable } from './sqlite/ledger-health.ts'
 import { sqliteStore } from './sqlite/store.ts'
+import { ledgerViews } from './views.ts'
 
 /** The ledger, whichever engine holds it: the one place that looks at DATABASE_URL. */
 export interface OpenLedger {
@@ -19,6 +22,8 @@ export interface OpenLedger {
   forwards: ForwardStore
   /** The read side (views, trace, counts, status, reconcile). */
   read: LedgerRead
+  /** The operator's views and trace, over `read`. */
+  views: LedgerViews
   /** Whether the ledger takes writes now (true), or why not: for /readyz and the outage probe. */
   writable(): Promise<true | string>
   /** The SQLite file, for the embedded queue that lives in it; undefined on PostgreSQL. */
@@ -38,11 +43,13 @@ export async function openLedgerStores(config: {
 }): Promise<OpenLedger> {
   if (config.databaseUrl) {
     const pg = await openPgLedger(config.databaseUrl, { maxConnections: config.maxConnections })
+    const read = postgresRead(pg.reader)
     return {
       engine: 'postgres',
       store: postgresStore(pg),
       forwards: postgresForwardStore(pg),
-      read: postgresRead(pg.reader),
+      read,
+      views: ledgerViews(read),
       writable: pgWritable(pg.client),
       sqlite: undefined,
       close: () => pg.close(),
@@ -57,6 +64,8 @@ export async function openLedgerStores(config: {
     store: sqliteStore(ledger),
     forwards: sqliteForwardStore(ledger),
     read,
+    // The embedded queue keeps its messages in the same file: a trace shows those waiting.
+    views: ledgerViews(read, { queued: queuedMentions }),
     writable: async () => writable(),
     sqlite: ledger,
     close: async () => {

@@ -1,7 +1,8 @@
 import type { Reconciliation } from '../../../domain/reconcile.ts'
+import type { Row } from '../read.ts'
+import { viewQuery } from '../views/rows.ts'
 import type { Ledger } from './database.ts'
 import { count, type LedgerCounts, ledgerCounts } from './ledger-counts.ts'
-import { ledgerRows } from './ledger-query.ts'
 import { reconcile } from './reconcile.ts'
 
 /** Something dead in the ledger, with what a replay of it takes. */
@@ -51,6 +52,7 @@ export function statusSnapshot(
   const t = counts.transfers
   const from = new Date(options.now - ((options.days ?? 7) - 1) * DAY_MS).toISOString().slice(0, 10)
   const deadLimit = options.deadLimit ?? 50
+  const runs = viewQuery('runs', { limit: options.runs ?? 8 })
   const outboxDead = ledger.sqlite
     .query(
       `SELECT kind, ref_id AS id, coalesce(last_error, '') AS reason, updated_at AS at
@@ -91,7 +93,7 @@ export function statusSnapshot(
       pending: count(f, 'pending'),
       dead: count(f, 'dead'),
     },
-    runs: ledgerRows(ledger, 'runs', { limit: options.runs ?? 8 }),
+    runs: (ledger.sqlite.query(runs.sql).all(...runs.params) as Row[]).map(runs.show),
     reconciliation: { ...reconcile(ledger, { from, now: options.now }), from },
     dead: dead.slice(0, deadLimit),
   }

@@ -1,34 +1,11 @@
-import type { Ledger } from './database.ts'
-import { hasTable } from './ledger-counts.ts'
+import { shownTime as time } from '../../../domain/ledger-time.ts'
+import { reaisOrBlank as money } from '../../../domain/money.ts'
+import type { QueryView, ViewFilter, ViewRow } from '../../../ports/ledger-views.ts'
+import type { LedgerRead, Row } from '../read.ts'
 
-export const QUERY_VIEWS = [
-  'runs',
-  'invoices',
-  'events',
-  'transfers',
-  'outbox',
-  'dead-letters',
-  'forwards',
-] as const
-export type QueryView = (typeof QUERY_VIEWS)[number]
-
-export interface ViewFilter {
-  /** The view's state column: see `STATUS_MEANING`. */
-  status?: string
-  /** Rows at or after this time (ms since the epoch), by the view's time column. */
-  since?: number
-  limit?: number
-}
-
-type Row = Record<string, string | number | null>
-type Out = Record<string, string | number>
-
-const time = (ms: unknown) =>
-  typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : ''
-const money = (cents: unknown) => (typeof cents === 'number' ? (cents / 100).toFixed(2) : '')
 const text = (v: unknown) => (v === null || v === undefined ? '' : String(v))
 
-/** What `--status` matches in each view. */
+/** What `status` matches in each view. */
 export const STATUS_MEANING: Record<QueryView, string> = {
   runs: 'run status (planned, issued, failed)',
   invoices: 'invoice status (planned, issued, credited)',
@@ -43,19 +20,20 @@ export const STATUS_MEANING: Record<QueryView, string> = {
 interface Spec {
   table: string
   time: string
-  /** SQL matching the status parameter `$status`. */
-  status: string
+  /** The columns `status` is matched against (any of them). */
+  status: string[]
+  /** Newest first; ends on a unique column so both engines give ties the same order. */
   order: string
-  map(r: Row): Out
+  show(r: Row): ViewRow
 }
 
 const SPECS: Record<QueryView, Spec> = {
   runs: {
     table: 'scheduler_runs',
     time: 'planned_at',
-    status: 'status = $status',
-    order: 'planned_at DESC',
-    map: (r) => ({
+    status: ['status'],
+    order: 'planned_at DESC, id DESC',
+    show: (r) => ({
       run: text(r.id),
       status: text(r.status),
       invoices: r.invoice_count ?? 0,
@@ -68,9 +46,9 @@ const SPECS: Record<QueryView, Spec> = {
   invoices: {
     table: 'invoices',
     time: 'created_at',
-    status: 'status = $status',
+    status: ['status'],
     order: 'created_at DESC, id DESC',
-    map: (r) => ({
+    show: (r) => ({
       invoice: text(r.id),
       stark_id: text(r.stark_id),
       status: text(r.status),
@@ -85,9 +63,9 @@ const SPECS: Record<QueryView, Spec> = {
   events: {
     table: 'events',
     time: 'received_at',
-    status: '(type = $status OR flag = $status)',
-    order: 'received_at DESC',
-    map: (r) => ({
+    status: ['type', 'flag'],
+    order: 'received_at DESC, id DESC',
+    show: (r) => ({
       event: text(r.id),
       source: text(r.source),
       subscription: text(r.subscription),
@@ -101,9 +79,9 @@ const SPECS: Record<QueryView, Spec> = {
   transfers: {
     table: 'transfers',
     time: 'created_at',
-    status: '(status = $status OR bank_status = $status)',
+    status: ['status', 'bank_status'],
     order: 'created_at DESC, id DESC',
-    map: (r) => ({
+    show: (r) => ({
       transfer: text(r.id),
       invoice: text(r.invoice_stark_id),
       amount: money(r.amount),
@@ -117,13 +95,14 @@ const SPECS: Record<QueryView, Spec> = {
   outbox: {
     table: 'outbox',
     time: 'created_at',
-    status: 'status = $status',
+    status: ['status'],
     order: 'created_at DESC, id DESC',
-    map: (r) => ({
+    show: (r) => ({
       id: text(r.id),
       kind: text(r.kind),
       status: text(r.status),
       attempts: r.attempts ?? 0,
+      // Only a pending row waits for a time; others have a stale one.
       next_attempt: r.status === 'pending' ? time(r.next_attempt_at) : '',
       last_error: text(r.last_error),
     }),
@@ -131,9 +110,9 @@ const SPECS: Record<QueryView, Spec> = {
   'dead-letters': {
     table: 'dead_letters',
     time: 'created_at',
-    status: 'queue = $status',
+    status: ['queue'],
     order: 'created_at DESC, id DESC',
-    map: (r) => {
+    show: (r) => {
       const body = text(r.body)
       return {
         id: r.id ?? 0,
@@ -149,9 +128,9 @@ const SPECS: Record<QueryView, Spec> = {
   forwards: {
     table: 'forwards',
     time: 'created_at',
-    status: 'status = $status',
+    status: ['status'],
     order: 'created_at DESC, id DESC',
-    map: (r) => ({
+    show: (r) => ({
       event: text(r.id),
       type: text(r.type),
       shape: text(r.shape),
@@ -166,36 +145,31 @@ const SPECS: Record<QueryView, Spec> = {
   },
 }
 
-/**
- * A ledger view, newest first, filtered by status and time. Same columns as the plain views, with
- * dead letters' row id added (what the admin surface's replay takes). A ledger without the view's
- * table (older than its migration) has no rows.
- */
-export function ledgerRows(ledger: Ledger, view: QueryView, filter: ViewFilter = {}): Out[] {
+/** The SQL of a view (portable, `?` parameters) and how its rows are shown. */
+export function viewQuery(
+  view: QueryView,
+  filter: ViewFilter = {},
+): { sql: string; params: (string | number)[]; show(r: Row): ViewRow } {
   const spec = SPECS[view]
-  if (!hasTable(ledger, spec.table)) return []
   const where: string[] = []
-  const params: Record<string, string | number> = { limit: filter.limit ?? 50 }
+  const params: (string | number)[] = []
   if (filter.status !== undefined) {
-    where.push(spec.status)
-    params.status = filter.status
+    where.push(`(${spec.status.map((c) => `${c} = ?`).join(' OR ')})`)
+    for (const _ of spec.status) params.push(filter.status)
   }
   if (filter.since !== undefined) {
-    where.push(`${spec.time} >= $since`)
-    params.since = filter.since
+    where.push(`${spec.time} >= ?`)
+    params.push(filter.since)
   }
-  const sql = `SELECT * FROM ${spec.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${spec.order} LIMIT $limit`
-  return (ledger.sqlite.query(sql).all(params) as Row[]).map(spec.map)
+  params.push(filter.limit ?? 50)
+  const sql = `SELECT * FROM ${spec.table} ${where.length ? `WHERE ${where.join(' AND ')} ` : ''}ORDER BY ${spec.order} LIMIT ?`
+  return { sql, params, show: spec.show }
 }
 
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const
-
-/** `--since`: an ISO time (`2026-03-01`, `2026-03-01T12:00Z`) or an age (`30m`, `6h`, `2d`). */
-export function parseSince(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined
-  const age = /^(\d+)([mhd])$/.exec(value)
-  if (age) return now - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS]
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined
-  const at = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value)
-  return Number.isNaN(at) ? undefined : at
-}
+/** The views' rows. Dead letters carry their row id (what the admin surface's replay takes). */
+export const viewRows =
+  (read: LedgerRead) =>
+  async (view: QueryView, filter: ViewFilter = {}): Promise<ViewRow[]> => {
+    const q = viewQuery(view, filter)
+    return (await read.all(q.sql, q.params)).map(q.show)
+  }

@@ -1,0 +1,53 @@
+// The ledger as operators read it (CLI `ledger <view>` / `ledger trace`, /admin): one port, written
+// once for both engines. Reads only; every method is async because PostgreSQL is.
+
+export const QUERY_VIEWS = [
+  'runs',
+  'invoices',
+  'events',
+  'transfers',
+  'outbox',
+  'dead-letters',
+  'forwards',
+] as const
+export type QueryView = (typeof QUERY_VIEWS)[number]
+
+export interface ViewFilter {
+  /** The view's state column (what it matches is listed in the CLI usage). */
+  status?: string
+  /** Rows at or after this time (ms since the epoch), by the view's time column. */
+  since?: number
+  /** At most this many rows (default 50). */
+  limit?: number
+}
+
+/** One row of a view, as shown: times as `YYYY-MM-DD HH:MM:SS` (UTC), money in reais, blanks as ''. */
+export type ViewRow = Record<string, string | number>
+
+/** One step of an item's life as the ledger saw it. Payloads are never included. */
+export interface TraceStep {
+  step: 'run' | 'invoice' | 'event' | 'outbox' | 'transfer' | 'forward' | 'dead-letter' | 'queued'
+  id: string
+  status: string
+  /** ms since the epoch, null when the ledger has no time for it. */
+  at: number | null
+  detail: Record<string, string | number>
+}
+
+export interface Trace {
+  query: string
+  /** What the id was recognised as; null when the ledger knows nothing of it. */
+  found: 'stark-event' | 'invoice' | 'transfer' | 'run' | 'stripe-event' | 'message' | null
+  steps: TraceStep[]
+}
+
+export interface LedgerViews {
+  /** A ledger view, newest first, filtered by status and time. */
+  rows(view: QueryView, filter?: ViewFilter): Promise<ViewRow[]>
+  /**
+   * One item's lineage from any of its ids: a Stark Bank event id, an invoice id (ours or Stark
+   * Bank's), a transfer id (= externalId) or Stark Bank transfer id, a run id, a Stripe event id or
+   * a queue message id.
+   */
+  trace(id: string): Promise<Trace>
+}
