@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Hono } from 'hono'
 import { adminRoutes, type ReplayKind } from '../src/adapters/http/admin.tsx'
+import type { OpenLedger } from '../src/adapters/ledger/open.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
 import type { Trace } from '../src/ports/ledger-views.ts'
-import { DAY, NOW, type PlantedLedger, plantLedger } from './support/ledger-fixture.ts'
+import { DAY, NOW, type PlantedLedger, plantLedger, plantPostgresLedger } from './support/ledger-fixture.ts'
+import { type Postgres, startPostgres } from './support/postgres.ts'
 
 const TOKEN = 'admin-token-for-tests-3f9a'
 
@@ -12,8 +14,11 @@ const replays: [ReplayKind, string][] = []
 const reconciled: boolean[] = []
 let app: Hono
 
+let server: Postgres
+let pgStores: OpenLedger
 beforeAll(async () => {
-  planted = await plantLedger()
+  ;[planted, server] = await Promise.all([plantLedger(), startPostgres()])
+  pgStores = await plantPostgresLedger(await server.createDatabase('admin_views'))
   app = new Hono().route(
     '/admin',
     adminRoutes({
@@ -28,8 +33,11 @@ beforeAll(async () => {
       onReconciled: (result) => reconciled.push(result.ok),
     }),
   )
+}, 60_000)
+afterAll(async () => {
+  await Promise.all([planted.cleanup(), pgStores?.close()])
+  await server?.stop()
 })
-afterAll(() => planted.cleanup())
 
 const bearer = (token = TOKEN) => ({ headers: { Authorization: `Bearer ${token}` } })
 
@@ -165,27 +173,50 @@ describe('admin sessions and cross-site requests', () => {
   })
 })
 
+// The view and trace routes read whichever ledger's views they are given: the same answers on both.
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`admin JSON views on ${engine}`, () => {
+    const api = () =>
+      new Hono().route(
+        '/admin',
+        adminRoutes({
+          token: TOKEN,
+          ledger: planted.ledger,
+          views: engine === 'sqlite' ? planted.stores.views : pgStores.views,
+          clock: () => NOW,
+        }),
+      )
+
+    it('lists ledger views with filters', async () => {
+      const res = await api().request('/admin/api/transfers?status=failed', bearer())
+      expect(((await res.json()) as { transfer: string }[]).map((r) => r.transfer)).toEqual([
+        'paybridge-invoice-sc',
+      ])
+      const forwards = (await (
+        await api().request('/admin/api/forwards?status=dead', bearer())
+      ).json()) as unknown[]
+      expect(forwards).toHaveLength(1)
+      expect((await api().request('/admin/api/nope', bearer())).status).toBe(404)
+      expect((await api().request('/admin/api/runs?since=yesterday', bearer())).status).toBe(400)
+    })
+
+    it('traces an id, 404 when the ledger does not know it', async () => {
+      const res = await api().request('/admin/api/trace/evt-a', bearer())
+      const trace = (await res.json()) as Trace
+      expect(trace.steps.map((s) => s.step)).toEqual([
+        'run',
+        'invoice',
+        'event',
+        'outbox',
+        'transfer',
+        'event',
+      ])
+      expect((await api().request('/admin/api/trace/unknown', bearer())).status).toBe(404)
+    })
+  })
+}
+
 describe('admin JSON views', () => {
-  it('lists ledger views with filters', async () => {
-    const res = await app.request('/admin/api/transfers?status=failed', bearer())
-    expect(((await res.json()) as { transfer: string }[]).map((r) => r.transfer)).toEqual([
-      'paybridge-invoice-sc',
-    ])
-    const forwards = (await (
-      await app.request('/admin/api/forwards?status=dead', bearer())
-    ).json()) as unknown[]
-    expect(forwards).toHaveLength(1)
-    expect((await app.request('/admin/api/nope', bearer())).status).toBe(404)
-    expect((await app.request('/admin/api/runs?since=yesterday', bearer())).status).toBe(400)
-  })
-
-  it('traces an id, 404 when the ledger does not know it', async () => {
-    const res = await app.request('/admin/api/trace/evt-a', bearer())
-    const trace = (await res.json()) as Trace
-    expect(trace.steps.map((s) => s.step)).toEqual(['run', 'invoice', 'event', 'outbox', 'transfer', 'event'])
-    expect((await app.request('/admin/api/trace/unknown', bearer())).status).toBe(404)
-  })
-
   it('reconciles, listing the planted mismatches, and reports the result', async () => {
     reconciled.length = 0
     const res = await app.request(`/admin/api/reconcile?day=${DAY}`, bearer())
