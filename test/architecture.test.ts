@@ -51,14 +51,16 @@ describe('architecture', () => {
     expect(violations('app', allowed)).toEqual([])
   })
 
-  it('has adapters depend inwards, never on the composition roots', () => {
+  it('has adapters depend inwards, never on the composition roots or the role modules', () => {
     const roots = ['main.ts', 'paybridge.ts', 'lambda.ts']
-    expect(violations('adapters', (spec) => !roots.some((r) => spec.endsWith(`/${r}`)))).toEqual([])
+    const allowed = (spec: string, file: string) =>
+      !roots.some((r) => spec.endsWith(`/${r}`)) && !inside(spec, file, 'roles')
+    expect(violations('adapters', allowed)).toEqual([])
   })
 
   it('keeps the Stark Bank emulator out of the service: only the composition roots import it', () => {
     const notEmulator = (spec: string, file: string) => !inside(spec, file, 'emulator')
-    for (const layer of ['domain', 'ports', 'app', 'adapters']) {
+    for (const layer of ['domain', 'ports', 'app', 'adapters', 'roles']) {
       expect(violations(layer, notEmulator)).toEqual([])
     }
     expect(imports(join(SRC, 'config.ts')).filter((spec) => spec.includes('emulator'))).toEqual([])

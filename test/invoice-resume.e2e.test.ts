@@ -13,8 +13,7 @@ describe('an invoice run whose create answer was lost', () => {
   }, 60_000)
   afterAll(() => rig.stop())
 
-  const rows = <T>(sql: string, ...args: string[]) =>
-    rig.paybridge.ledger.sqlite.query(sql).all(...args) as T[]
+  const rows = <T>(sql: string, ...args: string[]) => rig.ledgerFile.sqlite.query(sql).all(...args) as T[]
 
   it('credits the planned invoices the payers paid first, and the next resume marks the run issued', async () => {
     rig.emulator.fail('POST /v2/invoice', { status: 500, afterProcessing: true })

@@ -77,8 +77,7 @@ describe.each(['sqlite', 'postgres'] as const)('a ledger outage on %s', (engine)
 
   async function count(table: 'events' | 'dead_letters'): Promise<number> {
     if (!pgUrl) {
-      return (rig.paybridge.ledger.sqlite.query(`select count(*) as n from ${table}`).get() as { n: number })
-        .n
+      return (rig.ledgerFile.sqlite.query(`select count(*) as n from ${table}`).get() as { n: number }).n
     }
     const client = new SQL({ url: pgUrl, max: 1 })
     try {

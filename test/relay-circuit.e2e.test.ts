@@ -37,14 +37,14 @@ describe('transfer relay circuit, end to end', () => {
       },
     }
     const transfer = planTransfer(invoiceId, 9_950, rig.config.destination)
-    await sqliteStore(rig.paybridge.ledger).recordBankEvent(
+    await sqliteStore(rig.ledgerFile).recordBankEvent(
       { event, payload: JSON.stringify({ event }), decision: decideBankEvent(event, 'all'), transfer },
       Date.now(),
     )
     const row = () =>
-      rig.paybridge.ledger.sqlite
-        .query('select status from transfers where id = ?')
-        .get(transfer.externalId) as { status: string }
+      rig.ledgerFile.sqlite.query('select status from transfers where id = ?').get(transfer.externalId) as {
+        status: string
+      }
 
     await waitFor('the circuit open on /readyz', async () => {
       const r = await ready()
@@ -57,7 +57,7 @@ describe('transfer relay circuit, end to end', () => {
 
     await waitFor('the transfer sent after the outage', () => row().status === 'created', 30_000)
     await waitFor('ready again', async () => (await ready()).status === 200, 10_000)
-    const dead = rig.paybridge.ledger.sqlite
+    const dead = rig.ledgerFile.sqlite
       .query("select count(*) as n from transfers where status = 'dead'")
       .get() as {
       n: number

@@ -20,7 +20,7 @@ const DESTINATION = {
 }
 
 function counts(rig: Rig) {
-  const q = (sql: string) => (rig.paybridge.ledger.sqlite.query(sql).get() as { n: number }).n
+  const q = (sql: string) => (rig.ledgerFile.sqlite.query(sql).get() as { n: number }).n
   return {
     events: q('select count(*) as n from events'),
     transfers: q('select count(*) as n from transfers'),
@@ -40,9 +40,7 @@ async function post(rig: Rig, body: string, headers: Record<string, string>) {
 /** Messages still on the queue, visible or in flight. */
 async function queued(rig: Rig): Promise<number> {
   if (rig.paybridge.queue.kind === 'embedded') {
-    return (
-      rig.paybridge.ledger.sqlite.query('select count(*) as n from queue_messages').get() as { n: number }
-    ).n
+    return (rig.ledgerFile.sqlite.query('select count(*) as n from queue_messages').get() as { n: number }).n
   }
   const client = new SQSClient({ ...fauxqsClientConfig, endpoint: fauxqs?.endpoint })
   const url = (await client.send(new GetQueueUrlCommand({ QueueName: rig.paybridge.queue.name }))).QueueUrl
@@ -97,7 +95,7 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
   })
   let views: ReturnType<typeof viewsOf> | undefined
   const ledgerRows: ReturnType<typeof viewsOf>['rows'] = (view, filter) => {
-    views ??= viewsOf(rig.paybridge.ledger)
+    views ??= viewsOf(rig.ledgerFile)
     return views.rows(view, filter)
   }
   afterAll(async () => {
@@ -218,7 +216,7 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
     const after = counts(rig)
     expect(after.dead).toBe(before.dead + 3)
     expect(after.events).toBe(before.events + 1)
-    const reasons = rig.paybridge.ledger.sqlite.query('select reason from dead_letters').all() as {
+    const reasons = rig.ledgerFile.sqlite.query('select reason from dead_letters').all() as {
       reason: string
     }[]
     expect(reasons.map((r) => r.reason)).toEqual(

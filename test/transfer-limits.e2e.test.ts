@@ -15,7 +15,7 @@ afterEach(async () => {
 })
 
 const outbox = (rig: Rig) =>
-  rig.paybridge.ledger.sqlite.query('select status, count(*) as n from outbox group by status').all() as {
+  rig.ledgerFile.sqlite.query('select status, count(*) as n from outbox group by status').all() as {
     status: string
     n: number
   }[]
@@ -59,7 +59,7 @@ describe('money safety rails, end to end', () => {
       return rig.emulator.transfers().length === under && held === over.length
     })
     const heldId = `paybridge-invoice-${over[0]!.id}`
-    const row = rig.paybridge.ledger.sqlite
+    const row = rig.ledgerFile.sqlite
       .query('select status, reason from transfers where id = ?')
       .get(heldId) as {
       status: string
@@ -79,9 +79,9 @@ describe('money safety rails, end to end', () => {
     )
     expect(rig.emulator.transfers().length).toBe(under + 1)
     await waitFor('the ledger to record it created', () => {
-      const row = rig.paybridge.ledger.sqlite
-        .query('select status from transfers where id = ?')
-        .get(heldId) as { status: string }
+      const row = rig.ledgerFile.sqlite.query('select status from transfers where id = ?').get(heldId) as {
+        status: string
+      }
       return row.status === 'created'
     })
     const again = await runCli(['ledger', 'approve', heldId], {

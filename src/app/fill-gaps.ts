@@ -1,5 +1,5 @@
 import type { Bank } from '../ports/bank.ts'
-import type { Clock } from '../ports/clock.ts'
+import { type Clock, realTimers, type Timers } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
 import type { Store } from '../ports/store.ts'
 import type { HandleResult } from './record-bank-event.ts'
@@ -55,4 +55,61 @@ export function gapFiller(deps: {
   }
 
   return { fillOnce }
+}
+
+/** Delays before retrying a failed gap fill: Stark Bank's 429 or 5xx is tried again soon, not an hour later. */
+export const GAP_RETRY_MS = [30_000, 120_000, 600_000]
+
+/**
+ * Gap filling as the worker runs it: at start, then every `everyMs` (hourly), and after a failed
+ * run again after each of `retryMs` in turn. A failure is logged, never thrown; `filled` runs after
+ * every successful fill (the relay has new transfers to send).
+ */
+export function gapFilling(
+  deps: Parameters<typeof gapFiller>[0] & {
+    filled?: () => void
+    retryMs?: number[]
+    everyMs?: number
+    timers?: Timers
+  },
+) {
+  const gaps = gapFiller(deps)
+  const retryMs = deps.retryMs ?? GAP_RETRY_MS
+  const timers = deps.timers ?? realTimers
+  let cancelRetry: (() => void) | undefined
+  let cancelEvery: (() => void) | undefined
+
+  /** One fill; on failure the `attempt`-th retry is scheduled (none past the last delay). */
+  async function fill(attempt = 0): Promise<GapReport | undefined> {
+    try {
+      const report = await gaps.fillOnce()
+      deps.filled?.()
+      return report
+    } catch (err) {
+      const retryInMs = retryMs[attempt]
+      deps.log.error('gap fill failed', {
+        error: err instanceof Error ? err.message : String(err),
+        retryInMs: retryInMs ?? 'at the next hourly run',
+      })
+      cancelRetry?.()
+      cancelRetry =
+        retryInMs === undefined ? undefined : timers.after(retryInMs, () => void fill(attempt + 1))
+      return undefined
+    }
+  }
+
+  return {
+    /** Fills now without scheduling a retry (an operator's or a test's run). */
+    fillNow: () => fill(retryMs.length),
+    start(options: { now: boolean }): void {
+      cancelEvery ??= timers.every(deps.everyMs ?? 3_600_000, () => void fill())
+      if (options.now) void fill()
+    },
+    stop(): void {
+      cancelEvery?.()
+      cancelRetry?.()
+      cancelEvery = undefined
+      cancelRetry = undefined
+    },
+  }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { consoleLog } from '../../src/adapters/console-log.ts'
+import type { Ledger } from '../../src/adapters/ledger/sqlite/database.ts'
 import { generateKeyPair } from '../../src/adapters/starkbank/ecdsa.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from '../../src/emulator/emulator.ts'
@@ -35,6 +36,8 @@ export function envFor(emulator: StarkBankEmulator, privatePem: string, extra: R
 export interface Rig {
   emulator: StarkBankEmulator
   paybridge: Paybridge
+  /** The SQLite ledger file paybridge writes (throws when the rig's ledger is on PostgreSQL). */
+  readonly ledgerFile: Ledger
   config: Config
   signingKey: string
   /** The project's private key paybridge signs Stark Bank requests with. */
@@ -98,6 +101,11 @@ export async function startRig(
   return {
     emulator,
     paybridge,
+    get ledgerFile() {
+      const file = paybridge.ledger.sqlite
+      if (!file) throw new Error('this rig runs its ledger on PostgreSQL: there is no SQLite ledger file')
+      return file
+    },
     config,
     signingKey: signing.privatePem,
     projectKey: project.privatePem,

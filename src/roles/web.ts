@@ -1,0 +1,98 @@
+import { adminRoutes } from '../adapters/http/admin.tsx'
+import {
+  healthRoutes,
+  queueCheck,
+  type ReadinessCheck,
+  starkKeyCheck,
+  unresolvedTransfersAlert,
+} from '../adapters/http/health.ts'
+import { httpApp } from '../adapters/http/server.ts'
+import { starkWebhook } from '../adapters/http/stark-webhook.ts'
+import type { Ledger } from '../adapters/ledger/sqlite/database.ts'
+import { ledgerReplay } from '../adapters/ledger/sqlite/ledger-replay.ts'
+import { metricsRoute } from '../adapters/metrics/prometheus.ts'
+import { starkSignatureVerifier } from '../adapters/starkbank/webhook-signature.ts'
+import { type ReconcileFrom, recentReconciliation } from '../app/reconcile-recent.ts'
+import type { Reconciliation } from '../domain/reconcile.ts'
+import type { Queue } from '../ports/queue.ts'
+import type { RoleModule, Shared } from './shared.ts'
+
+/** What `/admin` reads and replays into; the composition root decides whether this ledger offers it. */
+export interface AdminDeps {
+  /** The SQLite ledger the admin views read. */
+  ledger: Ledger
+  /** The queues a dead letter may be sent back on, by name. */
+  queues: Record<string, Queue>
+}
+
+/**
+ * The web role: the Stark Bank webhook (verified, then queued), `/metrics`, `/healthz` and `/readyz`
+ * (the ledger, the queue, Stark Bank's key, and the other roles' `checks`), `/admin` with ADMIN_TOKEN,
+ * and the recent days' reconciliation every 10 minutes for the gauges and the status page.
+ */
+export function webRole(
+  deps: Shared & {
+    /** Readiness of the other roles (the scheduler and relay only where this process runs them). */
+    checks: { consumer: ReadinessCheck; scheduler?: ReadinessCheck; transferRelay?: ReadinessCheck }
+    /** Undefined: no /admin route on this ledger. */
+    admin: AdminDeps | undefined
+    /** Undefined: this ledger is not reconciled on a timer. */
+    reconcile: ReconcileFrom | undefined
+    /** Called with the port once the server listens. */
+    listening?: (port: number) => void
+  },
+): RoleModule & { port(): number } {
+  const { config, ledger, queue, metrics, clock, log } = deps
+  const verifier = starkSignatureVerifier({ fetchPublicKey: () => deps.bank.publicKey(), clock, log })
+  const reported = (r: Reconciliation, at: number) =>
+    metrics.reconciliation({ ok: r.ok, mismatches: r.mismatches.length }, at)
+  if (!config.adminToken) log.warn('admin surface off: set ADMIN_TOKEN (16+ characters) to serve /admin')
+  const admin =
+    config.adminToken && deps.admin
+      ? adminRoutes({
+          token: config.adminToken,
+          ledger: deps.admin.ledger,
+          views: ledger.views,
+          clock,
+          replay: ledgerReplay({ ...deps.admin, store: ledger.store, clock, log }),
+          onReconciled: reported,
+        })
+      : undefined
+  const app = httpApp({
+    log,
+    routes: {
+      '/webhook/starkbank': starkWebhook({ verifier, queue, log, metrics }),
+      '/metrics': metricsRoute(metrics),
+      // Without ADMIN_TOKEN there is no /admin route at all: 404.
+      ...(admin ? { '/admin': admin } : {}),
+      '/': healthRoutes({
+        checks: {
+          ledger: () => ledger.writable(),
+          consumer: deps.checks.consumer,
+          queue: queueCheck(queue),
+          starkKey: starkKeyCheck(verifier),
+          ...(deps.checks.scheduler ? { scheduler: deps.checks.scheduler } : {}),
+          ...(deps.checks.transferRelay ? { transferRelay: deps.checks.transferRelay } : {}),
+        },
+        alerts: { transfers: unresolvedTransfersAlert(ledger.store) },
+      }),
+    },
+  })
+  const reconciliation = deps.reconcile
+    ? recentReconciliation({ reconcile: deps.reconcile, metrics, clock, log })
+    : undefined
+  let server: Bun.Server<undefined> | undefined
+  return {
+    port: () => server?.port ?? 0,
+    start() {
+      reconciliation?.start()
+      server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
+      log.info('listening', { url: `http://${config.host}:${server.port}`, webhook: '/webhook/starkbank' })
+      deps.listening?.(server.port ?? 0)
+    },
+    async stop() {
+      reconciliation?.stop()
+      await server?.stop()
+    },
+  }
+}

@@ -1,0 +1,164 @@
+import type { SQSClient } from '@aws-sdk/client-sqs'
+import { stripeSigner } from '../adapters/stripe/signature.ts'
+import { QueueConsumer } from '../app/consumer.ts'
+import { OutagePause } from '../app/consumer-pause.ts'
+import { type GapReport, gapFilling } from '../app/fill-gaps.ts'
+import { Poller } from '../app/poller.ts'
+import { recordBankEvent, recordBankEvents } from '../app/record-bank-event.ts'
+import { stripeForwarding } from '../app/stripe-forwarding.ts'
+import type { Queue } from '../ports/queue.ts'
+import type { RoleModule, Shared } from './shared.ts'
+
+/** The SQS long-poll wait of one receive. */
+const RECEIVE_WAIT_MS = 20_000
+/** The webhook takes at most 64 KiB, so a larger message did not come from it. */
+const MAX_BODY_BYTES = 64 * 1024
+
+/**
+ * The worker role: the receive loops that record Stark Bank events, the gap fill (at start, hourly,
+ * retried soon after a failure), the Stripe forwarder when configured, and the drains of what SQS
+ * dead-lettered. `relayed` runs whenever new transfers may be waiting for the relay.
+ */
+export async function workerRole(
+  deps: Shared & {
+    /** The Stripe events queue, opened when Stripe forwarding is configured. */
+    stripeQueue: Queue | undefined
+    sqs: SQSClient | undefined
+    relayed: () => void
+    /** Throws while the ledger cannot take writes: probed while a consumer is paused by an outage. */
+    probe: () => Promise<void>
+    gapFillAtStart: boolean
+    gapRetryMs?: number[] | undefined
+  },
+): Promise<RoleModule & { paused(): string | undefined; fillGaps(): Promise<GapReport | undefined> }> {
+  const { config, ledger, queue, stripeQueue, clock, random, log, metrics, relayed } = deps
+  const store = ledger.store
+  const recorder = {
+    store,
+    destination: config.destination,
+    payoutScope: config.payoutScope,
+    clock,
+    log,
+    metrics,
+  }
+  const handle = recordBankEvent(recorder)
+  const handleMany = recordBankEvents(recorder)
+  // SQS hands out at most 10 messages a receive: several receive loops keep the workers busy.
+  const loops = queue.kind === 'sqs' ? (config.sqs?.receiveLoops ?? 1) : 1
+  // The receive loops of one queue pause and resume together.
+  const outage = new OutagePause({
+    queue,
+    log,
+    random,
+    backoff: { baseMs: 500, capMs: 5_000 },
+    visibilityMs: config.queue.visibilityMs,
+    pollWaitMs: RECEIVE_WAIT_MS,
+    probe: deps.probe,
+    metrics,
+  })
+  const consumers = Array.from(
+    { length: loops },
+    () =>
+      new QueueConsumer({
+        queue,
+        store,
+        log,
+        clock,
+        random,
+        concurrency: Math.max(1, Math.ceil(config.workerConcurrency / loops)),
+        // One receive is one ledger transaction: the embedded queue hands out bigger batches than SQS.
+        maxPerReceive: queue.kind === 'sqs' ? 10 : 50,
+        visibilityMs: config.queue.visibilityMs,
+        waitMs: RECEIVE_WAIT_MS,
+        maxBodyBytes: MAX_BODY_BYTES,
+        metrics,
+        outage,
+        handle: async (body) => {
+          const result = await handle(body)
+          relayed()
+          return result
+        },
+        handleBatch: async (bodies) => {
+          const results = await handleMany(bodies)
+          relayed()
+          return results
+        },
+      }),
+  )
+  // Webhooks Stark Bank gave up on.
+  const gaps = gapFilling({
+    bank: deps.bank,
+    store,
+    record: handle,
+    clock,
+    log,
+    filled: relayed,
+    ...(deps.gapRetryMs ? { retryMs: deps.gapRetryMs } : {}),
+  })
+  const forwarder =
+    config.stripe && stripeQueue
+      ? stripeForwarding({
+          store: ledger.forwards,
+          queue: stripeQueue,
+          metrics,
+          consumerMetrics: metrics,
+          probe: deps.probe,
+          config: config.stripe,
+          sign: stripeSigner(config.stripe.webhookSecret),
+          log,
+          clock,
+          random,
+          tuning: { leaseMs: config.relayLeaseMs, visibilityMs: config.queue.visibilityMs },
+        })
+      : undefined
+  const drains = await deadLetterDrains([queue, stripeQueue], { ...deps, store })
+
+  return {
+    paused: () => outage.reason() ?? forwarder?.paused(),
+    fillGaps: async () => {
+      const report = await gaps.fillNow()
+      relayed()
+      return report
+    },
+    start() {
+      for (const consumer of consumers) consumer.start()
+      gaps.start({ now: deps.gapFillAtStart })
+      // The forwarder announces itself (queue, URL, limits) when it starts.
+      if (forwarder) forwarder.start()
+      else log.info('Stripe forwarder off: set STRIPE_SERVICE_URL and STRIPE_WEBHOOK_SECRET to turn it on')
+      for (const drain of drains) drain.start()
+    },
+    async stop() {
+      gaps.stop()
+      await Promise.all(consumers.map((c) => c.stop()))
+      await forwarder?.stop()
+      await Promise.all(drains.map((d) => d.stop()))
+    },
+  }
+}
+
+/**
+ * Nothing may end in a place nobody reads: what SQS moves to a queue's dead-letter queue is drained
+ * into the ledger's dead letters every 30 s (seen in `ledger dead-letters` and /admin, replayable).
+ */
+async function deadLetterDrains(
+  queues: (Queue | undefined)[],
+  deps: Pick<Shared, 'clock' | 'log' | 'metrics'> & {
+    sqs: SQSClient | undefined
+    store: Shared['ledger']['store']
+  },
+): Promise<Poller[]> {
+  const { sqs } = deps
+  const onSqs = queues.filter((q): q is Queue => q?.kind === 'sqs')
+  if (!sqs || onSqs.length === 0) return []
+  const { sqsDeadLetterDrain } = await import('../adapters/sqs/dead-letter-drain.ts')
+  return onSqs.map((q) => {
+    const drain = sqsDeadLetterDrain({ client: sqs, queueName: q.name, ...deps })
+    return new Poller(
+      `${q.name} dead-letter drain`,
+      async () => (await drain.drainOnce()).more,
+      30_000,
+      deps.log,
+    )
+  })
+}
