@@ -25,6 +25,8 @@ export interface Config {
   starkTimeoutMs: number
   port: number
   host: string
+  /** Where Stark Bank reaches paybridge (its webhook is here + /webhook/starkbank); for `doctor` and `webhooks register`. */
+  publicUrl: string | undefined
   databasePath: string
   /** The ledger on PostgreSQL (`postgres://…`) instead of the SQLite file; its queues are then on SQS. */
   databaseUrl: string | undefined
@@ -105,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     starkTimeoutMs: e.STARK_TIMEOUT_MS,
     port: e.PORT,
     host: e.HOST,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     databasePath: e.DATABASE_PATH,
     databaseUrl: e.DATABASE_URL,
     invoiceSchedule: e.INVOICE_SCHEDULE,

@@ -1,4 +1,5 @@
 import { DEAD_LETTERS_REPLAY_USAGE, deadLettersReplay } from './adapters/cli/dead-letter-commands.ts'
+import { DOCTOR_USAGE, doctorCommand } from './adapters/cli/doctor-command.ts'
 import {
   LEDGER_USAGE,
   ledgerCommand,
@@ -6,15 +7,19 @@ import {
   transfersReplay,
 } from './adapters/cli/ledger-commands.ts'
 import { forwardsReplay, openStripeQueue, stripeEnqueue } from './adapters/cli/stripe-commands.ts'
+import { WEBHOOKS_USAGE, webhooksCommand } from './adapters/cli/webhook-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
+import { ledgerProbe, unopenedLedgerProbe } from './adapters/ledger/doctor-probe.ts'
 import { openStores } from './adapters/ledger/open.ts'
 import { openPgLedger } from './adapters/ledger/postgres/database.ts'
 import { reconcilePg } from './adapters/ledger/postgres/reconcile.ts'
 import { openLedger } from './adapters/ledger/sqlite/database.ts'
 import { reconcile } from './adapters/ledger/sqlite/reconcile.ts'
 import { openQueue } from './adapters/open-queue.ts'
+import { sqsQueueProbe } from './adapters/sqs/queue-settings.ts'
 import { generateKeyPair } from './adapters/starkbank/ecdsa.ts'
 import { startupFailureOf } from './adapters/startup-failure.ts'
+import { stripeDownstreamProbe } from './adapters/stripe/downstream-probe.ts'
 import { gapFiller } from './app/fill-gaps.ts'
 import { invoiceIssuer } from './app/issue-invoices.ts'
 import { recordBankEvent } from './app/record-bank-event.ts'
@@ -48,9 +53,13 @@ const USAGE = `usage: bun run src/main.ts [command]
   ledger approve <transfer id>
                           release a transfer held by TRANSFER_MAX_AMOUNT / TRANSFER_MAX_DAILY_AMOUNT
   ledger …                views, trace and reconcile (below)
+  webhooks register|list  subscribe PUBLIC_URL to Stark Bank's invoice and transfer events (below)
+  doctor                  check Stark Bank, the queues, the Stripe downstream and the ledger (below)
 
 ${LEDGER_USAGE}
-${DEAD_LETTERS_REPLAY_USAGE}`
+${DEAD_LETTERS_REPLAY_USAGE}
+${WEBHOOKS_USAGE}
+${DOCTOR_USAGE}`
 
 async function cli(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv
@@ -323,6 +332,47 @@ async function cli(argv: string[]): Promise<number> {
       await stores.close()
     }
     return 0
+  }
+
+  if (command === 'webhooks' || command === 'doctor') {
+    if (!config.stark) {
+      process.stderr.write(
+        `paybridge: \`${command}\` needs Stark Bank credentials (STARK_PROJECT_ID, STARK_PRIVATE_KEY; STARK_API_URL for an emulator)\n`,
+      )
+      return 2
+    }
+    const bank = starkBankFor(config.stark, config.starkTimeoutMs)
+    const io = {
+      out: (text: string) => process.stdout.write(text),
+      err: (text: string) => process.stderr.write(text),
+    }
+    const args = sub === undefined ? rest : [sub, ...rest]
+    if (command === 'webhooks') return webhooksCommand(args, { bank, publicUrl: config.publicUrl, ...io })
+    // A ledger that cannot be opened is a failed check, not a crash.
+    const stores = await openStores(config).catch((error: unknown) => error as Error)
+    const sqs = await sqsClientFor(config)
+    const queues = [
+      config.sqs && { target: config.sqs.queue, carries: 'Stark Bank events' },
+      config.stripeQueue && { target: config.stripeQueue, carries: 'Stripe events' },
+    ].flatMap((q) => (q && sqs ? [sqsQueueProbe({ client: sqs, ...q })] : []))
+    try {
+      return await doctorCommand(args, {
+        bank,
+        stark: config.stark,
+        publicUrl: config.publicUrl,
+        ledger:
+          stores instanceof Error
+            ? unopenedLedgerProbe(config.databaseUrl ? 'postgres' : 'sqlite', stores)
+            : ledgerProbe(stores),
+        queues,
+        stripe: config.stripe && stripeDownstreamProbe(config.stripe.serviceUrl, config.stripe.timeoutMs),
+        handlingMs: config.queue.visibilityMs,
+        ...io,
+      })
+    } finally {
+      sqs?.destroy()
+      if (!(stores instanceof Error)) await stores.close()
+    }
   }
 
   process.stderr.write(`paybridge: unknown command "${argv.join(' ')}"\n${USAGE}`)

@@ -51,6 +51,14 @@ export const EnvSchema = v.object({
   STARK_TIMEOUT_MS: v.optional(int(100, 120_000), '15000'),
   PORT: v.optional(int(0, 65535), '3000'),
   HOST: v.optional(nonEmpty, '127.0.0.1'),
+  PUBLIC_URL: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.url('must be the URL Stark Bank reaches paybridge at, like https://paybridge.example.com'),
+      v.regex(/^https?:\/\/[^?#]+$/, 'must be an http(s) URL without a query or fragment'),
+    ),
+  ),
   DATABASE_PATH: v.optional(nonEmpty, 'data/paybridge.sqlite'),
   DATABASE_URL: v.optional(
     v.pipe(v.string(), v.trim(), v.regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres://… URL')),
