@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { ConfigError } from './config/config-error.ts'
 import { crossFieldRules } from './config/env-rules.ts'
 import { EnvSchema } from './config/env-schema.ts'
+import { type LocalStarkBankBehaviour, localStarkBankBehaviour } from './config/local-stark-bank.ts'
 import type { PayoutScope } from './domain/bank-event.ts'
 import type { Destination } from './domain/transfer.ts'
 
@@ -45,7 +46,7 @@ export interface Config {
   relayIntervalMs: number
   /** How long a relay owns claimed outbox rows; after a crash they are sent again once it runs out. */
   relayLeaseMs: number
-  emulator: { payShare: number; payDelayMs: number }
+  emulator: LocalStarkBankBehaviour
   /** From AWS_REGION and SQS_ENDPOINT; credentials come from the AWS SDK's default chain. */
   aws: { region: string; endpoint: string | undefined } | undefined
   /** Absent: the embedded SQLite queue. */
@@ -127,7 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     relayIntervalMs: e.RELAY_INTERVAL_MS,
     relayLeaseMs: e.RELAY_LEASE_MS,
-    emulator: { payShare: e.EMULATOR_PAY_SHARE, payDelayMs: e.EMULATOR_PAY_DELAY_MS },
+    emulator: localStarkBankBehaviour(e),
     aws: e.AWS_REGION ? { region: e.AWS_REGION, endpoint: e.SQS_ENDPOINT } : undefined,
     sqs:
       e.AWS_REGION && (e.SQS_QUEUE_URL || e.SQS_QUEUE_NAME)

@@ -178,12 +178,27 @@ describe('configuration', () => {
   })
 
   it("reads the local Stark Bank's variables: how the embedded one pays, and where the standalone one listens", () => {
-    expect(loadConfig({}).emulator).toEqual({ payShare: 0.8, payDelayMs: 1500 })
-    expect(loadConfig({ EMULATOR_PAY_SHARE: '1', EMULATOR_PAY_DELAY_MS: '0' }).emulator).toEqual({
+    // Transfers settle a second after they are created; one in ten fails.
+    const transferEvents = { failShare: 0.1, processingAfterMs: 500, settledAfterMs: 1000 }
+    expect(loadConfig({}).emulator).toEqual({ payShare: 0.8, payDelayMs: 1500, transferEvents })
+    expect(
+      loadConfig({
+        EMULATOR_PAY_SHARE: '1',
+        EMULATOR_PAY_DELAY_MS: '0',
+        EMULATOR_TRANSFER_FAIL_SHARE: '0.5',
+        EMULATOR_TRANSFER_SETTLE_MS: '300',
+      }).emulator,
+    ).toEqual({
       payShare: 1,
       payDelayMs: 0,
+      transferEvents: { failShare: 0.5, processingAfterMs: 150, settledAfterMs: 300 },
     })
-    expect(loadLocalStarkBankConfig({})).toEqual({ port: 9100, payShare: 0.8, payDelayMs: 1500 })
+    expect(loadLocalStarkBankConfig({})).toEqual({
+      port: 9100,
+      payShare: 0.8,
+      payDelayMs: 1500,
+      transferEvents,
+    })
     const { publicPem } = generateKeyPair()
     expect(
       loadLocalStarkBankConfig({
@@ -199,6 +214,7 @@ describe('configuration', () => {
       webhookUrl: 'http://127.0.0.1:3000/webhook/starkbank',
       payShare: 0.5,
       payDelayMs: 10,
+      transferEvents,
       projects: { '42': publicPem },
     })
   })
@@ -228,5 +244,9 @@ describe('configuration', () => {
     ])
     // paybridge's own configuration checks the pay share too, for its embedded emulator.
     expect(problemsOf({ EMULATOR_PAY_SHARE: '2' })).toEqual(['EMULATOR_PAY_SHARE: must be ≤ 1'])
+    expect(problemsOf({ EMULATOR_TRANSFER_FAIL_SHARE: 'half', EMULATOR_TRANSFER_SETTLE_MS: '-1' })).toEqual([
+      'EMULATOR_TRANSFER_FAIL_SHARE: must be a number',
+      'EMULATOR_TRANSFER_SETTLE_MS: must be a whole number ≥ 0',
+    ])
   })
 })

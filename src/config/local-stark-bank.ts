@@ -14,9 +14,8 @@ const whole = (min: number, max: number) =>
     v.maxValue(max, `must be ≤ ${max}`),
   )
 
-/** How the local Stark Bank pays new invoices; read by loadConfig too (the embedded emulator). */
-export const LOCAL_STARK_BANK_BEHAVIOUR = {
-  EMULATOR_PAY_SHARE: v.optional(
+const share = (byDefault: string) =>
+  v.optional(
     v.pipe(
       v.string(),
       v.transform(Number),
@@ -24,9 +23,46 @@ export const LOCAL_STARK_BANK_BEHAVIOUR = {
       v.minValue(0, 'must be ≥ 0'),
       v.maxValue(1, 'must be ≤ 1'),
     ),
-    '0.8',
-  ),
+    byDefault,
+  )
+
+/**
+ * How the local Stark Bank pays new invoices and settles the transfers made to it; read by loadConfig
+ * too (the embedded emulator).
+ */
+export const LOCAL_STARK_BANK_BEHAVIOUR = {
+  EMULATOR_PAY_SHARE: share('0.8'),
   EMULATOR_PAY_DELAY_MS: v.optional(whole(0, 3_600_000), '1500'),
+  EMULATOR_TRANSFER_FAIL_SHARE: share('0.1'),
+  EMULATOR_TRANSFER_SETTLE_MS: v.optional(whole(0, 3_600_000), '1000'),
+}
+
+/** What the local Stark Bank does on its own: pays invoices, then moves each transfer on. */
+export interface LocalStarkBankBehaviour {
+  payShare: number
+  payDelayMs: number
+  /**
+   * Each created transfer goes `processing` after half of the settle time and ends `success`, or
+   * `failed` for `failShare` of them, after all of it; each step a signed `transfer` webhook.
+   */
+  transferEvents: { failShare: number; processingAfterMs: number; settledAfterMs: number }
+}
+
+export function localStarkBankBehaviour(e: {
+  EMULATOR_PAY_SHARE: number
+  EMULATOR_PAY_DELAY_MS: number
+  EMULATOR_TRANSFER_FAIL_SHARE: number
+  EMULATOR_TRANSFER_SETTLE_MS: number
+}): LocalStarkBankBehaviour {
+  return {
+    payShare: e.EMULATOR_PAY_SHARE,
+    payDelayMs: e.EMULATOR_PAY_DELAY_MS,
+    transferEvents: {
+      failShare: e.EMULATOR_TRANSFER_FAIL_SHARE,
+      processingAfterMs: Math.floor(e.EMULATOR_TRANSFER_SETTLE_MS / 2),
+      settledAfterMs: e.EMULATOR_TRANSFER_SETTLE_MS,
+    },
+  }
 }
 
 const StandaloneSchema = v.object({
@@ -42,13 +78,11 @@ const StandaloneSchema = v.object({
 })
 
 /** The standalone emulator (`bun run src/main.ts emulator`); same shape as its start options. */
-export interface LocalStarkBankConfig {
+export interface LocalStarkBankConfig extends LocalStarkBankBehaviour {
   /** 0: any free port. */
   port: number
-  /** Where paid-invoice events are POSTed. */
+  /** Where paid-invoice and transfer events are POSTed. */
   webhookUrl?: string
-  payShare: number
-  payDelayMs: number
   /** The one project allowed to call (id → public PEM); absent: unsigned requests from anyone. */
   projects?: Record<string, string>
 }
@@ -70,8 +104,7 @@ export function loadLocalStarkBankConfig(env: Record<string, string | undefined>
   return {
     port: e.EMULATOR_PORT,
     ...(e.EMULATOR_WEBHOOK_URL ? { webhookUrl: e.EMULATOR_WEBHOOK_URL } : {}),
-    payShare: e.EMULATOR_PAY_SHARE,
-    payDelayMs: e.EMULATOR_PAY_DELAY_MS,
+    ...localStarkBankBehaviour(e),
     ...(e.EMULATOR_PROJECT_ID && publicPem ? { projects: { [e.EMULATOR_PROJECT_ID]: publicPem } } : {}),
   }
 }
