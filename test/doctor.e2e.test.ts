@@ -139,6 +139,27 @@ describe('doctor on the emulator and the SQLite ledger', () => {
     expect(fixOf(stdout, 'Stark Bank credentials')).toContain('check STARK_PROJECT_ID and STARK_PRIVATE_KEY')
     expect(code).toBe(1)
   })
+  it('fails the ledger checks, with why, when the ledger cannot be opened, and still checks the rest', async () => {
+    await bank().registerWebhook(WEBHOOK_URL, ['invoice', 'transfer'])
+    const { code, stdout, stderr } = await runCli(
+      ['doctor', '--json'],
+      sqliteEnv({ DATABASE_PATH: '/proc/paybridge/ledger.sqlite' }),
+    )
+    expect(stderr).toBe('')
+    const { checks } = JSON.parse(stdout) as {
+      checks: { name: string; result: { ok: boolean; detail: string; fix?: string } }[]
+    }
+    const result = (name: string) => checks.find((c) => c.name === name)?.result
+    expect(result('ledger writable')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^the ledger did not open: /),
+      fix: 'check DATABASE_PATH',
+    })
+    expect(result('ledger migrations')).toMatchObject({ ok: false, fix: 'check DATABASE_PATH' })
+    expect(result('balance')).toMatchObject({ ok: false, fix: 'check DATABASE_PATH' })
+    expect(result('webhook subscription')?.ok).toBe(true)
+    expect(code).toBe(1)
+  })
 })
 
 describe('doctor on PostgreSQL with the queues on SQS (fauxqs)', () => {

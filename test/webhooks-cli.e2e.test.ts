@@ -112,3 +112,14 @@ describe('webhooks list', () => {
     expect(parsed.webhooks).toContainEqual(b)
   })
 })
+
+describe('webhooks with keys Stark Bank does not know', () => {
+  it("prints Stark Bank's refusal in one line and exits 1", async () => {
+    const stranger = generateKeyPair()
+    const result = await runCli(['webhooks', 'list'], envFor(emulator, stranger.privatePem, { PUBLIC_URL }))
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      'paybridge: list webhooks rejected: invalidCredentials: Provided digital signature in the header Access-Signature does not check out. See https://docs.api.starkbank.com/#auth for details.\n',
+    )
+  })
+})

@@ -115,7 +115,7 @@ export function doctorChecks(deps: DoctorDeps): DoctorCheck[] {
         ),
     },
     { name: 'webhook subscription', run: () => webhookCheck(bank, deps.publicUrl, stark.environment) },
-    { name: 'balance', run: () => balanceCheck(bank, deps.ledger) },
+    { name: 'balance', run: () => balanceCheck(bank, deps.ledger, stark.environment) },
     ...deps.queues.map((queue) => ({
       name: `queue ${queue.label}`,
       run: () => queueCheck(queue, deps.handlingMs),
@@ -130,7 +130,7 @@ export function doctorChecks(deps: DoctorDeps): DoctorCheck[] {
         const writable = await deps.ledger.writable()
         return writable === true
           ? ok(`${deps.ledger.engine} ledger takes writes`)
-          : fail(writable, deps.ledger.engine === 'sqlite' ? 'check DATABASE_PATH' : 'check DATABASE_URL')
+          : fail(writable, ledgerFix(deps.ledger))
       },
     },
     { name: 'ledger migrations', run: () => migrationsCheck(deps.ledger) },
@@ -164,8 +164,16 @@ async function webhookCheck(bank: Bank, publicUrl: string | undefined, environme
   }
 }
 
-async function balanceCheck(bank: Bank, ledger: LedgerProbe) {
-  const [balance, toSend] = await Promise.all([bank.balance(), ledger.transfersToSend()])
+const ledgerFix = (ledger: LedgerProbe) =>
+  ledger.engine === 'sqlite' ? 'check DATABASE_PATH' : 'check DATABASE_URL'
+
+async function balanceCheck(bank: Bank, ledger: LedgerProbe, environment: string) {
+  const [balance, toSend] = await Promise.all([
+    bank.balance().catch((error: unknown) => bankFailure(error, environment)),
+    ledger.transfersToSend().catch((error: unknown) => fail(message(error), ledgerFix(ledger))),
+  ])
+  if ('ok' in balance) return balance
+  if ('ok' in toSend) return toSend
   const owed = toSend.pending.cents + toSend.held.cents
   const detail =
     `${brl(balance.amount)} against ${toSend.pending.count} pending (${brl(toSend.pending.cents)}) ` +
@@ -218,7 +226,8 @@ async function downstreamCheck(stripe: DownstreamProbe) {
 }
 
 async function migrationsCheck(ledger: LedgerProbe) {
-  const m = await ledger.migrations()
+  const m = await ledger.migrations().catch((error: unknown) => fail(message(error), ledgerFix(ledger)))
+  if ('ok' in m) return m
   if (m.latestApplied > m.latestKnown)
     return fail(
       `the ledger has migrations newer than this build (${m.applied} applied, ${m.known} known)`,

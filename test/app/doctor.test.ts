@@ -151,9 +151,20 @@ describe('doctor checks', () => {
 
   it('reports a check that throws as failed with what it threw, and still runs the others', async () => {
     const check = await doctor({
+      bank: fakeBank({ serverTime: () => Promise.reject(new Error('socket hang up')) }),
+    })
+    expect(check('clock')).toMatchObject({ ok: false, detail: 'socket hang up' })
+    expect(check('ledger writable')?.ok).toBe(true)
+  })
+
+  it("fails the ledger-backed checks with the ledger's variable when the ledger cannot be read", async () => {
+    const check = await doctor({
       ledger: fakeLedger({ transfersToSend: () => Promise.reject(new Error('no such table: transfers')) }),
     })
-    expect(check('balance')).toMatchObject({ ok: false, detail: 'no such table: transfers' })
-    expect(check('ledger writable')?.ok).toBe(true)
+    expect(check('balance')).toEqual({
+      ok: false,
+      detail: 'no such table: transfers',
+      fix: 'check DATABASE_PATH',
+    })
   })
 })

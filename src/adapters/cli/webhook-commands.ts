@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { registerWebhook } from '../../app/register-webhook.ts'
 import { PAYBRIDGE_SUBSCRIPTIONS, webhookUrlFor } from '../../domain/webhook-subscription.ts'
-import type { Bank } from '../../ports/bank.ts'
+import { type Bank, BankError } from '../../ports/bank.ts'
 import { renderTable } from './table.ts'
 
 export const WEBHOOKS_USAGE = `usage: bun run src/main.ts webhooks register [--url https://…] [--replace]
@@ -36,10 +36,24 @@ export async function webhooksCommand(args: string[], deps: WebhookCommandDeps):
     deps.err(`paybridge: ${(error as Error).message}\n${WEBHOOKS_USAGE}`)
     return 2
   }
-  if (sub === 'list' && !values.url && !values.replace) return list(deps, values.json === true)
-  if (sub === 'register' && !values.json) return register(deps, values.url, values.replace === true)
-  deps.err(WEBHOOKS_USAGE)
-  return 2
+  const run =
+    sub === 'list' && !values.url && !values.replace
+      ? () => list(deps, values.json === true)
+      : sub === 'register' && !values.json
+        ? () => register(deps, values.url, values.replace === true)
+        : undefined
+  if (!run) {
+    deps.err(WEBHOOKS_USAGE)
+    return 2
+  }
+  try {
+    return await run()
+  } catch (error) {
+    // Stark Bank's refusal or an unreachable host is an answer for the operator, not a stack trace.
+    if (!(error instanceof BankError)) throw error
+    deps.err(`paybridge: ${error.message}\n`)
+    return 1
+  }
 }
 
 async function list(deps: WebhookCommandDeps, json: boolean): Promise<number> {
