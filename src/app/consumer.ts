@@ -1,28 +1,13 @@
-import type { Random } from '../domain/random.ts'
 import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
-import type { Clock } from '../ports/clock.ts'
-import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
-import { type Queue, type QueueMessage, QueueUnavailable } from '../ports/queue.ts'
-import { LedgerUnavailable, type Store } from '../ports/store.ts'
+import { type QueueMessage, QueueUnavailable } from '../ports/queue.ts'
+import { LedgerUnavailable } from '../ports/store.ts'
 import { OutagePause } from './consumer-pause.ts'
-import type { HandleResult } from './record-bank-event.ts'
-import { visibilityHeartbeat } from './visibility-heartbeat.ts'
+import { type MessageHandlingOptions, messageHandling } from './message-handling.ts'
 
-export interface ConsumerOptions {
-  queue: Queue
-  handle: (body: string, message: QueueMessage) => HandleResult | Promise<HandleResult>
-  /**
-   * Handles a whole receive at once (one ledger transaction), results in the same order; the
-   * messages are then acked in one call. When it throws, the messages are handled one by one.
-   */
-  handleBatch?: ((bodies: string[]) => Promise<HandleResult[]>) | undefined
-  store: Pick<Store, 'deadLetter'>
-  log: Log
-  clock: Clock
-  random: Random
+export interface ConsumerOptions
+  extends Omit<MessageHandlingOptions, 'maxBodyBytes' | 'retry' | 'isInfrastructure' | 'metrics'> {
   concurrency: number
-  visibilityMs: number
   waitMs?: number
   /** Messages asked for in one receive (SQS allows at most 10; the embedded queue more). */
   maxPerReceive?: number
@@ -60,14 +45,10 @@ const infrastructureByDefault = (error: unknown) =>
   error instanceof LedgerUnavailable || error instanceof QueueUnavailable
 
 /**
- * Polls a queue and runs each message through `handle`, at most `concurrency` at once.
- * Ack rules: a message is deleted only after `handle` returned (its effects are committed); a message
- * `handle` cannot use is kept in the ledger's dead letters with the reason, then deleted; a message
- * whose handling threw is made visible again after a backoff (the queue dead-letters it after its
- * max receive count). An infrastructure failure (ledger or queue unavailable) is not the message's:
- * the consumer pauses instead (see `OutagePause`), hands its messages back uncounted and resumes
- * once the ledger answers. Long handling extends visibility; a delete waits for any visibility
- * change still in flight for that message.
+ * Polls a queue and runs each message through `handle`, at most `concurrency` at once, under the
+ * ack rules of `messageHandling`. An infrastructure failure (ledger or queue unavailable) is not the
+ * message's: the consumer pauses instead (see `OutagePause`), hands its messages back uncounted and
+ * resumes once the ledger answers.
  */
 export class QueueConsumer {
   private running = false
@@ -80,6 +61,7 @@ export class QueueConsumer {
   /** Messages in hand (a batch counts each of its messages). */
   private busy = 0
   private readonly pause: OutagePause
+  private readonly handling: ReturnType<typeof messageHandling>
   private stopping = new AbortController()
 
   constructor(options: ConsumerOptions) {
@@ -104,6 +86,7 @@ export class QueueConsumer {
         metrics: this.o.metrics,
         ...(this.o.probe ? { probe: this.o.probe } : {}),
       })
+    this.handling = messageHandling(this.o, this.pause)
   }
 
   /** Why the consumer is paused (a ledger or queue outage), or `undefined` while it consumes. */
@@ -186,8 +169,9 @@ export class QueueConsumer {
         this.pause.hold(messages)
         continue
       }
-      if (this.o.handleBatch && messages.length > 1) this.track(this.processBatch(messages), messages.length)
-      else for (const message of messages) this.track(this.process(message), 1)
+      const { process, processBatch } = this.handling
+      if (this.o.handleBatch && messages.length > 1) this.track(processBatch(messages), messages.length)
+      else for (const message of messages) this.track(process(message), 1)
     }
   }
 
@@ -199,107 +183,5 @@ export class QueueConsumer {
       this.slotFreed?.()
     })
     this.inFlight.add(task)
-  }
-
-  private tooLarge(message: QueueMessage): HandleResult | undefined {
-    const bytes = Buffer.byteLength(message.body)
-    if (bytes <= this.o.maxBodyBytes) return undefined
-    return { kind: 'dead', reason: `body of ${bytes} bytes is over the ${this.o.maxBodyBytes}-byte limit` }
-  }
-
-  private async deadLetter(message: QueueMessage, reason: string): Promise<void> {
-    const { queue, log, store, clock } = this.o
-    await store.deadLetter(
-      {
-        queue: queue.name,
-        messageId: message.id,
-        body: message.body,
-        reason,
-        receiveCount: message.receiveCount,
-      },
-      clock(),
-    )
-    this.o.metrics?.queueDeadLettered(queue.name, 1)
-    log.warn('message dead-lettered', { queue: queue.name, messageId: message.id, reason })
-  }
-
-  /** A whole receive in one handler call and one ack; falls back to one at a time if the batch fails. */
-  private async processBatch(messages: QueueMessage[]): Promise<void> {
-    const { queue, log } = this.o
-    const handleBatch = this.o.handleBatch
-    if (!handleBatch) throw new Error('processBatch without handleBatch')
-    const heartbeat = visibilityHeartbeat(queue, messages, this.o.visibilityMs, log)
-    try {
-      const readable = messages.filter((m) => !this.tooLarge(m))
-      let results: HandleResult[]
-      try {
-        results = readable.length > 0 ? await handleBatch(readable.map((m) => m.body)) : []
-      } catch (err) {
-        await heartbeat.stop()
-        if (this.o.isInfrastructure(err)) return await this.pause.failed(err, messages)
-        log.warn('batch failed; handling its messages one at a time', {
-          queue: queue.name,
-          count: messages.length,
-          error: err instanceof Error ? err.message : String(err),
-        })
-        await Promise.all(messages.map((m) => this.process(m)))
-        return
-      }
-      for (const message of messages) {
-        const result = this.tooLarge(message) ?? results[readable.indexOf(message)]
-        if (result?.kind === 'dead') await this.deadLetter(message, result.reason)
-      }
-      await heartbeat.stop()
-      const failed = await queue.ack(messages)
-      this.o.metrics?.queueAcked(queue.name, messages.length - failed.length)
-      if (failed.length > 0) {
-        log.warn('ack failed; those messages will be redelivered and deduplicated', {
-          queue: queue.name,
-          count: failed.length,
-        })
-      }
-    } catch (err) {
-      await heartbeat.stop()
-      if (this.o.isInfrastructure(err)) return await this.pause.failed(err, messages)
-      log.error('batch handling failed; will retry', {
-        queue: queue.name,
-        error: err instanceof Error ? err.message : String(err),
-      })
-      const receives = Math.max(...messages.map((m) => m.receiveCount))
-      await queue.release(messages, backoffMs(receives, this.o.random, this.o.retry)).catch(() => undefined)
-    } finally {
-      await heartbeat.stop()
-    }
-  }
-
-  private async process(message: QueueMessage): Promise<void> {
-    const { queue, log } = this.o
-    const heartbeat = visibilityHeartbeat(queue, [message], this.o.visibilityMs, log)
-    try {
-      const result = this.tooLarge(message) ?? (await this.o.handle(message.body, message))
-      if (result.kind === 'dead') await this.deadLetter(message, result.reason)
-      await heartbeat.stop()
-      const failed = await queue.ack([message])
-      this.o.metrics?.queueAcked(queue.name, 1 - failed.length)
-      if (failed.length > 0)
-        log.warn('ack failed; the message will be redelivered and deduplicated', {
-          queue: queue.name,
-          messageId: message.id,
-        })
-    } catch (err) {
-      await heartbeat.stop()
-      if (this.o.isInfrastructure(err)) return await this.pause.failed(err, [message])
-      const delay = backoffMs(message.receiveCount, this.o.random, this.o.retry)
-      log.error('message handling failed; will retry', {
-        queue: queue.name,
-        messageId: message.id,
-        receiveCount: message.receiveCount,
-        error: err instanceof Error ? err.message : String(err),
-        retryInMs: delay,
-      })
-      await queue.release([message], delay).catch(() => undefined)
-    } finally {
-      await heartbeat.stop()
-    }
   }
 }
