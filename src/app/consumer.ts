@@ -169,6 +169,7 @@ export class QueueConsumer {
         this.pause.hold(messages)
         continue
       }
+      if (messages.length > 0) this.o.metrics?.queueReceived(queue.name, messages.length)
       const { process, processBatch } = this.handling
       if (this.o.handleBatch && messages.length > 1) this.track(processBatch(messages), messages.length)
       else for (const message of messages) this.track(process(message), 1)
