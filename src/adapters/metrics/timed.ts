@@ -50,28 +50,3 @@ export function timedBank(
     serverTime: timed('server_time', () => bank.serverTime()),
   }
 }
-
-/**
- * `fetch` with every call timed into `metrics.downstreamCall` (for the Stripe forwarder's
- * `fetch` option): the response's status, or `timeout` / `network` when there was none.
- */
-export function timedFetch(
-  fetchImpl: typeof fetch,
-  metrics: Pick<Metrics, 'downstreamCall'>,
-  now: () => number = performance.now,
-): typeof fetch {
-  const timed = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-    const started = now()
-    try {
-      const response = await fetchImpl(input, init)
-      metrics.downstreamCall(response.status, (now() - started) / 1000)
-      return response
-    } catch (err) {
-      const name = err instanceof Error ? err.name : ''
-      const outcome = name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network'
-      metrics.downstreamCall(outcome, (now() - started) / 1000)
-      throw err
-    }
-  }
-  return Object.assign(timed, { preconnect: fetchImpl.preconnect }) as typeof fetch
-}
