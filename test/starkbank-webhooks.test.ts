@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import starkbank from 'starkbank'
 import { starkBank } from '../src/adapters/starkbank/bank.ts'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from '../src/emulator/emulator.ts'
@@ -33,6 +34,9 @@ const bank = () =>
     timeoutMs: 2000,
   })
 
+const sdkUser = () =>
+  new starkbank.Project({ id: PROJECT_ID, privateKey: keys.privatePem, environment: 'sandbox' })
+
 describe('Stark Bank webhooks, balance and clock through the SDK', () => {
   it('creates, lists and deletes webhook subscriptions', async () => {
     const created = await bank().registerWebhook('https://paybridge.example.com/webhook/starkbank', [
@@ -47,10 +51,18 @@ describe('Stark Bank webhooks, balance and clock through the SDK', () => {
     const other = await bank().registerWebhook('https://other.example.com/hook', ['deposit'])
     expect((await bank().webhooks()).map((w) => w.id).sort()).toEqual([created.id, other.id].sort())
 
+    const one = await starkbank.webhook.get(created.id, { user: sdkUser() })
+    expect({ id: one.id, url: one.url, subscriptions: one.subscriptions }).toEqual(created)
+
     await bank().removeWebhook(other.id)
     expect(await bank().webhooks()).toEqual([created])
     await bank().removeWebhook(created.id)
     expect(await bank().webhooks()).toEqual([])
+    const gone = await bank()
+      .removeWebhook(created.id)
+      .catch((e: unknown) => e)
+    expect(gone).toBeInstanceOf(BankError)
+    expect((gone as BankError).details.map((d) => d.code)).toEqual(['notFound'])
   })
 
   it("refuses a subscription to an unknown service with Stark Bank's error list", async () => {

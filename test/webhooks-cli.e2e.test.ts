@@ -123,3 +123,18 @@ describe('webhooks with keys Stark Bank does not know', () => {
     )
   })
 })
+
+describe('webhooks and doctor without what they need', () => {
+  it('refuses to run without Stark Bank credentials, and prints the usage for an unknown subcommand', async () => {
+    for (const command of ['webhooks', 'doctor']) {
+      const bare = await runCli([command, 'list'], { PUBLIC_URL, LOG_LEVEL: 'error' })
+      expect(bare.code).toBe(2)
+      expect(bare.stderr).toBe(
+        `paybridge: \`${command}\` needs Stark Bank credentials (STARK_PROJECT_ID, STARK_PRIVATE_KEY; STARK_API_URL for an emulator)\n`,
+      )
+    }
+    const unknown = await cli(['show'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toStartWith('usage: bun run src/main.ts webhooks register')
+  })
+})
