@@ -53,6 +53,8 @@ export interface Config {
   sqs: SqsConfig | undefined
   /** Absent: the Stripe forwarder is off. */
   stripe: StripeConfig | undefined
+  /** How the forwarder delivers (timeout, concurrency, retries), also to the local stand-in. */
+  stripeDelivery: StripeDelivery
   /** The Stripe events queue on SQS (absent: embedded), also for `stripe enqueue` without a service. */
   stripeQueue: { url: string } | { name: string } | undefined
   /** Bearer token for /admin; absent: no admin surface at all. Never printed. */
@@ -82,6 +84,8 @@ export interface StripeConfig {
   retry: { baseMs: number; capMs: number; forMs: number }
 }
 
+export type StripeDelivery = Pick<StripeConfig, 'timeoutMs' | 'concurrency' | 'retry'>
+
 /** Parses the environment once. Throws ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const defined = Object.fromEntries(
@@ -94,6 +98,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const privateKeyPem = rules.privateKeyPem
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)])
   const e = parsed.output
+  const stripeDelivery: StripeDelivery = {
+    timeoutMs: e.STRIPE_TIMEOUT_MS,
+    concurrency: e.STRIPE_CONCURRENCY,
+    retry: { baseMs: e.STRIPE_RETRY_BASE_MS, capMs: e.STRIPE_RETRY_CAP_MS, forMs: e.STRIPE_RETRY_FOR_MS },
+  }
 
   return {
     stark:
@@ -154,15 +163,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
               : e.STRIPE_QUEUE_NAME
                 ? { name: e.STRIPE_QUEUE_NAME }
                 : undefined,
-            timeoutMs: e.STRIPE_TIMEOUT_MS,
-            concurrency: e.STRIPE_CONCURRENCY,
-            retry: {
-              baseMs: e.STRIPE_RETRY_BASE_MS,
-              capMs: e.STRIPE_RETRY_CAP_MS,
-              forMs: e.STRIPE_RETRY_FOR_MS,
-            },
+            ...stripeDelivery,
           }
         : undefined,
+    stripeDelivery,
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

@@ -12,6 +12,8 @@ import type { Config, StarkCredentials } from './config.ts'
 import { redactUrl } from './domain/redacted-url.ts'
 import { startEmbeddedStarkBank } from './emulator/embedded.ts'
 import type { StarkBankEmulator } from './emulator/emulator.ts'
+import { startStripeDemo, stripeDemoBanner, stripeDemoBatch } from './emulator/stripe-demo.ts'
+import type { StripeServiceStandIn } from './emulator/stripe-service.ts'
 import type { Log } from './ports/log.ts'
 import type { Queue } from './ports/queue.ts'
 import { relayRole } from './roles/relay.ts'
@@ -31,6 +33,8 @@ export interface Paybridge {
   /** The Stark Bank events queue in use (embedded or SQS). */
   queue: Queue
   emulator: StarkBankEmulator | undefined
+  /** The local Stripe-processing stand-in the forwarder posts to when no STRIPE_SERVICE_URL is set. */
+  stripeService: StripeServiceStandIn | undefined
   issueInvoicesNow(): Promise<{ runId: string; planned: boolean; issued: boolean }>
   /** Records the events Stark Bank has not delivered (also runs at start and hourly). */
   fillGaps(): Promise<GapReport | undefined>
@@ -57,7 +61,12 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   const roles = options.roles ?? ['all']
   const runs = (role: Role) => roles.includes('all') || roles.includes(role)
   log.info('paybridge starting', { roles: roles.join(',') })
-  const { shared, emulator, sqs, stripeQueue } = await sharedAdapters(config, log, options, runs('worker'))
+  const { shared, emulator, stripeService, sqs, stripeQueue } = await sharedAdapters(
+    config,
+    log,
+    options,
+    runs('worker'),
+  )
   const { ledger, queue } = shared
 
   // While paused by an outage a consumer probes the ledger the way /readyz does.
@@ -103,6 +112,7 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
     ledger,
     queue,
     emulator,
+    stripeService,
     issueInvoicesNow: scheduler.issueNow,
     fillGaps: worker.fillGaps,
     stop: () => {
@@ -113,6 +123,7 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
         for (const role of started) await role.stop()
         await scheduling
         await emulator?.stop()
+        await stripeService?.stop()
         sqs?.destroy()
         await ledger.close()
         log.info('stopped')
@@ -126,7 +137,8 @@ const byName = (queues: (Queue | undefined)[]): Record<string, Queue> =>
   Object.fromEntries(queues.filter((q) => q !== undefined).map((q) => [q.name, q]))
 
 /** What every role shares: the ledger, the metrics, Stark Bank (or the emulator) and the queues. */
-async function sharedAdapters(config: Config, log: Log, options: PaybridgeOptions, worker: boolean) {
+async function sharedAdapters(configured: Config, log: Log, options: PaybridgeOptions, worker: boolean) {
+  let config = configured
   const clock = Date.now
   // DATABASE_URL puts the ledger on PostgreSQL, shared by every paybridge process (queues on SQS).
   const ledger = await openLedgerStores(config)
@@ -155,6 +167,14 @@ async function sharedAdapters(config: Config, log: Log, options: PaybridgeOption
       apiUrl: stark.apiUrl ? redactUrl(stark.apiUrl) : 'Stark Bank hosts',
     })
   }
+  // On the embedded default through and through (no Stripe service, no Stripe queue on SQS) the
+  // worker forwards to a local stand-in, so both flows show with no configuration.
+  let stripeService: StripeServiceStandIn | undefined
+  if (emulator && worker && ledger.sqlite && !config.stripe && !config.stripeQueue) {
+    const demo = startStripeDemo(config.stripeDelivery)
+    stripeService = demo.standIn
+    config = { ...config, stripe: demo.stripe }
+  }
   const bank = timedBank(starkBankFor(stark, config.starkTimeoutMs), metrics)
   const sqs = await sqsClientFor(config)
   const queues = { ledger: ledger.sqlite, client: sqs, ...config.queue }
@@ -167,6 +187,11 @@ async function sharedAdapters(config: Config, log: Log, options: PaybridgeOption
   // The Stripe queue is the worker's (its forwarder consumes it).
   const stripeQueue =
     config.stripe && worker ? await openStripeQueue({ ...queues, queue: config.stripeQueue }) : undefined
+  if (stripeService && stripeQueue) {
+    const batch = stripeDemoBatch(clock(), options.random)
+    await stripeQueue.send(batch)
+    for (const line of stripeDemoBanner(stripeService.url, batch.length, stripeQueue.name)) log.warn(line)
+  }
   const shared: Shared = {
     config,
     ledger,
@@ -177,7 +202,7 @@ async function sharedAdapters(config: Config, log: Log, options: PaybridgeOption
     random: options.random ?? Math.random,
     log,
   }
-  return { shared, emulator, sqs, stripeQueue }
+  return { shared, emulator, stripeService, sqs, stripeQueue }
 }
 
 /** Says loudly that no real Stark Bank (and maybe no AWS) is in use. */

@@ -8,7 +8,8 @@ import { waitFor } from './support/wait.ts'
 
 // `npm start` with no configuration: paybridge on its embedded Stark Bank, which pays the start-up
 // batch and then moves each transfer on (created → processing → success, or failed for a share),
-// each step a signed `transfer` webhook. The ledger, `ledger transfers` and /admin show the outcome.
+// each step a signed `transfer` webhook; and its Stripe forwarder posting a demo batch from the
+// embedded queue to a local Stripe-processing stand-in. The ledger, `ledger …` and /admin show both.
 
 const ADMIN_TOKEN = 'demo-flow-admin-token-0001'
 const ROOT = join(import.meta.dir, '..')
@@ -99,5 +100,38 @@ describe('the embedded default flow', () => {
     expect(status.status).toBe(200)
     const { flow } = (await status.json()) as { flow: { confirmed: number; failed: number } }
     expect(flow).toMatchObject({ confirmed: succeeded, failed })
+  })
+
+  it('forwards the demo Stripe batch (raw, EventBridge, SNS) to the local stand-in once each, every signature good', async () => {
+    const standIn = paybridge.stripeService
+    if (!standIn) throw new Error('paybridge did not start its Stripe-processing stand-in')
+    const forwards = () =>
+      paybridge.ledger.read.all<{ id: string; shape: string; status: string }>(
+        'select id, shape, status from forwards order by shape',
+      )
+    await waitFor('the demo batch delivered', async () => {
+      const rows = await forwards()
+      return rows.length === 3 && rows.every((r) => r.status === 'delivered')
+    })
+    const rows = await forwards()
+    expect(rows.map((r) => r.shape)).toEqual(['eventbridge', 'raw', 'sns'])
+    const received = standIn.deliveries()
+    expect(received.every((d) => d.refused === undefined)).toBe(true)
+    expect(received.map((d) => d.eventId).sort()).toEqual(rows.map((r) => r.id).sort())
+
+    const banner = logs
+      .map((l) => JSON.parse(l) as { level: string; msg: string })
+      .filter((l) => l.level === 'warn')
+    expect(banner.map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(`LOCAL STAND-IN at ${standIn.url}/api/v1/Stripe/Webhook`),
+        expect.stringContaining('Demo batch: 3 Stripe events (raw, EventBridge, SNS)'),
+      ]),
+    )
+    const status = await fetch(`http://127.0.0.1:${paybridge.port}/admin/api/status`, {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+    const { stripe } = (await status.json()) as { stripe: { received: number; delivered: number } }
+    expect(stripe).toMatchObject({ received: 3, delivered: 3 })
   })
 })
