@@ -1,4 +1,4 @@
-import type { TransferUpdate } from './bank-event.ts'
+import { type TransferUpdate, transferUpdateIn } from './bank-event.ts'
 
 /**
  * Stark Bank's transfer statuses: `created` → `processing` → one of the terminal ones. A terminal
@@ -61,4 +61,39 @@ export function settleTransferEvent(
         ? `transfer ${update.transferId} is ${update.status}`
         : `transfer ${update.transferId} stays ${bankStatus}: a late "${update.status}" does not move it back`,
   }
+}
+
+/** What kept (`unmatched`) events do once their transfer is created: the events resolved, its status. */
+export interface KeptEventsApplied {
+  resolved: { id: string; flag: 'anomaly' | null; outcome: string }[]
+  /** The transfer's Stark Bank status after them; undefined when none applied. */
+  bankStatus: string | undefined
+}
+
+/**
+ * Applies, in arrival order, the transfer events that came before the transfer was created. An event
+ * that still matches nothing stays kept; the others are resolved with the outcome they have now.
+ */
+export function applyKeptEvents(
+  kept: { id: string; payload: string }[],
+  row: LedgerTransferRef | undefined,
+): KeptEventsApplied {
+  const applied: KeptEventsApplied = { resolved: [], bankStatus: undefined }
+  let current = row
+  for (const e of kept) {
+    const update = transferUpdateIn(e.payload)
+    if (!update || !current) continue
+    const settled = settleTransferEvent(update, current)
+    if (settled.kind === 'unmatched') continue
+    applied.resolved.push({
+      id: e.id,
+      flag: settled.kind === 'anomaly' ? 'anomaly' : null,
+      outcome: `${settled.outcome} (applied when the transfer was created)`,
+    })
+    if (settled.kind === 'apply') {
+      applied.bankStatus = settled.bankStatus
+      current = { ...current, bankStatus: settled.bankStatus }
+    }
+  }
+  return applied
 }

@@ -1,3 +1,4 @@
+import type { ForwardStatus, ReplayAction } from '../domain/forward.ts'
 import type { StripeEvent } from '../domain/stripe-event.ts'
 import type { Store } from './store.ts'
 
@@ -19,7 +20,7 @@ export interface ClaimedForward {
   firstAttemptAt: number
 }
 
-export type ForwardStatus = 'pending' | 'delivered' | 'dead'
+export type { ForwardStatus, ReplayAction }
 
 /** Which forwards a replay concerns; the criteria combine (all must hold). */
 export interface ReplayFilter {
@@ -32,8 +33,6 @@ export interface ReplayFilter {
   /** Also send delivered events again. */
   force?: boolean
 }
-
-export type ReplayAction = 'requeue' | 'resend' | 'skip-delivered' | 'skip-pending'
 
 export interface ReplayEntry {
   id: string

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import {
+  applyKeptEvents,
   nextBankStatus,
   settleTransferEvent,
   TERMINAL_BANK_STATUSES,
@@ -51,5 +52,50 @@ describe('the transfer lifecycle at Stark Bank', () => {
       settleTransferEvent(update('success'), { id: 'paybridge-invoice-1', starkId: '6999', bankStatus: null })
         .kind,
     ).toBe('anomaly')
+  })
+})
+
+const kept = (id: string, transferId: string, status: string) => ({
+  id,
+  payload: JSON.stringify({
+    event: { id, subscription: 'transfer', log: { type: status, transfer: { id: transferId, status } } },
+  }),
+})
+
+describe('transfer events kept until their transfer is created', () => {
+  it('applies them in arrival order, resolves each with its outcome and leaves the transfer at the last status', () => {
+    const applied = applyKeptEvents([kept('e1', '6001', 'processing'), kept('e2', '6001', 'success')], {
+      id: 'paybridge-invoice-1',
+      starkId: '6001',
+      bankStatus: 'created',
+    })
+    expect(applied.bankStatus).toBe('success')
+    expect(applied.resolved).toEqual([
+      {
+        id: 'e1',
+        flag: null,
+        outcome: 'transfer 6001 is processing (applied when the transfer was created)',
+      },
+      { id: 'e2', flag: null, outcome: 'transfer 6001 is success (applied when the transfer was created)' },
+    ])
+  })
+
+  it('flags an event naming another Stark Bank id as an anomaly and changes no status for it', () => {
+    const applied = applyKeptEvents([kept('e1', '6999', 'success')], {
+      id: 'paybridge-invoice-1',
+      starkId: '6001',
+      bankStatus: 'created',
+    })
+    expect(applied.bankStatus).toBeUndefined()
+    expect(applied.resolved).toMatchObject([{ id: 'e1', flag: 'anomaly' }])
+  })
+
+  it('resolves nothing while the transfer has no Stark Bank id', () => {
+    const applied = applyKeptEvents([kept('e1', '6001', 'success')], {
+      id: 'paybridge-invoice-1',
+      starkId: null,
+      bankStatus: null,
+    })
+    expect(applied).toEqual({ resolved: [], bankStatus: undefined })
   })
 })

@@ -1,4 +1,4 @@
-import { type Column, sql } from 'drizzle-orm'
+import { and, type Column, eq, sql } from 'drizzle-orm'
 
 // One claim-number mechanism for every outbox kind (transfers and Stripe forwards), on both ledgers.
 // `outbox.attempts` counts claims and never decreases: a claim's number fences the outcome writes it
@@ -32,3 +32,62 @@ export function replayedOutbox(attempts: Column, now: number) {
     updatedAt: now,
   }
 }
+
+/** The outbox columns both engines' tables have, for conditions written once. */
+export interface OutboxColumns {
+  id: Column
+  status: Column
+  attempts: Column
+  freeAttempts: Column
+}
+
+/** Error texts and reasons are kept to their first 1,000 characters (a stack or an HTML page is long). */
+export const clipped = (text: string, max = 1000): string => (text.length > max ? text.slice(0, max) : text)
+
+/** A new outbox row: due at once. Its id is stable, so inserting it twice changes nothing. */
+export const pendingOutboxRow = (id: string, kind: 'transfer' | 'forward', refId: string, now: number) => ({
+  id,
+  kind,
+  refId,
+  status: 'pending' as const,
+  nextAttemptAt: now,
+  createdAt: now,
+  updatedAt: now,
+})
+
+/** The row `id` while the claim numbered `attempt` still owns it. */
+export const ownedOutbox = (outbox: OutboxColumns, id: string, attempt: number) =>
+  and(eq(outbox.id, id), eq(outbox.status, 'in_flight'), eq(outbox.attempts, attempt))
+
+/** The columns a claim writes: leased for `leaseMs`, one claim more. */
+export const leasedOutbox = (outbox: OutboxColumns, now: number, leaseMs: number) => ({
+  status: 'in_flight' as const,
+  leaseUntil: now + leaseMs,
+  attempts: sql<number>`${outbox.attempts} + 1`,
+  updatedAt: now,
+})
+
+/** The columns of a row whose work is done. */
+export const doneOutbox = (now: number) => ({
+  status: 'done' as const,
+  leaseUntil: null,
+  lastError: null,
+  updatedAt: now,
+})
+
+/** The columns of a failed claim tried again at `nextAttemptAt`. */
+export const retriedOutbox = (error: string, nextAttemptAt: number, now: number) => ({
+  status: 'pending' as const,
+  nextAttemptAt,
+  leaseUntil: null,
+  lastError: clipped(error),
+  updatedAt: now,
+})
+
+/** The columns of a claim that failed for good. */
+export const deadOutbox = (reason: string, now: number) => ({
+  status: 'dead' as const,
+  leaseUntil: null,
+  lastError: clipped(reason),
+  updatedAt: now,
+})

@@ -82,3 +82,6 @@ async function migrateUnderLock(url: string, connectionTimeout: number): Promise
     await client.close()
   }
 }
+
+/** A step's transaction, as drizzle hands it to the callback. */
+export type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0]

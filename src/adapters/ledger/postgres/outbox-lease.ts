@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, lte } from 'drizzle-orm'
+import { leasedOutbox } from '../outbox-claims.ts'
 import type { PgDb } from './database.ts'
 import { outbox } from './schema.ts'
 
@@ -60,12 +61,7 @@ export async function leaseOutbox(
   if (ids.length === 0) return []
   const leased = await t
     .update(outbox)
-    .set({
-      status: 'in_flight',
-      leaseUntil: now + leaseMs,
-      attempts: sql`${outbox.attempts} + 1`,
-      updatedAt: now,
-    })
+    .set(leasedOutbox(outbox, now, leaseMs))
     .where(inArray(outbox.id, ids))
     .returning({
       id: outbox.id,

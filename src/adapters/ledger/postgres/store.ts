@@ -1,33 +1,23 @@
-import { and, asc, desc, eq, gte, inArray, ne, or, sql } from 'drizzle-orm'
-import { adoptionFor } from '../../../domain/credit.ts'
-import { invoiceTag, type PlannedInvoice, runTag } from '../../../domain/invoice-batch.ts'
-import type { Fenced, RecordedEvent, RunClaim, Store } from '../../../ports/store.ts'
-import { deadLetterOf } from '../dead-letters.ts'
+import { and, asc, desc, eq, inArray, ne, or, sql } from 'drizzle-orm'
+import type { Fenced, RecordedEvent, Store } from '../../../ports/store.ts'
+import { deadLetterOf, deadLetterRow } from '../dead-letters.ts'
 import { guardSteps, postgresStep } from '../ledger-failure.ts'
-import {
-  claimColumns,
-  createStartColumns,
-  failedCreateColumns,
-  lastCreateOf,
-  newClaimToken,
-  releasedColumns,
-  runClaimable,
-} from '../run-claims.ts'
+import { doneOutbox } from '../outbox-claims.ts'
+import { claimColumns, newClaimToken, releasedColumns, runClaimable } from '../run-claims.ts'
+import * as runWrites from '../run-writes.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
+import * as transferWrites from '../transfer-writes.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
-import type { PgDb, PgLedger } from './database.ts'
+import type { PgLedger, PgTx } from './database.ts'
 import { deadLetters, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 import { postgresTransferOutbox } from './transfer-outbox.ts'
-
-type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
-
-const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
 
 /**
  * The Store on PostgreSQL, shared by any number of paybridge processes. Every step is one async
  * transaction (READ COMMITTED) with nothing but ledger statements inside. Relays claim outbox rows
  * with `FOR UPDATE SKIP LOCKED`, so concurrent claimers never get the same row; unique keys (event id,
  * schedule slot, one transfer per invoice) make concurrent writers of the same fact collide harmlessly.
+ * What the steps write is ../*-writes.ts, alike on both engines.
  */
 export function postgresStore(ledger: PgLedger): Store {
   return guardSteps(postgresStoreSteps(ledger), postgresStep)
@@ -42,13 +32,7 @@ function postgresStoreSteps(ledger: PgLedger): Store {
         // A concurrent insert of the same slot waits for the first to commit, then inserts nothing.
         const inserted = await t
           .insert(schedulerRuns)
-          .values({
-            id: run.id,
-            slot: run.slot,
-            status: 'planned',
-            invoiceCount: run.invoices.length,
-            plannedAt: now,
-          })
+          .values(runWrites.plannedRunRow(run, now))
           .onConflictDoNothing()
           .returning({ id: schedulerRuns.id })
         if (inserted.length === 0) {
@@ -60,20 +44,7 @@ function postgresStoreSteps(ledger: PgLedger): Store {
           if (!taken) throw new Error(`run ${run.id} for ${run.slot} neither inserted nor found`)
           return { kind: 'taken' as const, runId: taken.id }
         }
-        if (run.invoices.length > 0) {
-          await t.insert(invoices).values(
-            run.invoices.map((i) => ({
-              id: i.id,
-              runId: run.id,
-              amount: i.amount,
-              name: i.name,
-              taxId: i.taxId,
-              status: 'planned' as const,
-              createdAt: now,
-              updatedAt: now,
-            })),
-          )
-        }
+        if (run.invoices.length > 0) await t.insert(invoices).values(runWrites.plannedInvoiceRows(run, now))
         return { kind: 'planned' as const }
       })
     },
@@ -85,6 +56,7 @@ function postgresStoreSteps(ledger: PgLedger): Store {
         .where(eq(schedulerRuns.status, 'planned'))
         .orderBy(asc(schedulerRuns.plannedAt))
       if (runs.length === 0) return []
+      // One read for every run's invoices: one round trip, not one per run.
       const rows = await db
         .select()
         .from(invoices)
@@ -95,25 +67,12 @@ function postgresStoreSteps(ledger: PgLedger): Store {
           ),
         )
         .orderBy(asc(invoices.id))
-      return runs.map((r) => {
-        const planned: PlannedInvoice[] = rows
-          .filter((i) => i.runId === r.id)
-          .map((i) => ({
-            id: i.id,
-            runId: r.id,
-            name: i.name,
-            taxId: i.taxId,
-            amount: i.amount,
-            tags: [runTag(r.id), invoiceTag(i.id)],
-          }))
-        return {
-          id: r.id,
-          slot: r.slot,
-          attempts: r.attempts,
-          invoices: planned,
-          lastCreate: lastCreateOf(r),
-        }
-      })
+      return runs.map((r) =>
+        runWrites.unfinishedRunOf(
+          r,
+          rows.filter((i) => i.runId === r.id),
+        ),
+      )
     },
 
     async claimRun(runId, now, leaseMs) {
@@ -121,11 +80,7 @@ function postgresStoreSteps(ledger: PgLedger): Store {
       const claimed = await db.transaction(async (t) => {
         // FOR UPDATE: concurrent claimers of one run take turns, and each sees the one before.
         const [run] = await t
-          .select({
-            status: schedulerRuns.status,
-            claimedBy: schedulerRuns.claimedBy,
-            claimedUntil: schedulerRuns.claimedUntil,
-          })
+          .select(runWrites.runClaimRow(schedulerRuns))
           .from(schedulerRuns)
           .where(eq(schedulerRuns.id, runId))
           .for('update')
@@ -137,35 +92,22 @@ function postgresStoreSteps(ledger: PgLedger): Store {
         return true
       })
       if (!claimed) return undefined
-      const mine = and(
-        eq(schedulerRuns.id, runId),
-        eq(schedulerRuns.claimToken, token),
-        eq(schedulerRuns.status, 'planned'),
-      )
-      const held = async (at: number, also: Partial<typeof schedulerRuns.$inferInsert>) => {
-        const renewed = await db
-          .update(schedulerRuns)
-          .set({ claimedUntil: at + leaseMs, ...also })
-          .where(mine)
-          .returning({ id: schedulerRuns.id })
-        return renewed.length === 1
-      }
-      const claim: RunClaim = {
-        token,
-        async stillHeld(at) {
-          return held(at, {})
+      return runWrites.runClaim(token, {
+        renew: async (columns) => {
+          const renewed = await db
+            .update(schedulerRuns)
+            .set(columns)
+            .where(runWrites.claimedRun(schedulerRuns, runId, token))
+            .returning({ id: schedulerRuns.id })
+          return renewed.length === 1
         },
-        async beforeCreate(at) {
-          return held(at, createStartColumns(at))
-        },
-        async release() {
-          await db
+        release: () =>
+          db
             .update(schedulerRuns)
             .set(releasedColumns)
-            .where(and(eq(schedulerRuns.id, runId), eq(schedulerRuns.claimToken, token)))
-        },
-      }
-      return claim
+            .where(runWrites.releasableRun(schedulerRuns, runId, token)),
+        leaseMs,
+      })
     },
 
     async markRunIssued(runId, issued, now, claim) {
@@ -186,52 +128,27 @@ function postgresStoreSteps(ledger: PgLedger): Store {
             .from(transfers)
             .where(eq(transfers.invoiceStarkId, bankId))
             .for('update')
-          const adoption = adoptionFor(invoiceId, bankId, holder, held)
-          if (holder && adoption.kind === 'adopt') {
-            if (adoption.payout === 'pay' && held) {
-              await t
-                .update(transfers)
-                .set({ status: 'pending', reason: null, updatedAt: now })
-                .where(and(eq(transfers.id, held.id), eq(transfers.status, 'skipped')))
-              await t
-                .insert(outbox)
-                .values({
-                  id: transferOutboxId(held.id),
-                  kind: 'transfer',
-                  refId: held.id,
-                  status: 'pending',
-                  nextAttemptAt: now,
-                  createdAt: now,
-                  updatedAt: now,
-                })
-                .onConflictDoNothing()
-            }
-            await t.delete(invoices).where(eq(invoices.id, holder.id))
+          const adoption = runWrites.adoptionWrites(invoiceId, bankId, { holder, held }, now)
+          if (adoption?.released) {
+            const { transferId, outbox: row } = adoption.released
             await t
-              .update(invoices)
-              .set({
-                starkId: bankId,
-                status: holder.status,
-                fee: holder.fee,
-                creditedAmount: holder.creditedAmount,
-                creditedAt: holder.creditedAt,
-                updatedAt: now,
-              })
-              .where(eq(invoices.id, invoiceId))
+              .update(transfers)
+              .set(transferWrites.releasedTransfer(now))
+              .where(runWrites.skippedTransfer(transfers, transferId))
+            await t.insert(outbox).values(row).onConflictDoNothing()
+          }
+          if (adoption) {
+            await t.delete(invoices).where(eq(invoices.id, adoption.removed))
+            await t.update(invoices).set(adoption.adopted).where(eq(invoices.id, invoiceId))
           }
           await t
             .update(invoices)
-            .set({ starkId: bankId, status: 'issued', updatedAt: now })
-            .where(and(eq(invoices.id, invoiceId), eq(invoices.status, 'planned')))
+            .set(runWrites.issuedInvoice(bankId, now))
+            .where(runWrites.plannedInvoice(invoices, invoiceId))
         }
         await t
           .update(schedulerRuns)
-          .set({
-            status: 'issued',
-            issuedAt: now,
-            attempts: sql`${schedulerRuns.attempts} + 1`,
-            lastError: null,
-          })
+          .set(runWrites.issuedRun(schedulerRuns, now))
           .where(eq(schedulerRuns.id, runId))
         return { kind: 'written' }
       })
@@ -240,22 +157,13 @@ function postgresStoreSteps(ledger: PgLedger): Store {
     async markRunFailed(runId, error, now, outcome) {
       await db
         .update(schedulerRuns)
-        .set({
-          attempts: sql`${schedulerRuns.attempts} + 1`,
-          lastError: clip(error),
-          ...failedCreateColumns(now, outcome),
-        })
+        .set(runWrites.failedRun(schedulerRuns, error, now, outcome))
         .where(eq(schedulerRuns.id, runId))
     },
 
     async lastRun() {
       const [row] = await db
-        .select({
-          id: schedulerRuns.id,
-          slot: schedulerRuns.slot,
-          status: schedulerRuns.status,
-          plannedAt: schedulerRuns.plannedAt,
-        })
+        .select(runWrites.lastRunColumns(schedulerRuns))
         .from(schedulerRuns)
         .orderBy(desc(schedulerRuns.plannedAt))
         .limit(1)
@@ -287,11 +195,11 @@ function postgresStoreSteps(ledger: PgLedger): Store {
         if (row.status !== 'held') return { kind: 'not-held' as const, status: row.status }
         await t
           .update(transfers)
-          .set({ status: 'pending', approvedAt: now, reason: null, updatedAt: now })
+          .set(transferWrites.approvedTransfer(now))
           .where(eq(transfers.id, transferId))
         await t
           .update(outbox)
-          .set({ status: 'pending', nextAttemptAt: now, lastError: null, updatedAt: now })
+          .set(transferWrites.approvedOutbox(now))
           .where(eq(outbox.id, transferOutboxId(transferId)))
         return { kind: 'approved' as const }
       })
@@ -301,15 +209,12 @@ function postgresStoreSteps(ledger: PgLedger): Store {
       const [row] = await db
         .select({ total: sql<string>`coalesce(sum(${transfers.amount}), 0)` })
         .from(transfers)
-        .where(and(eq(transfers.status, 'created'), gte(transfers.sentAt, since)))
+        .where(transferWrites.sentSinceWhere(transfers, since))
       return Number(row?.total ?? 0)
     },
 
     async deadLetter(entry, now) {
-      await db
-        .insert(deadLetters)
-        .values({ ...entry, reason: clip(entry.reason), createdAt: now })
-        .onConflictDoNothing()
+      await db.insert(deadLetters).values(deadLetterRow(entry, now)).onConflictDoNothing()
     },
 
     async listDeadLetters(limit) {
@@ -332,31 +237,16 @@ function postgresStoreSteps(ledger: PgLedger): Store {
   }
 }
 
-async function finishOutbox(t: Tx, transferId: string, now: number): Promise<void> {
-  await t
-    .update(outbox)
-    .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: now })
-    .where(eq(outbox.id, transferOutboxId(transferId)))
-}
-
-async function markCreated(
-  t: Tx,
-  transferId: string,
-  bank: { id: string; status: string },
-  now: number,
-): Promise<void> {
+/** Stark Bank created the transfer: its row (created never moves back), its outbox row done. */
+async function markCreated(t: PgTx, transferId: string, bank: { id: string; status: string }, now: number) {
   await t
     .update(transfers)
-    .set({
-      status: 'created',
-      starkId: bank.id,
-      bankStatus: bank.status,
-      reason: null,
-      sentAt: now,
-      updatedAt: now,
-    })
+    .set(transferWrites.createdTransfer(bank, now))
     // Created never moves back, and keeps the Stark Bank id it was first given.
     .where(and(eq(transfers.id, transferId), ne(transfers.status, 'created')))
-  await finishOutbox(t, transferId, now)
+  await t
+    .update(outbox)
+    .set(doneOutbox(now))
+    .where(eq(outbox.id, transferOutboxId(transferId)))
   await applyPendingTransferEvents(t, transferId, bank.id, now)
 }

@@ -1,23 +1,11 @@
-import { and, eq, gte, inArray, isNotNull, type SQL, sql } from 'drizzle-orm'
-import { utcDayStart } from '../../../domain/transfer-limits.ts'
-import type { Fenced, Store, TransferClaim } from '../../../ports/store.ts'
-import { replayedOutbox } from '../outbox-claims.ts'
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
+import type { Fenced, TransferClaim } from '../../../ports/store.ts'
+import { deadOutbox, doneOutbox, replayedOutbox } from '../outbox-claims.ts'
 import { planClaims, takenOver, transferOutboxId } from '../transfer-claims.ts'
-import type { PgDb } from './database.ts'
+import * as transferWrites from '../transfer-writes.ts'
+import type { PgDb, PgTx } from './database.ts'
 import { leaseOutbox, lockDueOutbox } from './outbox-lease.ts'
 import { outbox, transfers } from './schema.ts'
-
-type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0]
-type Steps = Pick<
-  Store,
-  | 'claimTransfers'
-  | 'transferCreated'
-  | 'transfersCreated'
-  | 'unresolvedTransfers'
-  | 'transferRetry'
-  | 'transferDead'
-  | 'replayDeadTransfers'
->
 
 /**
  * Serialises the daily budget: every claim that decides send or hold takes this transaction-scoped
@@ -26,53 +14,65 @@ type Steps = Pick<
  */
 const BUDGET_LOCK = 0x7061796272646731n
 
-const clip = (text: string, max = 1000) => (text.length > max ? text.slice(0, max) : text)
-const written: Fenced = { kind: 'written' }
-const stale: Fenced = { kind: 'stale' }
-
-/** The transfer's outbox row, while `claim` still owns it. */
-const owned = (claim: TransferClaim) =>
-  and(
-    eq(outbox.id, transferOutboxId(claim.transferId)),
-    eq(outbox.status, 'in_flight'),
-    eq(outbox.attempts, claim.attempt),
-  )
-
 /**
- * See the SQLite twin: created today plus reserved and not ended. ONE statement, so one snapshot:
+ * Cents counting against today's limit (see transferWrites.reservedTodayParts) in ONE statement, so one snapshot:
  * under READ COMMITTED two statements would each see their own, and a transfer another relay marks
  * created between them (pending → created) would be in neither sum, letting this claim spend it again.
  * The two scalar subqueries keep the two index searches.
  */
-async function reservedToday(t: Tx, now: number): Promise<number> {
+async function reservedToday(t: PgTx, now: number): Promise<number> {
   const sum = (where: SQL | undefined) =>
     sql`(select coalesce(sum(${transfers.amount}), 0) from ${transfers} where ${where})`
+  const [createdToday, reserved] = transferWrites.reservedTodayParts(transfers, now)
   const [row] = await t.execute<{ total: string }>(
-    sql`select ${sum(gte(transfers.sentAt, utcDayStart(now)))} + ${sum(
-      and(eq(transfers.status, 'pending'), isNotNull(transfers.reservedAt)),
-    )} as total`,
+    sql`select ${sum(createdToday)} + ${sum(reserved)} as total`,
   )
   return Number(row?.total ?? 0)
 }
 
 /**
- * The relay's steps on PostgreSQL, each one transaction. Outcome writes are fenced by the claim's
- * number (`owned`), except Stark Bank's "created", which is a fact whoever reports it.
+ * The relay's steps on PostgreSQL, each one transaction; what they write is ../transfer-writes.ts.
  */
 export function postgresTransferOutbox(deps: {
   db: PgDb
-  markCreated: (t: Tx, transferId: string, bank: { id: string; status: string }, now: number) => Promise<void>
-}): Steps {
+  markCreated: (
+    t: PgTx,
+    transferId: string,
+    bank: { id: string; status: string },
+    now: number,
+  ) => Promise<void>
+}): transferWrites.TransferSteps {
   const { db, markCreated } = deps
-  const created = async (t: Tx, claim: TransferClaim, bank: { id: string; status: string }, now: number) => {
+  const created = async (
+    t: PgTx,
+    claim: TransferClaim,
+    bank: { id: string; status: string },
+    now: number,
+  ) => {
     const mine = await t
       .update(outbox)
-      .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: now })
-      .where(owned(claim))
+      .set(doneOutbox(now))
+      .where(transferWrites.ownedTransfer(outbox, claim))
       .returning({ id: outbox.id })
     await markCreated(t, claim.transferId, bank, now)
-    return mine.length > 0 ? written : stale
+    return mine.length > 0 ? transferWrites.written : transferWrites.stale
   }
+  /** Ends a claim: the outbox row if the claim still owns it, then (if it did) the transfer. */
+  const ended = (claim: TransferClaim, outboxColumns: object, transferColumns: object | undefined) =>
+    db.transaction(async (t): Promise<Fenced> => {
+      const moved = await t
+        .update(outbox)
+        .set(outboxColumns)
+        .where(transferWrites.ownedTransfer(outbox, claim))
+        .returning({ id: outbox.id })
+      if (moved.length === 0) return transferWrites.stale
+      if (transferColumns)
+        await t
+          .update(transfers)
+          .set(transferColumns)
+          .where(transferWrites.stillPending(transfers, claim.transferId))
+      return transferWrites.written
+    })
 
   return {
     async claimTransfers(limit, now, leaseMs, limits) {
@@ -82,15 +82,7 @@ export function postgresTransferOutbox(deps: {
         const due = await lockDueOutbox(t, 'transfer', now, limit)
         if (due.length === 0) return { claimed: [], held: [] }
         const rows = await t
-          .select({
-            id: transfers.id,
-            request: transfers.request,
-            amount: transfers.amount,
-            approvedAt: transfers.approvedAt,
-            reservedAt: transfers.reservedAt,
-            atBankAt: transfers.atBankAt,
-            unresolvedAt: transfers.unresolvedAt,
-          })
+          .select(transferWrites.transferRowColumns(transfers))
           .from(transfers)
           .where(
             inArray(
@@ -105,23 +97,23 @@ export function postgresTransferOutbox(deps: {
           await leaseOutbox(t, leased.map(transferOutboxId), now, leaseMs)
           await t
             .update(transfers)
-            .set({ reservedAt: sql`coalesce(${transfers.reservedAt}, ${now})` })
+            .set(transferWrites.reservedTransfer(transfers, now))
             .where(inArray(transfers.id, leased))
           const maybeAtBank = takenOver(plan, due)
           if (maybeAtBank.length > 0)
             await t
               .update(transfers)
-              .set({ atBankAt: sql`coalesce(${transfers.atBankAt}, ${now})` })
+              .set(transferWrites.atBankTransfer(transfers, now))
               .where(inArray(transfers.id, maybeAtBank))
         }
         for (const h of plan.held) {
           await t
             .update(transfers)
-            .set({ status: 'held', reason: h.reason, updatedAt: now })
+            .set(transferWrites.heldTransfer(h.reason, now))
             .where(eq(transfers.id, h.transferId))
           await t
             .update(outbox)
-            .set({ status: 'held', leaseUntil: null, lastError: h.reason, updatedAt: now })
+            .set(transferWrites.heldOutbox(h.reason, now))
             .where(eq(outbox.id, transferOutboxId(h.transferId)))
         }
         return plan
@@ -141,57 +133,23 @@ export function postgresTransferOutbox(deps: {
     },
 
     async transferRetry(claim, retry, now) {
-      return db.transaction(async (t) => {
-        const moved = await t
-          .update(outbox)
-          .set({
-            status: 'pending',
-            nextAttemptAt: retry.nextAttemptAt,
-            leaseUntil: null,
-            lastError: clip(retry.error),
-            ...(retry.uncounted ? { freeAttempts: sql`${outbox.freeAttempts} + 1` } : {}),
-            updatedAt: now,
-          })
-          .where(owned(claim))
-          .returning({ id: outbox.id })
-        if (moved.length === 0) return stale
-        if (retry.atBank || retry.unresolved) {
-          await t
-            .update(transfers)
-            .set({
-              ...(retry.atBank ? { atBankAt: sql`coalesce(${transfers.atBankAt}, ${now})` } : {}),
-              ...(retry.unresolved ? { unresolvedAt: sql`coalesce(${transfers.unresolvedAt}, ${now})` } : {}),
-              reason: clip(retry.error),
-              updatedAt: now,
-            })
-            .where(and(eq(transfers.id, claim.transferId), eq(transfers.status, 'pending')))
-        }
-        return written
-      })
+      return ended(
+        claim,
+        transferWrites.retriedTransferOutbox(outbox, retry, now),
+        transferWrites.retriedTransfer(transfers, retry, now),
+      )
     },
 
     async unresolvedTransfers() {
       const [row] = await db
         .select({ n: sql<string>`count(*)` })
         .from(transfers)
-        .where(and(eq(transfers.status, 'pending'), isNotNull(transfers.unresolvedAt)))
+        .where(transferWrites.unresolvedWhere(transfers))
       return Number(row?.n ?? 0)
     },
 
     async transferDead(claim, reason, now) {
-      return db.transaction(async (t) => {
-        const moved = await t
-          .update(outbox)
-          .set({ status: 'dead', leaseUntil: null, lastError: clip(reason), updatedAt: now })
-          .where(owned(claim))
-          .returning({ id: outbox.id })
-        if (moved.length === 0) return stale
-        await t
-          .update(transfers)
-          .set({ status: 'dead', reason: clip(reason), reservedAt: null, updatedAt: now })
-          .where(and(eq(transfers.id, claim.transferId), eq(transfers.status, 'pending')))
-        return written
-      })
+      return ended(claim, deadOutbox(reason, now), transferWrites.deadTransfer(reason, now))
     },
 
     async replayDeadTransfers(filter, now, { dryRun }) {
@@ -199,21 +157,16 @@ export function postgresTransferOutbox(deps: {
         const dead = await t
           .select({ transferId: transfers.id, amount: transfers.amount, reason: transfers.reason })
           .from(transfers)
-          .where(
-            and(
-              eq(transfers.status, 'dead'),
-              filter.transferId === undefined ? undefined : eq(transfers.id, filter.transferId),
-            ),
-          )
+          .where(transferWrites.deadTransfersWhere(transfers, filter))
           .orderBy(transfers.createdAt, transfers.id)
           .for('update')
         if (dryRun || dead.length === 0) return dead
         const ids = dead.map((d) => d.transferId)
         await t
           .update(transfers)
-          .set({ status: 'pending', reason: null, reservedAt: null, unresolvedAt: null, updatedAt: now })
+          .set(transferWrites.replayedTransfer(now))
           .where(and(inArray(transfers.id, ids), eq(transfers.status, 'dead')))
-        // The claim count goes on (it fences stale relays); only the retry count starts again.
+        // The claim count goes on (it fences transferWrites.stale relays); only the retry count starts again.
         await t
           .update(outbox)
           .set(replayedOutbox(outbox.attempts, now))

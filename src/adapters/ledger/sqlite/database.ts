@@ -67,3 +67,13 @@ export function openLedger(path: string, options: { busyTimeoutMs?: number } = {
     },
   }
 }
+
+/**
+ * A step's transaction: synchronous and IMMEDIATE, so it takes the write lock at its start and
+ * serialises writers across processes sharing the file. bun:sqlite commits an async callback at its
+ * first await: nothing inside may await.
+ */
+export const immediate =
+  (db: Db) =>
+  <T>(fn: (t: Db) => T): T =>
+    db.transaction((t) => fn(t as unknown as Db), { behavior: 'immediate' })

@@ -1,55 +1,44 @@
 import { and, asc, eq, isNull, ne, or, sql } from 'drizzle-orm'
+import { invoiceFactColumns, transferRefColumns } from '../bank-event-writes.ts'
+import { ownedOutbox } from '../outbox-claims.ts'
 import type { Ledger } from './database.ts'
 import { events, forwards, invoices, outbox, transfers } from './schema.ts'
 
 // drizzle builds and prepares a statement's SQL on every call, which costs several times the
 // statement itself; the steps every event takes are prepared once here. They run on the ledger's
-// one connection, so inside whatever transaction the caller has open.
+// one connection, so inside whatever transaction the caller has open. Each placeholder is named for
+// its column, so a statement takes the row or columns the shared builders make (../*-writes.ts).
 
+/** Placeholders for `names`, each named for its column. */
+function placeholders<K extends string>(...names: K[]): Record<K, never> {
+  return Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as Record<K, never>
+}
 const p = (name: string) => sql.placeholder(name) as never
 
-const invoiceFacts = {
-  id: invoices.id,
-  status: invoices.status,
-  runId: invoices.runId,
-  creditedAmount: invoices.creditedAmount,
-  fee: invoices.fee,
-}
-const transferRef = { id: transfers.id, starkId: transfers.starkId, bankStatus: transfers.bankStatus }
+const invoiceFacts = invoiceFactColumns(invoices)
+const transferRef = transferRefColumns(transfers)
+const done = placeholders('status', 'leaseUntil', 'lastError', 'updatedAt')
 
 /** Prepared statements for the per-event steps of the stores. */
 export function hotStatements(db: Ledger['db']) {
   return {
-    insertEvent: db
+    /** An event's inbox row (Stark Bank or Stripe); returns it unless the event id was seen before. */
+    insertInbox: db
       .insert(events)
-      .values({
-        id: p('id'),
-        source: p('source'),
-        subscription: p('subscription'),
-        type: p('type'),
-        subjectId: p('subjectId'),
-        outcome: p('outcome'),
-        payload: p('payload'),
-        receivedAt: p('now'),
-      })
-      .onConflictDoNothing()
-      .returning({ id: events.id })
-      .prepare(),
-    /** A Stark Bank event's inbox row, with its flag and (transfer events) externalId. */
-    insertBankEvent: db
-      .insert(events)
-      .values({
-        id: p('id'),
-        source: 'starkbank',
-        subscription: p('subscription'),
-        type: p('type'),
-        subjectId: p('subjectId'),
-        outcome: p('outcome'),
-        flag: p('flag'),
-        refId: p('refId'),
-        payload: p('payload'),
-        receivedAt: p('now'),
-      })
+      .values(
+        placeholders(
+          'id',
+          'source',
+          'subscription',
+          'type',
+          'subjectId',
+          'outcome',
+          'flag',
+          'refId',
+          'payload',
+          'receivedAt',
+        ),
+      )
       .onConflictDoNothing()
       .returning({ id: events.id })
       .prepare(),
@@ -66,14 +55,7 @@ export function hotStatements(db: Ledger['db']) {
     /** The first credit of an invoice row; the row takes the Stark Bank id if it had none yet. */
     creditInvoice: db
       .update(invoices)
-      .set({
-        status: 'credited',
-        starkId: p('starkId'),
-        fee: p('fee'),
-        creditedAmount: p('amount'),
-        creditedAt: p('now'),
-        updatedAt: p('now'),
-      })
+      .set(placeholders('status', 'starkId', 'fee', 'creditedAmount', 'creditedAt', 'updatedAt'))
       .where(eq(invoices.id, p('id')))
       .prepare(),
     transferByStarkId: db
@@ -89,7 +71,7 @@ export function hotStatements(db: Ledger['db']) {
       .prepare(),
     setBankStatus: db
       .update(transfers)
-      .set({ bankStatus: p('bankStatus'), updatedAt: p('now') })
+      .set(placeholders('bankStatus', 'updatedAt'))
       .where(eq(transfers.id, p('id')))
       .prepare(),
     /** Transfer events kept for a transfer not created yet, by its Stark Bank id or externalId. */
@@ -106,85 +88,57 @@ export function hotStatements(db: Ledger['db']) {
       .prepare(),
     resolveEvent: db
       .update(events)
-      .set({ flag: p('flag'), outcome: p('outcome') })
+      .set(placeholders('flag', 'outcome'))
       .where(eq(events.id, p('id')))
       .prepare(),
     insertTransfer: db
       .insert(transfers)
-      .values({
-        id: p('id'),
-        invoiceStarkId: p('invoiceStarkId'),
-        eventId: p('eventId'),
-        amount: p('amount'),
-        status: 'pending',
-        request: p('request'),
-        createdAt: p('now'),
-        updatedAt: p('now'),
-      })
+      .values(
+        placeholders(
+          'id',
+          'invoiceStarkId',
+          'eventId',
+          'amount',
+          'status',
+          'request',
+          'createdAt',
+          'updatedAt',
+        ),
+      )
       .onConflictDoNothing()
       .returning({ id: transfers.id })
       .prepare(),
     insertOutbox: db
       .insert(outbox)
-      .values({
-        id: p('id'),
-        kind: p('kind'),
-        refId: p('refId'),
-        status: 'pending',
-        nextAttemptAt: p('now'),
-        createdAt: p('now'),
-        updatedAt: p('now'),
-      })
+      .values(placeholders('id', 'kind', 'refId', 'status', 'nextAttemptAt', 'createdAt', 'updatedAt'))
       .onConflictDoNothing()
       .prepare(),
     markTransferCreated: db
       .update(transfers)
-      .set({
-        status: 'created',
-        starkId: p('starkId'),
-        bankStatus: p('bankStatus'),
-        reason: null,
-        sentAt: p('now'),
-        updatedAt: p('now'),
-      })
+      .set(placeholders('status', 'starkId', 'bankStatus', 'reason', 'sentAt', 'updatedAt'))
       // Created never moves back, and keeps the Stark Bank id it was first given.
       .where(and(eq(transfers.id, p('id')), ne(transfers.status, 'created')))
       .prepare(),
     /** Marks the outbox row done if this claim still owns it (returns it then). */
     outboxDoneOwned: db
       .update(outbox)
-      .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: p('now') })
-      .where(and(eq(outbox.id, p('id')), eq(outbox.status, 'in_flight'), eq(outbox.attempts, p('attempt'))))
+      .set(done)
+      .where(ownedOutbox(outbox, p('id'), p('attempt')))
       .returning({ id: outbox.id })
       .prepare(),
     outboxDone: db
       .update(outbox)
-      .set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: p('now') })
+      .set(done)
       .where(eq(outbox.id, p('id')))
       .prepare(),
     insertForward: db
       .insert(forwards)
-      .values({
-        id: p('id'),
-        type: p('type'),
-        shape: p('shape'),
-        body: p('body'),
-        status: 'pending',
-        createdAt: p('now'),
-        updatedAt: p('now'),
-      })
+      .values(placeholders('id', 'type', 'shape', 'body', 'status', 'createdAt', 'updatedAt'))
       .onConflictDoNothing()
       .prepare(),
     markForwardDelivered: db
       .update(forwards)
-      .set({
-        status: 'delivered',
-        lastStatusCode: p('statusCode'),
-        lastError: null,
-        latencyMs: p('latencyMs'),
-        deliveredAt: p('now'),
-        updatedAt: p('now'),
-      })
+      .set(placeholders('status', 'lastStatusCode', 'lastError', 'latencyMs', 'deliveredAt', 'updatedAt'))
       .where(eq(forwards.id, p('id')))
       .prepare(),
   }

@@ -1,21 +1,14 @@
-import { and, asc, desc, eq, gte, sql } from 'drizzle-orm'
-import { adoptionFor } from '../../../domain/credit.ts'
-import { invoiceTag, type PlannedInvoice, runTag } from '../../../domain/invoice-batch.ts'
-import type { Fenced, RunClaim, Store } from '../../../ports/store.ts'
-import { deadLetterOf } from '../dead-letters.ts'
+import { asc, desc, eq, sql } from 'drizzle-orm'
+import type { Fenced, Store } from '../../../ports/store.ts'
+import { deadLetterOf, deadLetterRow } from '../dead-letters.ts'
 import { guardSteps, sqliteStep } from '../ledger-failure.ts'
-import {
-  claimColumns,
-  createStartColumns,
-  failedCreateColumns,
-  lastCreateOf,
-  newClaimToken,
-  releasedColumns,
-  runClaimable,
-} from '../run-claims.ts'
+import { doneOutbox } from '../outbox-claims.ts'
+import { claimColumns, newClaimToken, releasedColumns, runClaimable } from '../run-claims.ts'
+import * as runWrites from '../run-writes.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
+import * as transferWrites from '../transfer-writes.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
-import type { Ledger } from './database.ts'
+import { immediate, type Ledger } from './database.ts'
 import { type HotStatements, hotStatements } from './hot-statements.ts'
 import { deadLetters, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 import { sqliteTransferOutbox } from './transfer-outbox.ts'
@@ -32,8 +25,7 @@ export function sqliteStore(ledger: Ledger): Store {
 function sqliteStoreSteps(ledger: Ledger): Store {
   const { db } = ledger
   const st = hotStatements(db)
-  const tx = <T>(fn: (t: typeof db) => T): T =>
-    db.transaction((t) => fn(t as unknown as typeof db), { behavior: 'immediate' })
+  const tx = immediate(db)
 
   return {
     async planRun(run, now) {
@@ -44,31 +36,8 @@ function sqliteStoreSteps(ledger: Ledger): Store {
           .where(eq(schedulerRuns.slot, run.slot))
           .get()
         if (taken) return { kind: 'taken' as const, runId: taken.id }
-        t.insert(schedulerRuns)
-          .values({
-            id: run.id,
-            slot: run.slot,
-            status: 'planned',
-            invoiceCount: run.invoices.length,
-            plannedAt: now,
-          })
-          .run()
-        if (run.invoices.length > 0) {
-          t.insert(invoices)
-            .values(
-              run.invoices.map((i) => ({
-                id: i.id,
-                runId: run.id,
-                amount: i.amount,
-                name: i.name,
-                taxId: i.taxId,
-                status: 'planned' as const,
-                createdAt: now,
-                updatedAt: now,
-              })),
-            )
-            .run()
-        }
+        t.insert(schedulerRuns).values(runWrites.plannedRunRow(run, now)).run()
+        if (run.invoices.length > 0) t.insert(invoices).values(runWrites.plannedInvoiceRows(run, now)).run()
         return { kind: 'planned' as const }
       })
     },
@@ -80,40 +49,19 @@ function sqliteStoreSteps(ledger: Ledger): Store {
         .where(eq(schedulerRuns.status, 'planned'))
         .orderBy(asc(schedulerRuns.plannedAt))
         .all()
-      return runs.map((r) => {
-        const rows = db
-          .select()
-          .from(invoices)
-          .where(eq(invoices.runId, r.id))
-          .orderBy(asc(invoices.id))
-          .all()
-        const planned: PlannedInvoice[] = rows.map((i) => ({
-          id: i.id,
-          runId: r.id,
-          name: i.name,
-          taxId: i.taxId,
-          amount: i.amount,
-          tags: [runTag(r.id), invoiceTag(i.id)],
-        }))
-        return {
-          id: r.id,
-          slot: r.slot,
-          attempts: r.attempts,
-          invoices: planned,
-          lastCreate: lastCreateOf(r),
-        }
-      })
+      return runs.map((r) =>
+        runWrites.unfinishedRunOf(
+          r,
+          db.select().from(invoices).where(eq(invoices.runId, r.id)).orderBy(asc(invoices.id)).all(),
+        ),
+      )
     },
 
     async claimRun(runId, now, leaseMs) {
       const token = newClaimToken()
       const claimed = tx((t) => {
         const run = t
-          .select({
-            status: schedulerRuns.status,
-            claimedBy: schedulerRuns.claimedBy,
-            claimedUntil: schedulerRuns.claimedUntil,
-          })
+          .select(runWrites.runClaimRow(schedulerRuns))
           .from(schedulerRuns)
           .where(eq(schedulerRuns.id, runId))
           .get()
@@ -125,40 +73,27 @@ function sqliteStoreSteps(ledger: Ledger): Store {
         return true
       })
       if (!claimed) return undefined
-      const mine = and(
-        eq(schedulerRuns.id, runId),
-        eq(schedulerRuns.claimToken, token),
-        eq(schedulerRuns.status, 'planned'),
-      )
-      const held = (at: number, also: Partial<typeof schedulerRuns.$inferInsert>) =>
-        tx(
-          (t) =>
-            t
-              .update(schedulerRuns)
-              .set({ claimedUntil: at + leaseMs, ...also })
-              .where(mine)
-              .returning({ id: schedulerRuns.id })
-              .all().length === 1,
-        )
-      const claim: RunClaim = {
-        token,
-        async stillHeld(at) {
-          return held(at, {})
-        },
-        async beforeCreate(at) {
-          return held(at, createStartColumns(at))
-        },
-        async release() {
+      return runWrites.runClaim(token, {
+        renew: (columns) =>
+          tx(
+            (t) =>
+              t
+                .update(schedulerRuns)
+                .set(columns)
+                .where(runWrites.claimedRun(schedulerRuns, runId, token))
+                .returning({ id: schedulerRuns.id })
+                .all().length === 1,
+          ),
+        release: () =>
           tx((t) =>
             t
               .update(schedulerRuns)
               .set(releasedColumns)
-              .where(and(eq(schedulerRuns.id, runId), eq(schedulerRuns.claimToken, token)))
+              .where(runWrites.releasableRun(schedulerRuns, runId, token))
               .run(),
-          )
-        },
-      }
-      return claim
+          ),
+        leaseMs,
+      })
     },
 
     async markRunIssued(runId, issued, now, claim) {
@@ -174,51 +109,26 @@ function sqliteStoreSteps(ledger: Ledger): Store {
         for (const { invoiceId, bankId } of issued) {
           const holder = t.select().from(invoices).where(eq(invoices.starkId, bankId)).get()
           const held = t.select().from(transfers).where(eq(transfers.invoiceStarkId, bankId)).get()
-          const adoption = adoptionFor(invoiceId, bankId, holder, held)
-          if (holder && adoption.kind === 'adopt') {
-            if (adoption.payout === 'pay' && held) {
-              t.update(transfers)
-                .set({ status: 'pending', reason: null, updatedAt: now })
-                .where(and(eq(transfers.id, held.id), eq(transfers.status, 'skipped')))
-                .run()
-              t.insert(outbox)
-                .values({
-                  id: transferOutboxId(held.id),
-                  kind: 'transfer',
-                  refId: held.id,
-                  status: 'pending',
-                  nextAttemptAt: now,
-                  createdAt: now,
-                  updatedAt: now,
-                })
-                .onConflictDoNothing()
-                .run()
-            }
-            t.delete(invoices).where(eq(invoices.id, holder.id)).run()
-            t.update(invoices)
-              .set({
-                starkId: bankId,
-                status: holder.status,
-                fee: holder.fee,
-                creditedAmount: holder.creditedAmount,
-                creditedAt: holder.creditedAt,
-                updatedAt: now,
-              })
-              .where(eq(invoices.id, invoiceId))
+          const adoption = runWrites.adoptionWrites(invoiceId, bankId, { holder, held }, now)
+          if (adoption?.released) {
+            const { transferId, outbox: row } = adoption.released
+            t.update(transfers)
+              .set(transferWrites.releasedTransfer(now))
+              .where(runWrites.skippedTransfer(transfers, transferId))
               .run()
+            t.insert(outbox).values(row).onConflictDoNothing().run()
+          }
+          if (adoption) {
+            t.delete(invoices).where(eq(invoices.id, adoption.removed)).run()
+            t.update(invoices).set(adoption.adopted).where(eq(invoices.id, invoiceId)).run()
           }
           t.update(invoices)
-            .set({ starkId: bankId, status: 'issued', updatedAt: now })
-            .where(and(eq(invoices.id, invoiceId), eq(invoices.status, 'planned')))
+            .set(runWrites.issuedInvoice(bankId, now))
+            .where(runWrites.plannedInvoice(invoices, invoiceId))
             .run()
         }
         t.update(schedulerRuns)
-          .set({
-            status: 'issued',
-            issuedAt: now,
-            attempts: sql`${schedulerRuns.attempts} + 1`,
-            lastError: null,
-          })
+          .set(runWrites.issuedRun(schedulerRuns, now))
           .where(eq(schedulerRuns.id, runId))
           .run()
         return { kind: 'written' }
@@ -229,11 +139,7 @@ function sqliteStoreSteps(ledger: Ledger): Store {
       tx((t) =>
         t
           .update(schedulerRuns)
-          .set({
-            attempts: sql`${schedulerRuns.attempts} + 1`,
-            lastError: error.slice(0, 1000),
-            ...failedCreateColumns(now, outcome),
-          })
+          .set(runWrites.failedRun(schedulerRuns, error, now, outcome))
           .where(eq(schedulerRuns.id, runId))
           .run(),
       )
@@ -241,12 +147,7 @@ function sqliteStoreSteps(ledger: Ledger): Store {
 
     async lastRun() {
       return db
-        .select({
-          id: schedulerRuns.id,
-          slot: schedulerRuns.slot,
-          status: schedulerRuns.status,
-          plannedAt: schedulerRuns.plannedAt,
-        })
+        .select(runWrites.lastRunColumns(schedulerRuns))
         .from(schedulerRuns)
         .orderBy(desc(schedulerRuns.plannedAt))
         .limit(1)
@@ -274,11 +175,11 @@ function sqliteStoreSteps(ledger: Ledger): Store {
         if (!row) return { kind: 'unknown' as const }
         if (row.status !== 'held') return { kind: 'not-held' as const, status: row.status }
         t.update(transfers)
-          .set({ status: 'pending', approvedAt: now, reason: null, updatedAt: now })
+          .set(transferWrites.approvedTransfer(now))
           .where(eq(transfers.id, transferId))
           .run()
         t.update(outbox)
-          .set({ status: 'pending', nextAttemptAt: now, lastError: null, updatedAt: now })
+          .set(transferWrites.approvedOutbox(now))
           .where(eq(outbox.id, transferOutboxId(transferId)))
           .run()
         return { kind: 'approved' as const }
@@ -289,19 +190,13 @@ function sqliteStoreSteps(ledger: Ledger): Store {
       const row = db
         .select({ total: sql<number>`coalesce(sum(${transfers.amount}), 0)` })
         .from(transfers)
-        .where(and(eq(transfers.status, 'created'), gte(transfers.sentAt, since)))
+        .where(transferWrites.sentSinceWhere(transfers, since))
         .get()
       return Number(row?.total ?? 0)
     },
 
     async deadLetter(entry, now) {
-      tx((t) =>
-        t
-          .insert(deadLetters)
-          .values({ ...entry, reason: entry.reason.slice(0, 1000), createdAt: now })
-          .onConflictDoNothing()
-          .run(),
-      )
+      tx((t) => t.insert(deadLetters).values(deadLetterRow(entry, now)).onConflictDoNothing().run())
     },
 
     async listDeadLetters(limit) {
@@ -329,7 +224,7 @@ function markCreated(
   bank: { id: string; status: string },
   now: number,
 ): void {
-  st.markTransferCreated.run({ id: transferId, starkId: bank.id, bankStatus: bank.status, now })
-  st.outboxDone.run({ id: transferOutboxId(transferId), now })
+  st.markTransferCreated.run({ id: transferId, ...transferWrites.createdTransfer(bank, now) })
+  st.outboxDone.run({ id: transferOutboxId(transferId), ...doneOutbox(now) })
   applyPendingTransferEvents(st, transferId, bank.id, now)
 }
