@@ -131,14 +131,17 @@ describe('late and repeated credits in reconcile and trace', () => {
     expect(anomalies.map((e) => e.event).sort()).toEqual(['8003', '8004'])
     expect(anomalies.every((e) => e.flag === 'anomaly')).toBe(true)
     const invoices = await views.rows('invoices', { limit: 10 })
-    expect(invoices.find((i) => i.invoice === 'run-1-0')).toMatchObject({ amount: '100.00', paid: '103.00' })
+    expect(invoices.find((i) => i.invoice === 'run-1-0')).toMatchObject({
+      amount_cents: 10_000,
+      paid_cents: 10_300,
+    })
     expect(invoices.find((i) => i.invoice === 'external-7003')).toMatchObject({ status: 'credited' })
   })
 
   it('traces the later credit as an anomaly and the invoice with what its first credit paid', async () => {
     const trace = await views.trace('7001')
     const invoice = trace.steps.find((s) => s.step === 'invoice')
-    expect(invoice?.detail).toMatchObject({ amount: '100.00', credited: '103.00', fee: '0.60' })
+    expect(invoice?.detail).toMatchObject({ amount_cents: 10_000, credited_cents: 10_300, fee_cents: 60 })
     const later = trace.steps.find((s) => s.id === '8003')
     expect(later?.detail).toMatchObject({
       flag: 'anomaly',

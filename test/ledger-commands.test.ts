@@ -10,7 +10,7 @@ import {
   reconcile as reconcileSqlite,
 } from '../src/adapters/ledger/sqlite/reconcile.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
-import { type LedgerViews, QUERY_VIEWS } from '../src/ports/ledger-views.ts'
+import { type LedgerViews, QUERY_VIEWS, type Trace } from '../src/ports/ledger-views.ts'
 import {
   DAY,
   NOW,
@@ -96,7 +96,7 @@ for (const engine of ENGINES) {
           'event evt-ta success',
         ])
         expect(trace.steps[4]?.detail).toEqual({
-          amount: '99.50',
+          amount_cents: 9950,
           stark_id: 'bank-ta',
           bank_status: 'success',
         })
@@ -151,7 +151,7 @@ for (const engine of ENGINES) {
         expect(found.code).toBe(0)
         expect(found.out).toContain('trace of sb (invoice)')
         expect(found.out).toMatch(
-          /transfer +paybridge-invoice-sb +created +2026-03-01 10:01:11 +amount=190\.00/,
+          /transfer +paybridge-invoice-sb +created +2026-03-01T10:01:11\.000Z +amount="R\$ 190\.00"/,
         )
         const json = JSON.parse((await run('trace', 'evt_ok', '--json')).out)
         expect(json.steps[1]).toMatchObject({ step: 'forward', status: 'delivered' })
@@ -208,6 +208,86 @@ for (const engine of ENGINES) {
         const json = JSON.parse((await run('reconcile', '--day', DAY, '--json')).out) as Reconciliation
         expect(json.mismatches).toHaveLength(4)
         expect((await run('reconcile', '--day', '2026-02-30')).code).toBe(2)
+      })
+    })
+
+    describe('money and time forms', () => {
+      const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+      it('prints tables with money as R$ and times as ISO 8601 UTC', async () => {
+        const invoices = await run('invoices')
+        expect(invoices.out.split('\n')[0]).toMatch(/^invoice +stark_id +status +amount +paid +fee +name /)
+        expect(invoices.out).toMatch(
+          /^inv-b +sb +credited +R\$ 200\.00 +R\$ 200\.00 +R\$ 1\.00 +Payer inv-b +[\d.-]+ +2026-03-01T10:01:01\.000Z$/m,
+        )
+        // An invoice never credited has no paid amount, fee nor credit time: blank cells.
+        expect(invoices.out).toMatch(/^inv-e +se +issued +R\$ 60\.00 +Payer inv-e +[\d.-]+$/m)
+        const transfers = await run('transfers')
+        expect(transfers.out).toMatch(
+          /^paybridge-invoice-sb +sb +R\$ 190\.00 +created +bank-tb +processing +2026-03-01T10:01:11\.000Z$/m,
+        )
+        expect(transfers.out).not.toContain('_cents')
+      })
+
+      it('prints JSON views with integer cents under _cents fields and ISO 8601 UTC times', async () => {
+        const invoices = JSON.parse((await run('invoices', '--json')).out) as Record<string, unknown>[]
+        expect(invoices.find((r) => r.invoice === 'inv-b')).toEqual({
+          invoice: 'inv-b',
+          stark_id: 'sb',
+          status: 'credited',
+          amount_cents: 20000,
+          paid_cents: 20000,
+          fee_cents: 100,
+          name: 'Payer inv-b',
+          tax_id: expect.any(String),
+          credited: '2026-03-01T10:01:01.000Z',
+        })
+        expect(invoices.find((r) => r.invoice === 'inv-e')).toMatchObject({
+          amount_cents: 6000,
+          paid_cents: null,
+          fee_cents: null,
+          credited: '',
+        })
+        const transfers = JSON.parse((await run('transfers', '--json')).out) as Record<string, unknown>[]
+        expect(transfers.find((r) => r.transfer === 'paybridge-invoice-sb')).toMatchObject({
+          amount_cents: 19000,
+          updated: '2026-03-01T10:01:11.000Z',
+        })
+        for (const view of QUERY_VIEWS) {
+          const rows = JSON.parse((await run(view, '--json', '--limit', '100')).out) as Record<
+            string,
+            unknown
+          >[]
+          for (const row of rows)
+            for (const [key, value] of Object.entries(row)) {
+              if (key.endsWith('_cents'))
+                expect({
+                  view,
+                  key,
+                  value,
+                  cents: value === null || Number.isSafeInteger(value),
+                }).toMatchObject({
+                  cents: true,
+                })
+              else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value))
+                expect({ view, key, value }).toEqual({ view, key, value: expect.stringMatching(ISO_UTC) })
+            }
+        }
+      })
+
+      it('prints trace JSON with ISO 8601 UTC times and integer cents under _cents fields', async () => {
+        const trace = JSON.parse((await run('trace', 'sb', '--json')).out) as Trace
+        expect(trace.steps.map((s) => [s.step, s.at])).toEqual([
+          ['run', '2026-03-01T10:00:00.000Z'],
+          ['invoice', '2026-03-01T10:01:01.000Z'],
+          ['event', '2026-03-01T10:01:01.000Z'],
+          ['outbox', '2026-03-01T10:01:11.000Z'],
+          ['transfer', '2026-03-01T10:01:11.000Z'],
+        ])
+        expect(trace.steps[1]?.detail).toEqual({ stark_id: 'sb', amount_cents: 20000, fee_cents: 100 })
+        expect(trace.steps[4]?.detail).toMatchObject({ amount_cents: 19000 })
+        // The outcome written with the credit names its amount as people read it.
+        expect(trace.steps[2]?.detail.outcome).toBe('transfer of R$ 199.00 planned')
       })
     })
 

@@ -124,6 +124,38 @@ for (const make of [sqlite, postgres]) {
       ])
       await ledger.close()
     })
+
+    it('logs money as integer cents in its fields and as R$ in its texts, at an ISO 8601 UTC time', async () => {
+      const ledger = await engine.open()
+      const { log, msgs } = capture()
+      const text: string[] = []
+      const both: typeof log = {
+        ...log,
+        info: (m, f) => {
+          log.info(m, f)
+          consoleLog({ format: 'text', write: (line) => text.push(line) }).info(m, f)
+        },
+      }
+      const record = recordBankEvent({
+        store: ledger.store,
+        destination: DESTINATION,
+        payoutScope: 'all',
+        clock: () => T,
+        log: both,
+      })
+      await record(credited('8100000000000011', '8200000000000011', 1_234_567))
+      await record(credited('8100000000000012', '8200000000000011', 1_300_000))
+      const [queued] = msgs('transfer queued')
+      expect(queued).toMatchObject({ amountCents: 1_234_567, feeCents: 50, creditedCents: 1_234_517 })
+      expect(queued?.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+      expect(text[0]).toMatch(
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z INFO {2}invoice credited; transfer queued .*amountCents=1234567 feeCents=50 creditedCents=1234517$/,
+      )
+      expect(msgs('event recorded as an anomaly')[0]?.reason).toBe(
+        'anomaly: invoice 8200000000000011 credited again (amount R$ 13,000.00, fee R$ 0.50); the first credit (R$ 12,345.67 − fee R$ 0.50) stands, nothing changed',
+      )
+      await ledger.close()
+    })
   })
 }
 

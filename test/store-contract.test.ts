@@ -521,7 +521,7 @@ for (const adapter of [sqlite(), postgres()]) {
         const second = await (await another()).store.claimTransfers(10, T, 60_000, limits)
         expect(first.claimed.length + second.claimed.length).toBe(2)
         expect(second.held.length).toBe(2)
-        expect(second.held[0]!.reason).toContain('daily limit 25000')
+        expect(second.held[0]!.reason).toContain('daily limit R$ 250.00 would be passed')
         // A dead transfer gives its reservation back.
         await s.store.transferDead(first.claimed[0]!, 'invalid account', T + 1)
         expect(await s.store.approveTransfer(second.held[0]!.transferId, T + 2)).toEqual({ kind: 'approved' })

@@ -66,7 +66,7 @@ describe('money safety rails, end to end', () => {
       reason: string
     }
     expect(row.status).toBe('held')
-    expect(row.reason).toContain('over the per-transfer limit 100000')
+    expect(row.reason).toContain('over the per-transfer limit R$ 1,000.00')
 
     const approve = Bun.spawn([process.execPath, 'run', 'src/main.ts', 'ledger', 'approve', heldId], {
       cwd: join(import.meta.dir, '..'),

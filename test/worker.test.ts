@@ -140,7 +140,7 @@ describe('worker', () => {
     await waitFor('queue drained', () => count('queue_messages') === 0)
     expect(ledger.sqlite.query('select status, reason from transfers').get()).toEqual({
       status: 'skipped',
-      reason: 'credited amount 0 ≤ 0 (amount 50, fee 50)',
+      reason: 'credited amount R$ 0.00 ≤ 0 (amount R$ 0.50, fee R$ 0.50)',
     })
     expect(count('outbox')).toBe(0)
   })

@@ -1,4 +1,4 @@
-import { reais } from '../domain/money.ts'
+import { brl } from '../domain/money.ts'
 import { subscriptionState, webhookUrlFor } from '../domain/webhook-subscription.ts'
 import { type Bank, BankError } from '../ports/bank.ts'
 import type { DownstreamProbe, LedgerProbe, QueueProbe } from '../ports/doctor-probes.ts'
@@ -23,7 +23,6 @@ export const MAX_CLOCK_SKEW_MS = 30_000
 
 const ok = (detail: string): CheckResult => ({ ok: true, detail })
 const fail = (detail: string, fix: string): CheckResult => ({ ok: false, detail, fix })
-const brl = (cents: number) => `R$ ${reais(cents)}`
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
 /** What a failed Stark Bank call says about the set-up. */

@@ -171,7 +171,7 @@ export function invoiceIssuer(deps: {
     log.info('invoice run planned', {
       runId,
       invoices: invoices.length,
-      total: invoices.reduce((s, i) => s + i.amount, 0),
+      totalCents: invoices.reduce((s, i) => s + i.amount, 0),
     })
     await resume(runId)
     const issued = await isIssued(runId)

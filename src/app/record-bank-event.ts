@@ -79,9 +79,9 @@ function report(
       if (decision.kind === 'credit')
         deps.log.info('invoice credited; transfer queued', {
           ...ids,
-          amount: decision.amount,
-          fee: decision.fee,
-          credited: decision.credited,
+          amountCents: decision.amount,
+          feeCents: decision.fee,
+          creditedCents: decision.credited,
         })
       break
     case 'not-paid':

@@ -138,7 +138,7 @@ export function transferRelay(options: RelayOptions) {
       log.info('transfer created', {
         transferId: c.transferId,
         bankTransferId: t.id,
-        amount: t.amount,
+        amountCents: t.amount,
         attempt: c.attempt,
       })
     })

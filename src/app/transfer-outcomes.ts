@@ -61,7 +61,7 @@ export function transferOutcomes(deps: {
     log.info(`transfer ${how}`, {
       transferId: c.transferId,
       bankTransferId: t.id,
-      amount: t.amount,
+      amountCents: t.amount,
       attempt: c.attempt,
     })
   }

@@ -1,4 +1,5 @@
 import { plannedInvoiceIdIn } from './invoice-batch.ts'
+import { brl } from './money.ts'
 
 /** A Stark Bank webhook event, as validated at the edge (only the fields paybridge reads). */
 export interface BankEvent {
@@ -64,7 +65,7 @@ export function decideBankEvent(event: BankEvent, scope: PayoutScope): EventDeci
         return {
           kind: 'no-transfer',
           ...facts,
-          reason: `credited amount ${credited} ≤ 0 (amount ${invoice.amount}, fee ${fee})`,
+          reason: `credited amount ${brl(credited)} ≤ 0 (amount ${brl(invoice.amount)}, fee ${brl(fee)})`,
         }
       }
       return { kind: 'credit', ...facts, credited, scope }

@@ -1,4 +1,5 @@
 import type { CreditDecision } from './bank-event.ts'
+import { brl } from './money.ts'
 
 /** The skip reason of a credited invoice paybridge did not issue, under the default payout scope. */
 export const NOT_ISSUED_REASON = 'not issued by paybridge (PAYOUT_SCOPE=issued)'
@@ -45,11 +46,12 @@ export function settleCredit(
 ): CreditSettlement {
   const row = found.byStarkId ?? found.byTag
   if (row?.status === 'credited') {
-    const first = row.creditedAmount === null ? 'earlier' : `${row.creditedAmount} − fee ${row.fee ?? 0}`
+    const first =
+      row.creditedAmount === null ? 'earlier' : `${brl(row.creditedAmount)} − fee ${brl(row.fee ?? 0)}`
     return {
       kind: 'later',
       invoiceRowId: row.id,
-      outcome: `anomaly: invoice ${decision.invoiceId} credited again (amount ${decision.amount}, fee ${decision.fee}); the first credit (${first}) stands, nothing changed`,
+      outcome: `anomaly: invoice ${decision.invoiceId} credited again (amount ${brl(decision.amount)}, fee ${brl(decision.fee)}); the first credit (${first}) stands, nothing changed`,
     }
   }
   const invoice = found.byStarkId
@@ -73,7 +75,7 @@ export function settleCredit(
         : ''
   const outcome =
     payout.kind === 'pay' && decision.kind === 'credit'
-      ? `transfer of ${decision.credited} planned${matched}`
+      ? `transfer of ${brl(decision.credited)} planned${matched}`
       : `${payout.kind === 'skip' ? payout.reason : ''}${matched}`
   return { kind: 'first', invoice, payout, outcome, flag: strayTag ? 'anomaly' : null }
 }

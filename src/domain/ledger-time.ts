@@ -1,8 +1,12 @@
 // Times as operators read and write them: the ledger keeps ms since the epoch.
 
-/** A ledger time as `YYYY-MM-DD HH:MM:SS` (UTC); nothing for a missing or zero time. */
+/**
+ * A ledger time in its one shown form, for people and machines alike (tables, JSON, the admin page):
+ * ISO 8601 in UTC with its `Z`, to the millisecond (`2026-03-01T10:01:11.500Z`), as log lines carry
+ * their `time`. Nothing for a missing or zero time.
+ */
 export const shownTime = (ms: unknown): string =>
-  typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : ''
+  typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : ''
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 

@@ -1,3 +1,5 @@
+import { brl } from './money.ts'
+
 /** Caps on money leaving through paybridge; amounts in cents. */
 export interface TransferLimits {
   maxPerTransfer: number
@@ -18,12 +20,15 @@ export function checkTransferLimits(
 ): LimitDecision {
   if (approved) return { kind: 'send' }
   if (amount > limits.maxPerTransfer) {
-    return { kind: 'hold', reason: `amount ${amount} over the per-transfer limit ${limits.maxPerTransfer}` }
+    return {
+      kind: 'hold',
+      reason: `amount ${brl(amount)} over the per-transfer limit ${brl(limits.maxPerTransfer)}`,
+    }
   }
   if (sentToday + amount > limits.maxPerDay) {
     return {
       kind: 'hold',
-      reason: `daily limit ${limits.maxPerDay} would be passed (${sentToday} already sent or on its way today, this one ${amount})`,
+      reason: `daily limit ${brl(limits.maxPerDay)} would be passed (${brl(sentToday)} already sent or on its way today, this one ${brl(amount)})`,
     }
   }
   return { kind: 'send' }

@@ -21,16 +21,21 @@ export interface ViewFilter {
   limit?: number
 }
 
-/** One row of a view, as shown: times as `YYYY-MM-DD HH:MM:SS` (UTC), money in reais, blanks as ''. */
-export type ViewRow = Record<string, string | number>
+/**
+ * One row of a view, for scripts and people alike: times as ISO 8601 UTC (`shownTime`), money as
+ * integer cents under a `…_cents` column (null when the ledger has none), other blanks as ''.
+ * Tables show a `…_cents` column as money (`brl`) under the name without the suffix.
+ */
+export type ViewRow = Record<string, string | number | null>
 
 /** One step of an item's life as the ledger saw it. Payloads are never included. */
 export interface TraceStep {
   step: 'run' | 'invoice' | 'event' | 'outbox' | 'transfer' | 'forward' | 'dead-letter' | 'queued'
   id: string
   status: string
-  /** ms since the epoch, null when the ledger has no time for it. */
-  at: number | null
+  /** ISO 8601 UTC (`shownTime`), null when the ledger has no time for it. */
+  at: string | null
+  /** What the step shows; money as integer cents under a `…_cents` key. */
   detail: Record<string, string | number>
 }
 

@@ -91,7 +91,7 @@ describe('doctor checks', () => {
     })
     expect(check('balance')).toEqual({
       ok: false,
-      detail: 'R$ 1000.00 against 2 pending (R$ 600.00) and 1 held (R$ 500.00) transfers',
+      detail: 'R$ 1,000.00 against 2 pending (R$ 600.00) and 1 held (R$ 500.00) transfers',
       fix: 'add at least R$ 100.00 to the Stark Bank workspace before they are sent',
     })
   })

@@ -22,8 +22,9 @@ describe('operator times', () => {
       expect({ text, at: parseSince(text, NOW) }).toEqual({ text, at: undefined })
   })
 
-  it('shows a ledger time as UTC seconds, and nothing for a missing one', () => {
-    expect(shownTime(Date.UTC(2026, 2, 1, 10, 1, 11, 500))).toBe('2026-03-01 10:01:11')
+  it('shows a ledger time as ISO 8601 UTC with its Z, to the millisecond, and nothing for a missing one', () => {
+    expect(shownTime(Date.UTC(2026, 2, 1, 10, 1, 11, 500))).toBe('2026-03-01T10:01:11.500Z')
+    expect(shownTime(Date.UTC(2026, 11, 1, 10))).toBe('2026-12-01T10:00:00.000Z')
     expect([shownTime(null), shownTime(0), shownTime('x')]).toEqual(['', '', ''])
   })
 })

@@ -215,7 +215,7 @@ export async function transfersReplay(
     renderTable(
       entries.map((e) => ({
         transfer: e.transferId,
-        amount: (e.amount / 100).toFixed(2),
+        amount_cents: e.amount,
         reason: e.reason ?? '',
       })),
     ),

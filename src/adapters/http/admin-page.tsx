@@ -37,7 +37,7 @@ function Box(props: { stage: string; label: string; n: number; tone?: 'good' | '
 
 const Arrow = () => <span class="arrow">→</span>
 
-function Table(props: { rows: Record<string, string | number>[]; empty: string }) {
+function Table(props: { rows: Record<string, string | number | null>[]; empty: string }) {
   const first = props.rows[0]
   if (!first) return <p>{props.empty}</p>
   const columns = Object.keys(first)

@@ -1,4 +1,5 @@
 import type { Reconciliation } from '../../../domain/reconcile.ts'
+import type { ViewRow } from '../../../ports/ledger-views.ts'
 import type { Row } from '../read.ts'
 import { viewQuery } from '../views/rows.ts'
 import type { Ledger } from './database.ts'
@@ -32,7 +33,7 @@ export interface StatusSnapshot {
   }
   /** Undefined when the ledger has no forwards table. */
   stripe: { received: number; delivered: number; pending: number; dead: number } | undefined
-  runs: Record<string, string | number>[]
+  runs: ViewRow[]
   reconciliation: Reconciliation & { from: string }
   dead: DeadItem[]
 }

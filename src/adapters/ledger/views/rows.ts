@@ -1,9 +1,10 @@
 import { shownTime as time } from '../../../domain/ledger-time.ts'
-import { reaisOrBlank as money } from '../../../domain/money.ts'
 import type { QueryView, ViewFilter, ViewRow } from '../../../ports/ledger-views.ts'
 import type { LedgerRead, Row } from '../read.ts'
 
 const text = (v: unknown) => (v === null || v === undefined ? '' : String(v))
+/** Money stays integer cents (under a `…_cents` column); null when the ledger has none. */
+const cents = (v: unknown) => (typeof v === 'number' ? v : null)
 
 /** What `status` matches in each view. */
 export const STATUS_MEANING: Record<QueryView, string> = {
@@ -52,9 +53,9 @@ const SPECS: Record<QueryView, Spec> = {
       invoice: text(r.id),
       stark_id: text(r.stark_id),
       status: text(r.status),
-      amount: money(r.amount),
-      paid: money(r.credited_amount),
-      fee: money(r.fee),
+      amount_cents: cents(r.amount),
+      paid_cents: cents(r.credited_amount),
+      fee_cents: cents(r.fee),
       name: text(r.name),
       tax_id: text(r.tax_id),
       credited: time(r.credited_at),
@@ -84,7 +85,7 @@ const SPECS: Record<QueryView, Spec> = {
     show: (r) => ({
       transfer: text(r.id),
       invoice: text(r.invoice_stark_id),
-      amount: money(r.amount),
+      amount_cents: cents(r.amount),
       status: text(r.status),
       stark_id: text(r.stark_id),
       bank_status: text(r.bank_status),

@@ -1,4 +1,4 @@
-import { reaisOrBlank as brl } from '../../../domain/money.ts'
+import { shownTime } from '../../../domain/ledger-time.ts'
 import type { TraceStep } from '../../../ports/ledger-views.ts'
 import type { Row } from '../read.ts'
 
@@ -19,11 +19,14 @@ const clean = (detail: Record<string, string | number | null | undefined>) =>
     Object.entries(detail).filter(([, v]) => v !== null && v !== undefined && v !== ''),
   ) as Record<string, string | number>
 
+/** A step's time in the one shown form; null when the ledger has none. */
+const at = (ms: unknown): string | null => shownTime(ms) || null
+
 export const runStep = (r: Row): TraceStep => ({
   step: 'run',
   id: String(r.id),
   status: String(r.status),
-  at: r.planned_at as number,
+  at: at(r.planned_at),
   detail: clean({ slot: r.slot, invoices: r.invoice_count, attempts: r.attempts, error: r.last_error }),
 })
 
@@ -31,13 +34,13 @@ export const invoiceStep = (i: Row): TraceStep => ({
   step: 'invoice',
   id: String(i.id),
   status: String(i.status),
-  at: (i.credited_at ?? i.updated_at) as number,
+  at: at(i.credited_at ?? i.updated_at),
   detail: clean({
     stark_id: i.stark_id,
-    amount: brl(i.amount),
+    amount_cents: i.amount,
     // What the first credit paid (fine and interest included), when it differs from the plan.
-    credited: i.credited_amount === i.amount ? '' : brl(i.credited_amount),
-    fee: i.fee === null ? '' : brl(i.fee),
+    credited_cents: i.credited_amount === i.amount ? null : i.credited_amount,
+    fee_cents: i.fee,
   }),
 })
 
@@ -45,7 +48,7 @@ export const eventStep = (e: Row): TraceStep => ({
   step: 'event',
   id: String(e.id),
   status: String(e.type),
-  at: e.received_at as number,
+  at: at(e.received_at),
   detail: clean({
     source: e.source,
     subscription: e.subscription,
@@ -60,7 +63,7 @@ export const outboxStep = (o: Row): TraceStep => ({
   step: 'outbox',
   id: String(o.id),
   status: String(o.status),
-  at: o.updated_at as number,
+  at: at(o.updated_at),
   detail: clean({ kind: o.kind, attempts: o.attempts, error: o.last_error }),
 })
 
@@ -68,9 +71,9 @@ export const transferStep = (t: Row): TraceStep => ({
   step: 'transfer',
   id: String(t.id),
   status: String(t.status),
-  at: t.updated_at as number,
+  at: at(t.updated_at),
   detail: clean({
-    amount: brl(t.amount),
+    amount_cents: t.amount,
     stark_id: t.stark_id,
     bank_status: t.bank_status,
     reason: t.reason,
@@ -81,7 +84,7 @@ export const forwardStep = (f: Row): TraceStep => ({
   step: 'forward',
   id: String(f.id),
   status: String(f.status),
-  at: (f.delivered_at ?? f.updated_at) as number,
+  at: at(f.delivered_at ?? f.updated_at),
   detail: clean({
     type: f.type,
     shape: f.shape,
@@ -96,7 +99,7 @@ export const deadLetterStep = (d: Row): TraceStep => ({
   step: 'dead-letter',
   id: String(d.id),
   status: 'dead',
-  at: d.created_at as number,
+  at: at(d.created_at),
   detail: clean({ queue: d.queue, message: d.message_id, receives: d.receive_count, reason: d.reason }),
 })
 
@@ -104,6 +107,6 @@ export const queuedStep = (q: QueuedMessage): TraceStep => ({
   step: 'queued',
   id: q.id,
   status: q.inFlight ? 'in flight' : 'waiting',
-  at: q.sentAt,
+  at: at(q.sentAt),
   detail: clean({ queue: q.queue, receives: q.receives }),
 })
