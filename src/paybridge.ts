@@ -69,15 +69,10 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   )
   const { ledger, queue } = shared
 
-  // While paused by an outage a consumer probes the ledger the way /readyz does.
-  const probe = async () => {
-    const outcome = await ledger.writable()
-    if (outcome !== true) throw new Error(outcome)
-  }
   const relay = relayRole(shared)
   const worker = await workerRole({
     ...shared,
-    ...{ stripeQueue, sqs, probe, relayed: relay.poke, gapRetryMs: options.gapRetryMs },
+    ...{ stripeQueue, sqs, relayed: relay.poke, gapRetryMs: options.gapRetryMs },
     gapFillAtStart: options.gapFill !== false,
   })
   const scheduler = schedulerRole({ ...shared, issueAtStart: emulator !== undefined })
@@ -86,10 +81,7 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   const web = webRole({
     ...shared,
     checks: {
-      consumer: () => {
-        const paused = worker.paused()
-        return paused === undefined ? true : `consumer paused by an outage: ${paused}`
-      },
+      consumer: worker.readiness,
       ...(schedulerOn ? { scheduler: scheduler.readiness } : {}),
       ...(runs('relay') ? { transferRelay: relay.readiness } : {}),
     },

@@ -25,14 +25,17 @@ export async function workerRole(
     stripeQueue: Queue | undefined
     sqs: SQSClient | undefined
     relayed: () => void
-    /** Throws while the ledger cannot take writes: probed while a consumer is paused by an outage. */
-    probe: () => Promise<void>
     gapFillAtStart: boolean
     gapRetryMs?: number[] | undefined
   },
-): Promise<RoleModule & { paused(): string | undefined; fillGaps(): Promise<GapReport | undefined> }> {
+): Promise<RoleModule & { readiness(): true | string; fillGaps(): Promise<GapReport | undefined> }> {
   const { config, ledger, queue, stripeQueue, clock, random, log, metrics, relayed } = deps
   const store = ledger.store
+  // While paused by an outage a consumer probes the ledger the way /readyz does.
+  const probe = async () => {
+    const outcome = await ledger.writable()
+    if (outcome !== true) throw new Error(outcome)
+  }
   const recorder = {
     store,
     destination: config.destination,
@@ -53,7 +56,7 @@ export async function workerRole(
     backoff: { baseMs: 500, capMs: 5_000 },
     visibilityMs: config.queue.visibilityMs,
     pollWaitMs: RECEIVE_WAIT_MS,
-    probe: deps.probe,
+    probe,
     metrics,
   })
   const consumers = Array.from(
@@ -102,7 +105,7 @@ export async function workerRole(
           queue: stripeQueue,
           metrics,
           consumerMetrics: metrics,
-          probe: deps.probe,
+          probe,
           config: config.stripe,
           sign: stripeSigner(config.stripe.webhookSecret),
           log,
@@ -114,7 +117,10 @@ export async function workerRole(
   const drains = await deadLetterDrains([queue, stripeQueue], { ...deps, store })
 
   return {
-    paused: () => outage.reason() ?? forwarder?.paused(),
+    readiness: () => {
+      const paused = outage.reason() ?? forwarder?.paused()
+      return paused === undefined ? true : `consumer paused by an outage: ${paused}`
+    },
     fillGaps: async () => {
       const report = await gaps.fillNow()
       relayed()
