@@ -3,18 +3,10 @@ import * as v from 'valibot'
 import { PAYOUT_SCOPES } from '../domain/bank-event.ts'
 import { isValidTaxId } from '../domain/tax-id.ts'
 import { LOCAL_STARK_BANK_BEHAVIOUR } from './local-stark-bank.ts'
+import { int, nonEmpty, url } from './values.ts'
 
 // paybridge's variables, each with its rule and default; cross-field rules are in env-rules.ts.
 
-export const int = (min: number, max: number) =>
-  v.pipe(
-    v.string(),
-    v.trim(),
-    v.regex(/^\d+$/, `must be a whole number ≥ ${min}`),
-    v.transform(Number),
-    v.minValue(min, `must be ≥ ${min}`),
-    v.maxValue(max, `must be ≤ ${max}`),
-  )
 /** Whether croner takes the pattern (5 or 6 fields, names, ranges); checked here so start-up refuses it. */
 function isCron(pattern: string): boolean {
   try {
@@ -27,16 +19,6 @@ function isCron(pattern: string): boolean {
 const cronProblem = (issue: { input: unknown }) =>
   `not a cron pattern ("${String(issue.input)}"); e.g. "0 */3 * * *" (minute hour day month weekday: every 3 h)`
 
-export const share = v.pipe(
-  v.string(),
-  v.transform(Number),
-  v.number('must be a number'),
-  v.minValue(0, 'must be ≥ 0'),
-  v.maxValue(1, 'must be ≤ 1'),
-)
-export const url = v.pipe(v.string(), v.trim(), v.url('must be a URL like http://127.0.0.1:9100'))
-export const nonEmpty = v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty'))
-
 export const EnvSchema = v.object({
   STARK_PROJECT_ID: v.optional(
     v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'must be the numeric project id')),
@@ -47,7 +29,7 @@ export const EnvSchema = v.object({
     v.picklist(['sandbox', 'production'], 'must be sandbox or production'),
     'sandbox',
   ),
-  STARK_API_URL: v.optional(url),
+  STARK_API_URL: v.optional(url()),
   STARK_TIMEOUT_MS: v.optional(int(100, 120_000), '15000'),
   PORT: v.optional(int(0, 65535), '3000'),
   HOST: v.optional(nonEmpty, '127.0.0.1'),
@@ -104,16 +86,16 @@ export const EnvSchema = v.object({
   RELAY_INTERVAL_MS: v.optional(int(10, 600_000), '500'),
   RELAY_LEASE_MS: v.optional(int(1_000, 3_600_000), '60000'),
   ...LOCAL_STARK_BANK_BEHAVIOUR,
-  SQS_QUEUE_URL: v.optional(url),
+  SQS_QUEUE_URL: v.optional(url()),
   SQS_QUEUE_NAME: v.optional(
     v.pipe(v.string(), v.trim(), v.regex(/^[\w-]{1,75}(\.fifo)?$/, 'must be an SQS queue name')),
   ),
-  SQS_ENDPOINT: v.optional(url),
+  SQS_ENDPOINT: v.optional(url()),
   SQS_RECEIVE_LOOPS: v.optional(int(1, 20), '2'),
   AWS_REGION: v.optional(nonEmpty),
-  STRIPE_SERVICE_URL: v.optional(url),
+  STRIPE_SERVICE_URL: v.optional(url()),
   STRIPE_WEBHOOK_SECRET: v.optional(nonEmpty),
-  STRIPE_QUEUE_URL: v.optional(url),
+  STRIPE_QUEUE_URL: v.optional(url()),
   STRIPE_QUEUE_NAME: v.optional(
     v.pipe(v.string(), v.trim(), v.regex(/^[\w-]{1,75}(\.fifo)?$/, 'must be an SQS queue name')),
   ),

@@ -1,30 +1,11 @@
 import * as v from 'valibot'
 import { ConfigError } from './config-error.ts'
+import { int, nonEmpty, share as shareValue, url } from './values.ts'
 
 // The local Stark Bank's variables: how it pays (the embedded one inside paybridge, and the standalone
 // `emulator` command), and where the standalone one listens, calls back and whom it lets in.
 
-const whole = (min: number, max: number) =>
-  v.pipe(
-    v.string(),
-    v.trim(),
-    v.regex(/^\d+$/, `must be a whole number ≥ ${min}`),
-    v.transform(Number),
-    v.minValue(min, `must be ≥ ${min}`),
-    v.maxValue(max, `must be ≤ ${max}`),
-  )
-
-const share = (byDefault: string) =>
-  v.optional(
-    v.pipe(
-      v.string(),
-      v.transform(Number),
-      v.number('must be a number'),
-      v.minValue(0, 'must be ≥ 0'),
-      v.maxValue(1, 'must be ≤ 1'),
-    ),
-    byDefault,
-  )
+const share = (byDefault: string) => v.optional(shareValue, byDefault)
 
 /**
  * How the local Stark Bank pays new invoices and settles the transfers made to it; read by loadConfig
@@ -32,9 +13,9 @@ const share = (byDefault: string) =>
  */
 export const LOCAL_STARK_BANK_BEHAVIOUR = {
   EMULATOR_PAY_SHARE: share('0.8'),
-  EMULATOR_PAY_DELAY_MS: v.optional(whole(0, 3_600_000), '1500'),
+  EMULATOR_PAY_DELAY_MS: v.optional(int(0, 3_600_000), '1500'),
   EMULATOR_TRANSFER_FAIL_SHARE: share('0.1'),
-  EMULATOR_TRANSFER_SETTLE_MS: v.optional(whole(0, 3_600_000), '1000'),
+  EMULATOR_TRANSFER_SETTLE_MS: v.optional(int(0, 3_600_000), '1000'),
 }
 
 /** What the local Stark Bank does on its own: pays invoices, then moves each transfer on. */
@@ -67,11 +48,9 @@ export function localStarkBankBehaviour(e: {
 
 const StandaloneSchema = v.object({
   ...LOCAL_STARK_BANK_BEHAVIOUR,
-  EMULATOR_PORT: v.optional(whole(0, 65_535), '9100'),
-  EMULATOR_WEBHOOK_URL: v.optional(
-    v.pipe(v.string(), v.trim(), v.url('must be a URL like http://127.0.0.1:3000/webhook/starkbank')),
-  ),
-  EMULATOR_PROJECT_ID: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty'))),
+  EMULATOR_PORT: v.optional(int(0, 65_535), '9100'),
+  EMULATOR_WEBHOOK_URL: v.optional(url('http://127.0.0.1:3000/webhook/starkbank')),
+  EMULATOR_PROJECT_ID: v.optional(nonEmpty),
   EMULATOR_PROJECT_PUBLIC_KEY: v.optional(
     v.pipe(v.string(), v.includes('BEGIN PUBLIC KEY', 'must be a PEM public key')),
   ),

@@ -1,22 +1,20 @@
-import { parseArgs } from 'node:util'
 import { deadLettersToReplay, replayDeadLetter } from '../../app/replay-dead-letter.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Queue } from '../../ports/queue.ts'
 import type { Store } from '../../ports/store.ts'
+import { openStores } from '../ledger/open.ts'
+import { openLedger } from '../ledger/sqlite/database.ts'
+import { openQueue } from '../open-queue.ts'
+import { type Command, usageOf } from './command.ts'
+import { openStripeQueue } from './stripe-commands.ts'
 import { renderTable } from './table.ts'
-
-export const DEAD_LETTERS_REPLAY_USAGE = `usage: bun run src/main.ts ledger dead-letters replay (--id N … | --all) [--dry-run]
-  Puts kept dead letters (messages paybridge could not use, and those drained from an SQS dead-letter
-  queue) back on the queue they died on, then removes them from the ledger. Safe to repeat: the worker
-  records each event once by its id. Works on the SQLite ledger and on PostgreSQL (DATABASE_URL).
-`
 
 /**
  * `ledger dead-letters replay`. Exit codes: 0 replayed (or nothing to replay), 1 a chosen id is not
  * kept or a replay failed, 2 usage.
  */
 export async function deadLettersReplay(
-  args: string[],
+  values: { id?: string[]; all?: boolean; 'dry-run'?: boolean },
   deps: {
     store: Pick<Store, 'listDeadLetters' | 'deadLetterById' | 'removeDeadLetter'>
     queues: Record<string, Queue>
@@ -26,23 +24,8 @@ export async function deadLettersReplay(
   },
 ): Promise<number> {
   const usage = (problem: string) => {
-    deps.err(`paybridge: ${problem}\n${DEAD_LETTERS_REPLAY_USAGE}`)
+    deps.err(`paybridge: ${problem}\n${usageOf(deadLettersReplayCommand)}`)
     return 2
-  }
-  let values: { id?: string[]; all?: boolean; 'dry-run'?: boolean }
-  try {
-    ;({ values } = parseArgs({
-      args,
-      options: {
-        id: { type: 'string', multiple: true },
-        all: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (err) {
-    return usage(err instanceof Error ? err.message : String(err))
   }
   const ids = (values.id ?? []).map(Number)
   if (ids.some((id) => !Number.isSafeInteger(id) || id <= 0))
@@ -76,4 +59,55 @@ export async function deadLettersReplay(
     }
   }
   return failed > 0 ? 1 : 0
+}
+
+export const deadLettersReplayCommand: Command = {
+  name: 'ledger dead-letters replay',
+  summary:
+    'put kept dead letters (also those drained from an SQS dead-letter queue) back on the queue they died on',
+  options: {
+    id: { type: 'string', multiple: true, value: 'N', description: 'this dead letter (repeatable)' },
+    all: { type: 'boolean', description: 'every kept dead letter' },
+    'dry-run': { type: 'boolean', description: 'print what would be done and change nothing' },
+  },
+  notes:
+    'say which: --id N (repeatable) or --all; each is then removed from the ledger (SQLite or PostgreSQL).\n' +
+    'Safe to repeat: the worker records each event once by its id.\n' +
+    'exit codes: 0 replayed (or nothing to replay), 1 a chosen id is not kept or a replay failed, 2 usage',
+  async run({ values }, ctx) {
+    const config = ctx.config()
+    const log = ctx.log()
+    const stores = await openStores(config)
+    const client = await ctx.roots.sqsClient(config)
+    // The embedded queues live in the SQLite file; with SQS (and so on PostgreSQL) no file is opened.
+    const embedded = !config.sqs?.queue || (config.stripe && !config.stripeQueue)
+    const ledger = embedded ? openLedger(config.databasePath) : undefined
+    try {
+      const queueOptions = {
+        ledger,
+        client,
+        visibilityMs: config.queue.visibilityMs,
+        maxReceives: config.queue.maxReceives,
+      }
+      const stark = await openQueue({
+        ...queueOptions,
+        target: config.sqs?.queue,
+        embeddedName: 'stark-events',
+      })
+      const stripe = config.stripe
+        ? await openStripeQueue({ ...queueOptions, queue: config.stripeQueue })
+        : undefined
+      return await deadLettersReplay(values, {
+        store: stores.store,
+        queues: { [stark.name]: stark, ...(stripe ? { [stripe.name]: stripe } : {}) },
+        log,
+        out: ctx.out,
+        err: ctx.err,
+      })
+    } finally {
+      client?.destroy()
+      ledger?.close()
+      await stores.close()
+    }
+  },
 }

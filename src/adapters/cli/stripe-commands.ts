@@ -1,15 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs'
-import { forwardReplayer, willSend } from '../../app/replay-forwards.ts'
 import { parseStripeMessage } from '../../app/stripe-message-schema.ts'
-import { parseSince } from '../../domain/ledger-time.ts'
-import { STRIPE_EVENT_ID } from '../../domain/stripe-event.ts'
-import type { Clock } from '../../ports/clock.ts'
-import type { ForwardStore, ReplayFilter } from '../../ports/forward-store.ts'
-import type { Log } from '../../ports/log.ts'
 import type { OutgoingMessage, Queue } from '../../ports/queue.ts'
-import type { Ledger } from '../ledger/sqlite/database.ts'
+import { type Ledger, openLedger } from '../ledger/sqlite/database.ts'
 import { openQueue, type QueueTarget } from '../open-queue.ts'
-import { renderTable } from './table.ts'
+import { type Command, usageOf } from './command.ts'
 
 /** The embedded queue's name when no SQS queue is configured for Stripe events. */
 export const EMBEDDED_STRIPE_QUEUE = 'stripe-events'
@@ -22,7 +16,7 @@ export interface CliIo {
   stdin(): Promise<string>
 }
 
-const processIo: CliIo = {
+export const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   stdin: () => Bun.stdin.text(),
@@ -39,10 +33,34 @@ export function openStripeQueue(deps: {
   return openQueue({ ...deps, target: deps.queue, embeddedName: EMBEDDED_STRIPE_QUEUE })
 }
 
-export const STRIPE_ENQUEUE_USAGE = `usage: bun run src/main.ts stripe enqueue <file|->
-  Puts Stripe events on the configured Stripe queue: a JSON event (raw, EventBridge envelope or SNS
-  notification), a JSON array of them, or JSON lines. Nothing is sent unless every item is valid.
-`
+export const stripeEnqueueCommand: Command = {
+  name: 'stripe enqueue',
+  arguments: '<file|->',
+  positionals: { min: 1, max: 1 },
+  summary: 'put Stripe events (JSON, an array, or JSON lines) on the Stripe queue',
+  options: {},
+  notes:
+    'Each event raw, in an EventBridge envelope or an SNS notification; nothing is sent unless every item\n' +
+    'is valid. `-` reads standard input. Exit codes: 0 queued, 1 bad input or queue failure, 2 usage',
+  async run({ positionals }, ctx) {
+    const config = ctx.config()
+    const ledger = openLedger(config.databasePath)
+    const client = await ctx.roots.sqsClient(config)
+    try {
+      const queue = await openStripeQueue({
+        queue: config.stripeQueue,
+        ledger,
+        client,
+        visibilityMs: config.queue.visibilityMs,
+        maxReceives: config.queue.maxReceives,
+      })
+      return await stripeEnqueue(positionals, { queue })
+    } finally {
+      client?.destroy()
+      ledger.close()
+    }
+  },
+}
 
 /**
  * `stripe enqueue <file|->`. Exit codes: 0 queued, 1 unreadable or invalid input or queue failure,
@@ -55,7 +73,7 @@ export async function stripeEnqueue(
   const io = deps.io ?? processIo
   const readFile = deps.readFile ?? ((path: string) => Bun.file(path).text())
   if (args.length !== 1 || (args[0]?.startsWith('-') && args[0] !== '-')) {
-    io.err(STRIPE_ENQUEUE_USAGE)
+    io.err(usageOf(stripeEnqueueCommand))
     return 2
   }
   const source = args[0] as string
@@ -119,119 +137,4 @@ function splitEvents(text: string): { items: { where: string; body: string }[]; 
     }
   }
   return { items, problems }
-}
-
-export const FORWARDS_REPLAY_USAGE = `usage: bun run src/main.ts forwards replay [--dead] [--since T] [--event evt_…] [--dry-run] [--force]
-  Puts dead Stripe forwards back in the outbox; the running paybridge sends them again.
-  --dead          only dead forwards
-  --since T       only forwards received since T: an ISO time (2026-11-25T12:00Z) or an age (30m, 6h, 2d)
-  --event evt_…   only this event
-  --dry-run       print what would be done and change nothing
-  --force         also send delivered events again (they are skipped otherwise)
-  At least one of --dead, --since, --event is required.
-`
-
-/**
- * `forwards replay`. Prints every matching forward and what will happen to it, then does it.
- * Exit codes: 0 done (or nothing to do), 1 the --event named is unknown, 2 usage.
- */
-export async function forwardsReplay(
-  args: string[],
-  deps: { store: Pick<ForwardStore, 'replayForwards'>; clock: Clock; log: Log; io?: CliIo },
-): Promise<number> {
-  const io = deps.io ?? processIo
-  const parsed = parseReplayArgs(args, deps.clock())
-  if (typeof parsed === 'string') {
-    io.err(`paybridge: ${parsed}\n${FORWARDS_REPLAY_USAGE}`)
-    return 2
-  }
-  const { filter, dryRun } = parsed
-  const replayer = forwardReplayer(deps)
-  const plan = await replayer.plan(filter)
-  if (plan.entries.length === 0) {
-    if (filter.eventId) {
-      io.err(`paybridge: no forward matches ${describeFilter(filter)}\n`)
-      return 1
-    }
-    io.out(`no forwards match ${describeFilter(filter)}\n`)
-    return 0
-  }
-  io.out(`${dryRun ? 'would' : 'will'} send ${plan.queued} of ${plan.entries.length} matching forward(s):\n`)
-  io.out(
-    renderTable(
-      plan.entries.map((e) => ({
-        event: e.id,
-        type: e.type,
-        status: e.status,
-        attempts: e.attempts,
-        action: ACTION_TEXT[e.action],
-        last_error: e.lastError ?? '',
-      })),
-    ),
-  )
-  if (dryRun) {
-    io.out('dry run: nothing changed\n')
-    return 0
-  }
-  if (plan.queued === 0) {
-    io.out('nothing to send\n')
-    return 0
-  }
-  const done = await replayer.replay(filter)
-  io.out(`put ${done.entries.filter(willSend).length} forward(s) back in the outbox\n`)
-  return 0
-}
-
-const ACTION_TEXT = {
-  requeue: 'send again',
-  resend: 'send again (--force)',
-  'skip-delivered': 'skip: delivered (--force to send)',
-  'skip-pending': 'skip: already queued',
-} as const
-
-function describeFilter(f: ReplayFilter): string {
-  const parts = [
-    f.dead ? 'status dead' : '',
-    f.since !== undefined ? `received since ${new Date(f.since).toISOString()}` : '',
-    f.eventId ? `event ${f.eventId}` : '',
-  ]
-  return parts.filter(Boolean).join(', ')
-}
-
-function parseReplayArgs(args: string[], now: number): { filter: ReplayFilter; dryRun: boolean } | string {
-  const filter: ReplayFilter = {}
-  let dryRun = false
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]
-    switch (arg) {
-      case '--dead':
-        filter.dead = true
-        break
-      case '--force':
-        filter.force = true
-        break
-      case '--dry-run':
-        dryRun = true
-        break
-      case '--since': {
-        const since = parseSince(args[++i], now)
-        if (since === undefined)
-          return '--since takes an ISO time (2026-11-25T12:00Z) or an age (30m, 6h, 2d)'
-        filter.since = since
-        break
-      }
-      case '--event': {
-        const id = args[++i]
-        if (!id || !STRIPE_EVENT_ID.test(id)) return '--event takes a Stripe event id (evt_…)'
-        filter.eventId = id
-        break
-      }
-      default:
-        return `unknown argument "${arg}"`
-    }
-  }
-  if (!filter.dead && filter.since === undefined && !filter.eventId) {
-    return 'say which forwards to replay: --dead, --since or --event'
-  }
-  return { filter, dryRun }
 }
