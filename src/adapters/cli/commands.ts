@@ -1,7 +1,12 @@
 import type { Command } from './command.ts'
 import { deadLettersReplayCommand } from './dead-letter-commands.ts'
 import { forwardsReplayCommand } from './forwards-replay.ts'
-import { doctorEntry, webhooksListCommand, webhooksRegisterCommand } from './go-live-commands.ts'
+import {
+  doctorEntry,
+  webhooksGroupCommand,
+  webhooksListCommand,
+  webhooksRegisterCommand,
+} from './go-live-commands.ts'
 import { ledgerReconcileCommand, ledgerViewsCommand } from './ledger-read-commands.ts'
 import { emulatorCommand, keysCreateCommand, runCommand } from './service-commands.ts'
 import { eventsSyncCommand, invoicesIssueCommand } from './stark-commands.ts'
@@ -25,6 +30,7 @@ export const COMMANDS: Command[] = [
   deadLettersReplayCommand,
   webhooksRegisterCommand,
   webhooksListCommand,
+  webhooksGroupCommand,
   doctorEntry,
   emulatorCommand,
   keysCreateCommand,

@@ -52,8 +52,20 @@ export const webhooksListCommand: Command = {
   run: ({ argv }, ctx) => webhooks(['list', ...argv], ctx),
 }
 
+/** `webhooks` with another word: its module answers with the usage of both (exit 2). */
+export const webhooksGroupCommand: Command = {
+  name: 'webhooks',
+  arguments: '<register | list> …',
+  summary: 'the webhook subscription commands above',
+  options: {},
+  raw: true,
+  run: ({ argv }, ctx) => webhooks(argv, ctx),
+}
+
 export const doctorEntry: Command = {
   name: 'doctor',
+  // Its module reads its options (and refuses others with its usage), after the credentials check.
+  raw: true,
   summary:
     'check Stark Bank, the queues, the Stripe downstream and the ledger; one line per check with its fix',
   options: { json: { type: 'boolean', description: 'the checks as JSON' } },
