@@ -2,7 +2,7 @@ import { and, type Column, eq, gte, isNotNull, type SQL, sql } from 'drizzle-orm
 import { utcDayStart } from '../../domain/transfer-limits.ts'
 import type { Fenced, Store, TransferClaim } from '../../ports/store.ts'
 import { columnsOf } from './columns.ts'
-import { clipped, type OutboxColumns, ownedOutbox, retriedOutbox } from './outbox-claims.ts'
+import { clipped, deadOutbox, type OutboxColumns, ownedOutbox, retriedOutbox } from './outbox-claims.ts'
 import { type TransferRow, transferOutboxId } from './transfer-claims.ts'
 
 // The transfer lifecycle as both ledgers write it, once: the columns each relay and operator step
@@ -162,3 +162,25 @@ export type TransferSteps = Pick<
   | 'transferDead'
   | 'replayDeadTransfers'
 >
+
+/** How a claim ends: the columns on its outbox row (while the claim owns it), then on its transfer. */
+export interface ClaimEnd {
+  outbox: ReturnType<typeof retriedTransferOutbox> | ReturnType<typeof deadOutbox>
+  transfer: ReturnType<typeof retriedTransfer> | ReturnType<typeof deadTransfer>
+}
+
+/** A claim ending in a retry (see retriedTransferOutbox, retriedTransfer). */
+export const retryEnd = (
+  tables: { outbox: OutboxColumns; transfers: TransferColumns },
+  retry: TransferRetry,
+  now: number,
+): ClaimEnd => ({
+  outbox: retriedTransferOutbox(tables.outbox, retry, now),
+  transfer: retriedTransfer(tables.transfers, retry, now),
+})
+
+/** A claim ending with its transfer dead. */
+export const deadEnd = (reason: string, now: number): ClaimEnd => ({
+  outbox: deadOutbox(reason, now),
+  transfer: deadTransfer(reason, now),
+})

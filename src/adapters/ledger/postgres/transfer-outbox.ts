@@ -1,6 +1,6 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Fenced, TransferClaim } from '../../../ports/store.ts'
-import { deadOutbox, doneOutbox, replayedOutbox } from '../outbox-claims.ts'
+import { doneOutbox, replayedOutbox } from '../outbox-claims.ts'
 import { planClaims, takenOver, transferOutboxId } from '../transfer-claims.ts'
 import * as transferWrites from '../transfer-writes.ts'
 import type { PgDb, PgTx } from './database.ts'
@@ -58,18 +58,18 @@ export function postgresTransferOutbox(deps: {
     return mine.length > 0 ? transferWrites.written : transferWrites.stale
   }
   /** Ends a claim: the outbox row if the claim still owns it, then (if it did) the transfer. */
-  const ended = (claim: TransferClaim, outboxColumns: object, transferColumns: object | undefined) =>
+  const ended = (claim: TransferClaim, end: transferWrites.ClaimEnd) =>
     db.transaction(async (t): Promise<Fenced> => {
       const moved = await t
         .update(outbox)
-        .set(outboxColumns)
+        .set(end.outbox)
         .where(transferWrites.ownedTransfer(outbox, claim))
         .returning({ id: outbox.id })
       if (moved.length === 0) return transferWrites.stale
-      if (transferColumns)
+      if (end.transfer)
         await t
           .update(transfers)
-          .set(transferColumns)
+          .set(end.transfer)
           .where(transferWrites.stillPending(transfers, claim.transferId))
       return transferWrites.written
     })
@@ -133,11 +133,7 @@ export function postgresTransferOutbox(deps: {
     },
 
     async transferRetry(claim, retry, now) {
-      return ended(
-        claim,
-        transferWrites.retriedTransferOutbox(outbox, retry, now),
-        transferWrites.retriedTransfer(transfers, retry, now),
-      )
+      return ended(claim, transferWrites.retryEnd({ outbox, transfers }, retry, now))
     },
 
     async unresolvedTransfers() {
@@ -149,7 +145,7 @@ export function postgresTransferOutbox(deps: {
     },
 
     async transferDead(claim, reason, now) {
-      return ended(claim, deadOutbox(reason, now), transferWrites.deadTransfer(reason, now))
+      return ended(claim, transferWrites.deadEnd(reason, now))
     },
 
     async replayDeadTransfers(filter, now, { dryRun }) {

@@ -1,6 +1,6 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import type { Fenced, TransferClaim } from '../../../ports/store.ts'
-import { deadOutbox, doneOutbox, leasedOutbox, replayedOutbox } from '../outbox-claims.ts'
+import { doneOutbox, leasedOutbox, replayedOutbox } from '../outbox-claims.ts'
 import { planClaims, takenOver, transferOutboxId } from '../transfer-claims.ts'
 import * as transferWrites from '../transfer-writes.ts'
 import type { Db } from './database.ts'
@@ -50,17 +50,17 @@ export function sqliteTransferOutbox(deps: {
     return mine.length > 0 ? transferWrites.written : transferWrites.stale
   }
   /** Ends a claim: the outbox row if the claim still owns it, then (if it did) the transfer. */
-  const ended = (t: Db, claim: TransferClaim, outboxColumns: object, transferColumns: object | undefined) => {
+  const ended = (t: Db, claim: TransferClaim, end: transferWrites.ClaimEnd) => {
     const moved = t
       .update(outbox)
-      .set(outboxColumns)
+      .set(end.outbox)
       .where(transferWrites.ownedTransfer(outbox, claim))
       .returning({ id: outbox.id })
       .all()
     if (moved.length === 0) return transferWrites.stale
-    if (transferColumns)
+    if (end.transfer)
       t.update(transfers)
-        .set(transferColumns)
+        .set(end.transfer)
         .where(transferWrites.stillPending(transfers, claim.transferId))
         .run()
     return transferWrites.written
@@ -118,14 +118,7 @@ export function sqliteTransferOutbox(deps: {
     },
 
     async transferRetry(claim, retry, now) {
-      return tx((t) =>
-        ended(
-          t,
-          claim,
-          transferWrites.retriedTransferOutbox(outbox, retry, now),
-          transferWrites.retriedTransfer(transfers, retry, now),
-        ),
-      )
+      return tx((t) => ended(t, claim, transferWrites.retryEnd({ outbox, transfers }, retry, now)))
     },
 
     async unresolvedTransfers() {
@@ -138,7 +131,7 @@ export function sqliteTransferOutbox(deps: {
     },
 
     async transferDead(claim, reason, now) {
-      return tx((t) => ended(t, claim, deadOutbox(reason, now), transferWrites.deadTransfer(reason, now)))
+      return tx((t) => ended(t, claim, transferWrites.deadEnd(reason, now)))
     },
 
     async replayDeadTransfers(filter, now, { dryRun }) {
