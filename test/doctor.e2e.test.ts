@@ -85,6 +85,7 @@ describe('doctor on the emulator and the SQLite ledger', () => {
     ]) {
       expect(line(stdout, check)).toStartWith('ok  ')
     }
+    expect(line(stdout, 'clock')).toContain('in step with Stark Bank (to the second)')
     expect(line(stdout, 'webhook subscription')).toContain(`${WEBHOOK_URL} gets invoice and transfer events`)
     expect(line(stdout, 'balance')).toContain('R$ 10,000.00 against 0 pending (R$ 0.00) and 0 held (R$ 0.00)')
     expect(stdout).toEndWith('all 8 checks pass\n')

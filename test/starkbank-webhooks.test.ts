@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import starkbank from 'starkbank'
 import { starkBank } from '../src/adapters/starkbank/bank.ts'
-import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
+import { generateKeyPair, publicKeyFromPem, verify } from '../src/adapters/starkbank/ecdsa.ts'
 import { type StarkBankEmulator, startStarkBankEmulator } from '../src/emulator/emulator.ts'
 import { BankError } from '../src/ports/bank.ts'
 
@@ -95,6 +95,47 @@ describe('Stark Bank webhooks, balance and clock through the SDK', () => {
       },
     ])
     expect((await bank().balance()).amount).toBe(500_000 + 10_000 - 50 - 9_950 - 50)
+  })
+
+  it('delivers each event to the webhooks subscribed to its service, signed, and to no other', async () => {
+    const received: { path: string; body: string; signature: string | null }[] = []
+    const receiver = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch: async (request) => {
+        received.push({
+          path: new URL(request.url).pathname,
+          body: await request.text(),
+          signature: request.headers.get('digital-signature'),
+        })
+        return new Response('ok')
+      },
+    })
+    try {
+      const base = `http://127.0.0.1:${receiver.port}`
+      const invoices = await bank().registerWebhook(`${base}/invoices`, ['invoice'])
+      const transfers = await bank().registerWebhook(`${base}/transfers`, ['transfer'])
+      const [invoice] = await bank().createInvoices([
+        { amount: 5_000, name: 'Bia', taxId: '012.345.678-90', tags: ['doctor-delivery'] },
+      ])
+      const event = emulator.payInvoice(invoice!.id)
+      const deadline = Date.now() + 3000
+      while (received.length === 0 && Date.now() < deadline) await Bun.sleep(10)
+      await Bun.sleep(100)
+      expect(received.map((r) => r.path)).toEqual(['/invoices'])
+      const body = JSON.parse(received[0]?.body ?? '{}') as { event: { id: string; subscription: string } }
+      expect(body.event).toMatchObject({ id: event!.id, subscription: 'invoice' })
+      expect(
+        verify(received[0]!.body, received[0]!.signature ?? '', publicKeyFromPem(emulator.publicKeyPem)),
+      ).toBe(true)
+      expect(emulator.events().find((e) => e.id === event!.id)?.attempts).toEqual([
+        expect.objectContaining({ url: `${base}/invoices`, status: 200 }),
+      ])
+      await bank().removeWebhook(invoices.id)
+      await bank().removeWebhook(transfers.id)
+    } finally {
+      await receiver.stop(true)
+    }
   })
 
   it("reads Stark Bank's clock from its answer's Date", async () => {

@@ -89,11 +89,10 @@ export function doctorChecks(deps: DoctorDeps): DoctorCheck[] {
         const time = await bank.serverTime()
         // Date has whole seconds, cut down: the middle of its second is the best guess of Stark's clock.
         const skew = time.at + 500 - time.localAt
-        const seconds = Math.round(Math.abs(skew) / 1000)
         const detail =
-          seconds === 0
+          Math.abs(skew) <= 1000 + time.roundTripMs / 2
             ? 'in step with Stark Bank (to the second)'
-            : `${seconds} s ${skew > 0 ? 'behind' : 'ahead of'} Stark Bank`
+            : `${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? 'behind' : 'ahead of'} Stark Bank`
         return Math.abs(skew) <= MAX_CLOCK_SKEW_MS
           ? ok(detail)
           : fail(`${detail} (more than ${MAX_CLOCK_SKEW_MS / 1000} s)`, "set this host's clock (NTP)")

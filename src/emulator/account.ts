@@ -56,6 +56,8 @@ export function webhookSubscriptions(nextId: () => string) {
     },
     get: (id: string) => structuredClone(all.find((w) => w.id === id)),
     list: (page: PageRequest) => pageOf(all, () => true, page),
+    /** The URLs subscribed to `service`, oldest first. */
+    urlsFor: (service: string) => all.filter((w) => w.subscriptions.includes(service)).map((w) => w.url),
     remove(id: string): WireWebhook | undefined {
       const at = all.findIndex((w) => w.id === id)
       return at < 0 ? undefined : all.splice(at, 1)[0]

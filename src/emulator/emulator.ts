@@ -1,7 +1,8 @@
 /**
  * A local Stark Bank for tests and development: the v2 wire protocol for public-key, invoice,
- * transfer and event, request signatures checked, invoices paid (and their `credited` webhooks
- * signed and retried) on a schedule, and faults injectable per route. State lives in memory.
+ * transfer, event, webhook and balance, request signatures checked, invoices paid (and their
+ * `credited` webhooks signed and retried, to the webhook URL and to every subscription to `invoice`)
+ * on a schedule, and faults injectable per route. State lives in memory.
  */
 export type { Fault } from './faults.ts'
 export type { EmulatorRoute } from './routes.ts'

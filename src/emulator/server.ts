@@ -92,8 +92,10 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
   let signingSecret = privateKeyFromPem(signingPem)
   const publicKeys = [{ id: `${now()}`, content: publicPemOf(signingPem), created: starkTime(now()) }]
 
+  const subscriptions = webhookSubscriptions(ledger.nextId)
   const webhooks = webhookDelivery({
     url: () => webhookUrl,
+    subscribers: (event) => subscriptions.urlsFor(event.subscription),
     signingKey: () => signingSecret,
     retryDelaysMs: options.webhookRetryDelaysMs ?? [5_000, 30_000, 120_000],
     timeoutMs: options.webhookTimeoutMs ?? 5_000,
@@ -121,7 +123,7 @@ export async function startStarkBankEmulator(options: StarkBankEmulatorOptions):
       }
     },
     onTransfersCreated: (transfers: WireTransfer[]) => lifecycle?.started(transfers),
-    webhooks: webhookSubscriptions(ledger.nextId),
+    webhooks: subscriptions,
     balance: () =>
       wireBalance(ledger.workspaceId, options.openingBalance ?? 1_000_000, ledger.snapshot(), now()),
   }
