@@ -122,7 +122,7 @@ describe('late and repeated credits in reconcile and trace', () => {
     const text = out.join('')
     expect(text).toContain('anomalies (recorded, changed nothing; not mismatches)')
     expect(text).toContain('event 8004 (7002): anomaly')
-    expect(text).toContain('invoice external-7003 (7003) credited 199.00, not paid out')
+    expect(text).toContain('invoice external-7003 (7003) credited R$ 199.00, not paid out')
     expect(text).toContain('reconciled: every credited invoice has its transfer')
   })
 

@@ -10,6 +10,7 @@ import {
   reconcile as reconcileSqlite,
 } from '../src/adapters/ledger/sqlite/reconcile.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
+import type { ReconciliationJson } from '../src/domain/reconcile-report.ts'
 import { type LedgerViews, QUERY_VIEWS, type Trace } from '../src/ports/ledger-views.ts'
 import {
   DAY,
@@ -198,14 +199,14 @@ for (const engine of ENGINES) {
         const bad = await run('reconcile')
         expect(bad.code).toBe(1)
         expect(bad.out).toContain('NOT reconciled: 4 mismatch(es)')
-        expect(bad.out).toContain('2026-03-01 invoice inv-d (sd) credited 69.30 but has no transfer')
+        expect(bad.out).toContain('2026-03-01 invoice inv-d (sd) credited R$ 69.30 but has no transfer')
         expect(bad.out).toContain(
-          'transfer paybridge-invoice-sc of 50.00 for invoice inv-c failed at Stark Bank',
+          'transfer paybridge-invoice-sc of R$ 50.00 for invoice inv-c failed at Stark Bank',
         )
         const good = await run('reconcile', '--day', PREVIOUS_DAY)
         expect(good.code).toBe(0)
         expect(good.out).toContain('reconciled: every credited invoice has its transfer')
-        const json = JSON.parse((await run('reconcile', '--day', DAY, '--json')).out) as Reconciliation
+        const json = JSON.parse((await run('reconcile', '--day', DAY, '--json')).out) as ReconciliationJson
         expect(json.mismatches).toHaveLength(4)
         expect((await run('reconcile', '--day', '2026-02-30')).code).toBe(2)
       })
@@ -273,6 +274,39 @@ for (const engine of ENGINES) {
                 expect({ view, key, value }).toEqual({ view, key, value: expect.stringMatching(ISO_UTC) })
             }
         }
+      })
+
+      it('prints the reconciliation as R$ for people and as integer cents under …Cents fields in JSON', async () => {
+        const text = (await run('reconcile', '--day', DAY)).out
+        expect(text).toMatch(
+          /^2026-03-01 +5 +R\$ 457\.40 +R\$ 339\.50 +R\$ 99\.50 +R\$ 0\.00 +R\$ 0\.00 +4 +NO$/m,
+        )
+        expect(text).toContain(
+          'invoice inv-b credited R$ 199.00 but transfer paybridge-invoice-sb is R$ 190.00',
+        )
+        const json = JSON.parse((await run('reconcile', '--day', DAY, '--json')).out) as ReconciliationJson
+        expect(json.days).toEqual([
+          {
+            day: DAY,
+            invoices: 5,
+            creditedCents: 45_740,
+            transfersCreatedCents: 33_950,
+            transfersConfirmedCents: 9950,
+            pendingCents: 0,
+            heldCents: 0,
+            mismatches: 4,
+            ok: false,
+          },
+        ])
+        expect(json.mismatches[0]).toEqual({
+          kind: 'amount-differs',
+          day: DAY,
+          invoiceId: 'inv-b',
+          transferId: 'paybridge-invoice-sb',
+          creditedCents: 19_900,
+          transferredCents: 19_000,
+        })
+        expect(json.mismatches[3]).toMatchObject({ kind: 'transfer-dead', amountCents: 3960 })
       })
 
       it('prints trace JSON with ISO 8601 UTC times and integer cents under _cents fields', async () => {

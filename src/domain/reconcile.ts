@@ -223,32 +223,3 @@ export function reconcile(
   for (const d of sorted) d.ok = d.mismatches === 0 && d.credited === d.transfersCreated + d.pending + d.held
   return { ok: sorted.every((d) => d.ok), days: sorted, mismatches, anomalies }
 }
-
-/** One line per anomaly, for people. Amounts in reais. */
-export function describeAnomaly(a: Anomaly): string {
-  switch (a.kind) {
-    case 'event':
-      return `${a.day} event ${a.eventId}${a.subjectId ? ` (${a.subjectId})` : ''}: ${a.outcome}`
-    case 'not-issued':
-      return `${a.day} invoice ${a.invoiceId} (${a.starkId}) credited ${(a.credited / 100).toFixed(2)}, not paid out: ${NOT_ISSUED_REASON}`
-  }
-}
-
-/** One line per mismatch, for people. Amounts in reais. */
-export function describeMismatch(m: Mismatch): string {
-  const brl = (cents: number) => (cents / 100).toFixed(2)
-  switch (m.kind) {
-    case 'missing-transfer':
-      return `${m.day} invoice ${m.invoiceId} (${m.starkId}) credited ${brl(m.credited)} but has no transfer`
-    case 'amount-differs':
-      return `${m.day} invoice ${m.invoiceId} credited ${brl(m.credited)} but transfer ${m.transferId} is ${brl(m.transferred)}`
-    case 'transfer-failed':
-      return `${m.day} transfer ${m.transferId} of ${brl(m.amount)} for invoice ${m.invoiceId} failed at Stark Bank`
-    case 'transfer-dead':
-      return `${m.day} transfer ${m.transferId} of ${brl(m.amount)} for invoice ${m.invoiceId} is dead: ${m.reason}`
-    case 'transfer-late':
-      return `${m.day} transfer ${m.transferId} of ${brl(m.amount)} for invoice ${m.invoiceId} not created since ${new Date(m.since).toISOString()}`
-    case 'transfer-without-credit':
-      return `${m.day} transfer ${m.transferId} of ${brl(m.amount)} has no credited invoice ${m.invoiceStarkId}`
-  }
-}

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'bun:test'
-import {
-  type CreditedInvoice,
-  describeMismatch,
-  type LedgerTransfer,
-  reconcile,
-} from '../../src/domain/reconcile.ts'
+import { type CreditedInvoice, type LedgerTransfer, reconcile } from '../../src/domain/reconcile.ts'
+import { describeMismatch } from '../../src/domain/reconcile-report.ts'
 
 const AT = Date.UTC(2026, 2, 1, 10)
 const NOW = AT + 3_600_000
@@ -78,7 +74,7 @@ describe('reconcile', () => {
       ok: false,
     })
     expect(result.mismatches.map(describeMismatch)[1]).toBe(
-      '2026-03-01 invoice inv-b credited 199.00 but transfer paybridge-invoice-b is 190.00',
+      '2026-03-01 invoice inv-b credited R$ 199.00 but transfer paybridge-invoice-b is R$ 190.00',
     )
   })
 

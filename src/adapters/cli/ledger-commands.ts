@@ -1,5 +1,7 @@
 import { parseSince } from '../../domain/ledger-time.ts'
-import { describeAnomaly, describeMismatch, type Reconciliation } from '../../domain/reconcile.ts'
+import { brl } from '../../domain/money.ts'
+import type { Reconciliation } from '../../domain/reconcile.ts'
+import { describeAnomaly, describeMismatch, reconciliationJson } from '../../domain/reconcile-report.ts'
 import type { Clock } from '../../ports/clock.ts'
 import { type LedgerViews, QUERY_VIEWS, type QueryView } from '../../ports/ledger-views.ts'
 import type { Log } from '../../ports/log.ts'
@@ -139,13 +141,14 @@ export async function reconcileCommand(
     return 2
   }
   const result = await deps.read({ day: parsed.day, from: parsed.from, now: (deps.clock ?? Date.now)() })
-  deps.out(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : renderReconciliation(result))
+  deps.out(
+    parsed.json ? `${JSON.stringify(reconciliationJson(result), null, 2)}\n` : renderReconciliation(result),
+  )
   return result.ok ? 0 : 1
 }
 
-/** Days as a table, then every mismatch, then the verdict. Amounts in reais. */
+/** Days as a table, then every mismatch, then the verdict. */
 export function renderReconciliation(result: Reconciliation): string {
-  const brl = (cents: number) => (cents / 100).toFixed(2)
   const table = renderTable(
     result.days.map((d) => ({
       day: d.day,

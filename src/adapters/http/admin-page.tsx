@@ -1,6 +1,6 @@
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
-import { describeMismatch } from '../../domain/reconcile.ts'
+import { describeMismatch } from '../../domain/reconcile-report.ts'
 import type { StatusSnapshot } from '../ledger/sqlite/ledger-status.ts'
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
