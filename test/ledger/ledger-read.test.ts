@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
+import { ledgerProbe } from '../../src/adapters/ledger/doctor-probe.ts'
 import { type OpenLedger, openLedgerStores } from '../../src/adapters/ledger/open.ts'
 import { type Postgres, startPostgres } from '../support/postgres.ts'
 
@@ -99,6 +100,33 @@ for (const engine of [sqlite(), postgres()]) {
         ),
       )
       expect(counts).toEqual([1, 1, 1])
+    })
+
+    it("gives doctor the transfers not yet at Stark Bank, pending and held, and the ledger's migrations", async () => {
+      const { ledger, exec } = await engine.open()
+      opened.push(ledger)
+      const planted: [string, number, string][] = [
+        ['t1', 10_000, 'pending'],
+        ['t2', 2_500, 'pending'],
+        ['t3', 1_500_000, 'held'],
+        ['t4', 7_000, 'created'],
+        ['t5', 9_000, 'dead'],
+      ]
+      for (const [id, amount, status] of planted)
+        await exec(
+          `INSERT INTO transfers (id, invoice_stark_id, event_id, amount, status, request, created_at, updated_at)
+           VALUES ('${id}', 'inv-${id}', 'evt-${id}', ${amount}, '${status}', '{}', 1, 1)`,
+        )
+      const probe = ledgerProbe(ledger)
+      expect(await probe.transfersToSend()).toEqual({
+        pending: { count: 2, cents: 12_500 },
+        held: { count: 1, cents: 1_500_000 },
+      })
+      const migrations = await probe.migrations()
+      expect(migrations.applied).toBe(migrations.known)
+      expect(migrations.latestApplied).toBe(migrations.latestKnown)
+      expect(migrations.known).toBeGreaterThan(0)
+      expect(await probe.writable()).toBe(true)
     })
   })
 }
