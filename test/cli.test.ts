@@ -23,6 +23,8 @@ const sqliteEnv = () => ({ DATABASE_PATH: join(dir.path, 'ledger.sqlite'), LOG_L
 
 let pg: Postgres | undefined
 beforeAll(async () => {
+  // The operator commands read an existing ledger (a missing file is refused): make the SQLite one.
+  openLedger(sqliteEnv().DATABASE_PATH).close()
   pg = await startPostgres()
 }, 60_000)
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'bun:test'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from './support/paybridge.ts'
 import { freePort, runCli } from './support/process.ts'
@@ -31,11 +32,39 @@ describe('start-up failures', () => {
     expect(stackLines(run.stderr)).toEqual([])
   })
 
-  it('names DATABASE_PATH when a ledger command cannot open the file', async () => {
-    const run = await runCli(['ledger', 'runs'], env({ DATABASE_PATH: '/proc/paybridge-nowhere/ledger.db' }))
-    expect(run.code).toBe(2)
-    expect(named(run.stderr)[0]).toContain('paybridge: DATABASE_PATH: cannot open the ledger file')
-    expect(stackLines(run.stderr)).toEqual([])
+  it('names DATABASE_PATH when a ledger command cannot open the file (a folder, not a file)', async () => {
+    const dir = tempDir()
+    try {
+      const run = await runCli(['ledger', 'runs'], env({ DATABASE_PATH: dir.path }))
+      expect(run.code).toBe(2)
+      expect(named(run.stderr)[0]).toContain(
+        `paybridge: DATABASE_PATH: cannot open the ledger file ${dir.path}`,
+      )
+      expect(stackLines(run.stderr)).toEqual([])
+    } finally {
+      dir.cleanup()
+    }
+  })
+
+  it('refuses to read a ledger file that is not there instead of creating an empty one', async () => {
+    const dir = tempDir()
+    try {
+      const path = join(dir.path, 'typo.db')
+      for (const args of [
+        ['ledger', 'transfers'],
+        ['ledger', 'trace', 'evt_1'],
+        ['forwards', 'replay', '--dead'],
+      ]) {
+        const run = await runCli(args, env({ DATABASE_PATH: path }))
+        expect(run.code).toBe(2)
+        expect(named(run.stderr)).toEqual([
+          `paybridge: DATABASE_PATH: no ledger file at ${path}; run the command where paybridge runs, with its DATABASE_PATH (or DATABASE_URL for PostgreSQL)`,
+        ])
+        expect(existsSync(path)).toBe(false)
+      }
+    } finally {
+      dir.cleanup()
+    }
   })
 
   it('names PORT when the port is taken', async () => {

@@ -77,7 +77,7 @@ export const deadLettersReplayCommand: Command = {
   async run({ values }, ctx) {
     const config = ctx.config()
     const log = ctx.log()
-    const stores = await openStores(config)
+    const stores = await openStores(config, { existing: true })
     const client = await ctx.roots.sqsClient(config)
     // The embedded queues live in the SQLite file; with SQS (and so on PostgreSQL) no file is opened.
     const embedded = !config.sqs?.queue || (config.stripe && !config.stripeQueue)

@@ -28,7 +28,7 @@ export const forwardsReplayCommand: Command = {
     'running paybridge sends them again. Exit codes: 0 done (or nothing to do), 1 the --event is unknown, 2 usage',
   async run({ argv }, ctx) {
     const config = ctx.config()
-    const stores = await openStores(config)
+    const stores = await openStores(config, { existing: true })
     try {
       return await forwardsReplay(argv, { store: stores.forwards, clock: Date.now, log: ctx.log() })
     } finally {

@@ -46,7 +46,7 @@ export const ledgerViewsCommand: Command = {
 
 /** Views and trace on either engine; `reconcile` here only on SQLite (PostgreSQL's is above). */
 async function ledgerRead(argv: string[], ctx: CliContext): Promise<number> {
-  const stores = await openStores(ctx.config())
+  const stores = await openStores(ctx.config(), { existing: true })
   const { sqlite } = stores
   try {
     return await ledgerCommand(argv, {

@@ -15,7 +15,7 @@ export const approveCommand: Command = {
   notes: 'exit codes: 0 approved (the relay sends it next), 1 no such transfer or not held, 2 usage',
   async run({ positionals: [transferId] }, ctx) {
     const config = ctx.config()
-    const stores = await openStores(config)
+    const stores = await openStores(config, { existing: true })
     try {
       const approve = transferApprover({ store: stores.store, clock: Date.now, log: ctx.log() })
       const outcome = await approve(transferId as string)
@@ -39,7 +39,7 @@ export const transfersReplayCommand: Command = {
   notes: 'exit codes: 0 done (or nothing to do), 1 the transfer named is not dead, 2 usage',
   async run({ argv }, ctx) {
     const config = ctx.config()
-    const stores = await openStores(config)
+    const stores = await openStores(config, { existing: true })
     try {
       return await transfersReplay(argv, {
         store: stores.store,

@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { ForwardStore } from '../../ports/forward-store.ts'
 import type { LedgerViews } from '../../ports/ledger-views.ts'
 import type { Store } from '../../ports/store.ts'
 import { queuedMentions } from '../embedded-queue/mentions.ts'
+import { StartupFailure } from '../startup-failure.ts'
 import { openPgLedger } from './postgres/database.ts'
 import { postgresForwardStore } from './postgres/forward-store.ts'
 import { pgWritable } from './postgres/ledger-health.ts'
@@ -75,6 +76,22 @@ export async function openLedgerStores(config: {
   }
 }
 
-/** The ledger's stores for one-off commands (a small pool on PostgreSQL). */
-export const openStores = (config: { databaseUrl: string | undefined; databasePath: string }) =>
-  openLedgerStores({ ...config, maxConnections: 2 })
+/**
+ * The ledger's stores for one-off commands (a small pool on PostgreSQL). With `existing`, a SQLite
+ * ledger file that is not there is refused rather than created empty: an operator command reading
+ * it most likely names the wrong file.
+ */
+export async function openStores(
+  config: { databaseUrl: string | undefined; databasePath: string },
+  options: { existing?: boolean } = {},
+): Promise<OpenLedger> {
+  const path = config.databasePath
+  if (options.existing && !config.databaseUrl && path !== ':memory:' && !existsSync(path)) {
+    throw new StartupFailure(
+      'DATABASE_PATH',
+      `no ledger file at ${path}`,
+      'run the command where paybridge runs, with its DATABASE_PATH (or DATABASE_URL for PostgreSQL)',
+    )
+  }
+  return openLedgerStores({ ...config, maxConnections: 2 })
+}
