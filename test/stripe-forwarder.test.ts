@@ -99,7 +99,14 @@ afterEach(async () => {
 })
 
 async function rig(
-  options: { embedded?: boolean; timeoutMs?: number; forMs?: number; concurrency?: number } = {},
+  options: {
+    embedded?: boolean
+    timeoutMs?: number
+    forMs?: number
+    concurrency?: number
+    /** Where the forwarder posts instead of the downstream stand-in. */
+    serviceUrl?: string
+  } = {},
 ): Promise<Rig> {
   const dir = tempDir('paybridge-stripe-')
   const ledger = openLedger(join(dir.path, 'ledger.sqlite'))
@@ -115,7 +122,7 @@ async function rig(
   const logs: string[] = []
   const log = consoleLog({ level: 'debug', format: 'json', write: (l) => logs.push(l) })
   const config: StripeConfig = {
-    serviceUrl: downstream.url,
+    serviceUrl: options.serviceUrl ?? downstream.url,
     webhookSecret: SECRET,
     queue: undefined,
     timeoutMs: options.timeoutMs ?? 2_000,
@@ -300,6 +307,18 @@ describe('Stripe forwarder over SQS (fauxqs)', () => {
     expect(row.last_error).toStartWith("HTTP 400: No such customer: 'cus_9'...")
     expect(row.last_error!.length).toBeLessThanOrEqual(520)
     expect(r.count("select count(*) as n from outbox where status = 'dead'")).toBe(1)
+  })
+
+  it('counts a POST the Stripe service never answered (connection refused) as a network failure and retries it', async () => {
+    // Port 1 on loopback: nothing listens, so every POST fails before any answer.
+    const r = await rig({ embedded: true, serviceUrl: 'http://127.0.0.1:1/' })
+    const e = stripeEvent()
+    await r.queue.send([{ body: JSON.stringify(e) }])
+    await waitFor('two network failures reported', () => r.calls.filter((c) => c === 'network').length >= 2)
+    expect(r.calls.every((c) => c === 'network')).toBe(true)
+    const row = r.forward(e.id)
+    expect(row.status).toBe('pending')
+    expect(row.last_error).toStartWith('network error')
   })
 
   it('retries a downstream that hangs past the timeout', async () => {
