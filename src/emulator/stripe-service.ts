@@ -1,9 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+import { stripeSignatureHeader } from '../adapters/stripe/signature.ts'
 
 // A local stand-in for the Stripe-processing service paybridge forwards to: `POST
 // /api/v1/Stripe/Webhook`, every request's `Stripe-Signature` checked with the shared secret as
 // `stripe.webhooks.constructEvent` checks it (any v1 matching HMAC-SHA256(secret, "<t>.<raw body>"),
-// t within 300 s). The `stripe` package is a development dependency, so the check is written here.
+// t within 300 s). The `stripe` package is a development dependency, so the check is made here, over
+// the signature paybridge's own signer computes (its tests check that against the `stripe` package).
 
 const PATH = '/api/v1/Stripe/Webhook'
 /** Stripe's default tolerance for the signature's timestamp. */
@@ -41,7 +43,7 @@ export function stripeSignatureProblem(
     return 'Stripe-Signature has no t=<unix seconds> and v1=<signature>'
   if (Math.abs(nowS - Number(t)) > TOLERANCE_S)
     return `Stripe-Signature timestamp is ${nowS - Number(t)} s off (tolerance ${TOLERANCE_S} s)`
-  const expected = createHmac('sha256', secret).update(`${t}.${body}`, 'utf8').digest()
+  const expected = Buffer.from(stripeSignatureHeader(body, secret, Number(t)).split('v1=')[1] ?? '', 'hex')
   const matches = signatures.some((hex) => {
     const given = Buffer.from(hex, 'hex')
     return given.length === expected.length && timingSafeEqual(given, expected)
