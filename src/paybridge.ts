@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { openStripeQueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
+import { embeddedQueueDepths } from './adapters/embedded-queue/queue-depths.ts'
 import { type OpenLedger, openLedgerStores } from './adapters/ledger/open.ts'
-import { reconcile } from './adapters/ledger/sqlite/reconcile.ts'
 import { prometheusMetrics } from './adapters/metrics/prometheus.ts'
 import { timedBank } from './adapters/metrics/timed.ts'
 import { openQueue } from './adapters/open-queue.ts'
@@ -77,7 +77,8 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   })
   const scheduler = schedulerRole({ ...shared, issueAtStart: emulator !== undefined })
   const schedulerOn = options.scheduler !== false && runs('scheduler')
-  const sqlite = ledger.sqlite
+  // The embedded queues live in the SQLite file; a PostgreSQL ledger has its queues on SQS.
+  const queueDepths = ledger.sqlite && embeddedQueueDepths(ledger.sqlite)
   const web = webRole({
     ...shared,
     checks: {
@@ -85,9 +86,7 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
       ...(schedulerOn ? { scheduler: scheduler.readiness } : {}),
       ...(runs('relay') ? { transferRelay: relay.readiness } : {}),
     },
-    // The admin views and the reconciliation timer read the SQLite ledger: not offered on PostgreSQL yet.
-    admin: sqlite && { ledger: sqlite, queues: byName([queue, stripeQueue]) },
-    reconcile: sqlite && ((window) => reconcile(sqlite, window)),
+    admin: { queues: byName([queue, stripeQueue]), queueDepths },
     listening: (port) => emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`),
   })
   const started = [
@@ -134,14 +133,10 @@ async function sharedAdapters(configured: Config, log: Log, options: PaybridgeOp
   const clock = Date.now
   // DATABASE_URL puts the ledger on PostgreSQL, shared by every paybridge process (queues on SQS).
   const ledger = await openLedgerStores(config)
-  if (ledger.engine === 'postgres') {
-    log.info('ledger: PostgreSQL (shared); migrations applied')
-    log.warn(
-      'on PostgreSQL, /admin and the ledger gauges in /metrics are not available yet (`ledger reconcile` is)',
-    )
-  }
+  if (ledger.engine === 'postgres') log.info('ledger: PostgreSQL (shared); migrations applied')
   const metrics = prometheusMetrics({
-    ledger: ledger.sqlite,
+    views: ledger.views,
+    queueDepths: ledger.sqlite && embeddedQueueDepths(ledger.sqlite),
     clock,
     unresolvedTransfers: () => ledger.store.unresolvedTransfers(),
   })

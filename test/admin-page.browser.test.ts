@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Hono } from 'hono'
 import { type BrowserContext, chromium } from 'playwright-core'
+import { embeddedQueueDepths } from '../src/adapters/embedded-queue/queue-depths.ts'
 import { adminRoutes, type ReplayKind } from '../src/adapters/http/admin.tsx'
 import { NOW, type PlantedLedger, plantLedger } from './support/ledger-fixture.ts'
 import { tempDir } from './support/paybridge.ts'
@@ -34,8 +35,8 @@ describe.skipIf(!hasChromium)('the admin status page in Chromium', () => {
       '/admin',
       adminRoutes({
         token: TOKEN,
-        ledger: planted.ledger,
         views: planted.stores.views,
+        queueDepths: embeddedQueueDepths(planted.ledger),
         clock: () => NOW,
         replay: async (kind, id) => {
           replays.push([kind, id])

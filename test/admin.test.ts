@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { Hono } from 'hono'
+import { embeddedQueueDepths } from '../src/adapters/embedded-queue/queue-depths.ts'
 import { adminRoutes, type ReplayKind } from '../src/adapters/http/admin.tsx'
 import type { OpenLedger } from '../src/adapters/ledger/open.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
@@ -23,8 +24,8 @@ beforeAll(async () => {
     '/admin',
     adminRoutes({
       token: TOKEN,
-      ledger: planted.ledger,
       views: planted.stores.views,
+      queueDepths: embeddedQueueDepths(planted.ledger),
       clock: () => NOW,
       replay: async (kind, id) => {
         replays.push([kind, id])
@@ -92,7 +93,6 @@ describe('admin sessions and cross-site requests', () => {
       '/admin',
       adminRoutes({
         token: TOKEN,
-        ledger: planted.ledger,
         views: planted.stores.views,
         clock: () => now,
         replay: async (kind, id) => {
@@ -181,7 +181,6 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         '/admin',
         adminRoutes({
           token: TOKEN,
-          ledger: planted.ledger,
           views: engine === 'sqlite' ? planted.stores.views : pgStores.views,
           clock: () => NOW,
         }),
@@ -216,75 +215,103 @@ for (const engine of ['sqlite', 'postgres'] as const) {
   })
 }
 
-describe('admin JSON views', () => {
-  it('reconciles, listing the planted mismatches, and reports the result', async () => {
-    reconciled.length = 0
-    const res = await app.request(`/admin/api/reconcile?day=${DAY}`, bearer())
-    const result = (await res.json()) as Reconciliation
-    expect(result.ok).toBe(false)
-    expect(result.mismatches.map((m) => m.kind).sort()).toEqual([
-      'amount-differs',
-      'missing-transfer',
-      'transfer-dead',
-      'transfer-failed',
-    ])
-    expect(reconciled).toEqual([false])
-    expect((await app.request('/admin/api/reconcile?day=2026-13-01', bearer())).status).toBe(400)
-  })
-
-  it('gives the status numbers, and never a transfer request or a message body', async () => {
-    const res = await app.request('/admin/api/status', bearer())
-    const text = await res.text()
-    const status = JSON.parse(text)
-    expect(status.flow).toEqual({
-      issued: 7,
-      credited: 6,
-      queued: 5,
-      created: 4,
-      confirmed: 2,
-      pending: 0,
-      held: 0,
-      failed: 1,
-      dead: 1,
+// Status, reconcile and replay read whichever ledger's views they are given: the same answers on both.
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`admin status, reconcile and replay on ${engine}`, () => {
+    const replays: [ReplayKind, string][] = []
+    const reconciled: boolean[] = []
+    let app: Hono
+    beforeAll(() => {
+      app = new Hono().route(
+        '/admin',
+        adminRoutes({
+          token: TOKEN,
+          views: engine === 'sqlite' ? planted.stores.views : pgStores.views,
+          // The embedded queue lives in the SQLite file; beside PostgreSQL the queues are on SQS.
+          ...(engine === 'sqlite' ? { queueDepths: embeddedQueueDepths(planted.ledger) } : {}),
+          clock: () => NOW,
+          replay: async (kind, id) => {
+            replays.push([kind, id])
+            return { ok: true, message: `${kind} ${id} put back on its way` }
+          },
+          onReconciled: (result) => reconciled.push(result.ok),
+        }),
+      )
     })
-    expect(status.stripe).toEqual({ received: 2, delivered: 1, pending: 0, dead: 1 })
-    expect(text).not.toContain('accountNumber')
-    expect(text).not.toContain('{\\"event\\": oops')
-  })
 
-  it('replays a dead item through the injected function, from a script or from the page form', async () => {
-    const json = await app.request('/admin/api/replay/forward/evt_bad', { method: 'POST', ...bearer() })
-    expect(json.status).toBe(200)
-    expect(await json.json()).toEqual({ ok: true, message: 'forward evt_bad put back on its way' })
-    const form = await app.request('/admin/api/replay/dead-letter/1', {
-      method: 'POST',
-      headers: { ...bearer().headers, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: '',
+    it('reconciles, listing the planted mismatches, and reports the result', async () => {
+      reconciled.length = 0
+      const res = await app.request(`/admin/api/reconcile?day=${DAY}`, bearer())
+      const result = (await res.json()) as Reconciliation
+      expect(result.ok).toBe(false)
+      expect(result.mismatches.map((m) => m.kind).sort()).toEqual([
+        'amount-differs',
+        'missing-transfer',
+        'transfer-dead',
+        'transfer-failed',
+      ])
+      expect(reconciled).toEqual([false])
+      expect((await app.request('/admin/api/reconcile?day=2026-13-01', bearer())).status).toBe(400)
     })
-    expect(form.status).toBe(303)
-    expect(form.headers.get('Location')).toBe(
-      `/admin?notice=${encodeURIComponent('dead-letter 1 put back on its way')}`,
-    )
-    expect(replays).toEqual([
-      ['forward', 'evt_bad'],
-      ['dead-letter', '1'],
-    ])
-    expect((await app.request('/admin/api/replay/other/1', { method: 'POST', ...bearer() })).status).toBe(404)
-  })
 
-  it('offers one action that replays every dead transfer, through the same replay', async () => {
-    const page = await (await app.request('/admin', bearer())).text()
-    expect(page).toContain('action="/admin/api/replay/transfers/dead"')
-    replays.length = 0
-    const res = await app.request('/admin/api/replay/transfers/dead', { method: 'POST', ...bearer() })
-    expect(res.status).toBe(200)
-    expect(replays).toEqual([['transfers', 'dead']])
-  })
+    it('gives the status numbers, and never a transfer request or a message body', async () => {
+      const res = await app.request('/admin/api/status', bearer())
+      const text = await res.text()
+      const status = JSON.parse(text)
+      expect(status.flow).toEqual({
+        issued: 7,
+        credited: 6,
+        queued: 5,
+        created: 4,
+        confirmed: 2,
+        pending: 0,
+        held: 0,
+        failed: 1,
+        dead: 1,
+      })
+      expect(status.stripe).toEqual({ received: 2, delivered: 1, pending: 0, dead: 1 })
+      expect(text).not.toContain('accountNumber')
+      expect(text).not.toContain('{\\"event\\": oops')
+    })
 
+    it('replays a dead item through the injected function, from a script or from the page form', async () => {
+      const json = await app.request('/admin/api/replay/forward/evt_bad', { method: 'POST', ...bearer() })
+      expect(json.status).toBe(200)
+      expect(await json.json()).toEqual({ ok: true, message: 'forward evt_bad put back on its way' })
+      const form = await app.request('/admin/api/replay/dead-letter/1', {
+        method: 'POST',
+        headers: { ...bearer().headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: '',
+      })
+      expect(form.status).toBe(303)
+      expect(form.headers.get('Location')).toBe(
+        `/admin?notice=${encodeURIComponent('dead-letter 1 put back on its way')}`,
+      )
+      expect(replays).toEqual([
+        ['forward', 'evt_bad'],
+        ['dead-letter', '1'],
+      ])
+      expect((await app.request('/admin/api/replay/other/1', { method: 'POST', ...bearer() })).status).toBe(
+        404,
+      )
+    })
+
+    it('offers one action that replays every dead transfer, through the same replay', async () => {
+      const page = await (await app.request('/admin', bearer())).text()
+      expect(page).toContain('action="/admin/api/replay/transfers/dead"')
+      replays.length = 0
+      const res = await app.request('/admin/api/replay/transfers/dead', { method: 'POST', ...bearer() })
+      expect(res.status).toBe(200)
+      expect(replays).toEqual([['transfers', 'dead']])
+    })
+  })
+}
+
+describe('admin without replay', () => {
   it('offers no replay when none is wired', async () => {
     const bare = new Hono().route(
       '/admin',
-      adminRoutes({ token: TOKEN, ledger: planted.ledger, views: planted.stores.views, clock: () => NOW }),
+      adminRoutes({ token: TOKEN, views: planted.stores.views, clock: () => NOW }),
     )
     const res = await bare.request('/admin/api/replay/forward/evt_bad', { method: 'POST', ...bearer() })
     expect(res.status).toBe(404)

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { ledgerCommand } from '../src/adapters/cli/ledger-commands.ts'
 import { type Ledger, openLedger } from '../src/adapters/ledger/sqlite/database.ts'
-import { reconcile } from '../src/adapters/ledger/sqlite/reconcile.ts'
 import { sqliteStore } from '../src/adapters/ledger/sqlite/store.ts'
+import { reconcileLedger } from '../src/app/reconcile-ledger.ts'
 import { type BankEvent, decideBankEvent, type PayoutScope } from '../src/domain/bank-event.ts'
 import { invoiceTag, runTag } from '../src/domain/invoice-batch.ts'
 import { planTransfer } from '../src/domain/transfer.ts'
@@ -86,8 +86,8 @@ describe('late and repeated credits in reconcile and trace', () => {
     dir.cleanup()
   })
 
-  it('reconciles with the first credit of each invoice and lists later credits and unissued invoices as anomalies', () => {
-    const result = reconcile(ledger, { now: NOW })
+  it('reconciles with the first credit of each invoice and lists later credits and unissued invoices as anomalies', async () => {
+    const result = await reconcileLedger(views)({ now: NOW })
     expect(result.mismatches).toEqual([])
     expect(result.ok).toBe(true)
     expect(result.days).toEqual([
@@ -114,7 +114,7 @@ describe('late and repeated credits in reconcile and trace', () => {
     const out: string[] = []
     const code = await ledgerCommand(['reconcile'], {
       views,
-      reconcile: async (options) => reconcile(ledger, options),
+      reconcile: reconcileLedger(views),
       out: (t) => out.push(t),
       clock: () => NOW,
     })

@@ -60,7 +60,7 @@ describe.each(['sqlite', 'postgres'] as const)('the embedded default flow on %s'
     dir.cleanup()
   })
 
-  it('ends with every transfer at its Stark Bank status, success or failed, in the ledger, `ledger transfers` and /admin (SQLite)', async () => {
+  it('ends with every transfer at its Stark Bank status, success or failed, in the ledger, `ledger transfers` and /admin', async () => {
     const emulator = paybridge.emulator
     if (!emulator) throw new Error('paybridge did not start its embedded Stark Bank')
     const bankStatuses = () =>
@@ -116,8 +116,6 @@ describe.each(['sqlite', 'postgres'] as const)('the embedded default flow on %s'
       Object.fromEntries(atBank),
     )
 
-    // /admin is served from a SQLite ledger only, for now.
-    if (engine !== 'sqlite') return
     const status = await fetch(`http://127.0.0.1:${paybridge.port}/admin/api/status`, {
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     })

@@ -3,14 +3,10 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ledgerCommand } from '../src/adapters/cli/ledger-commands.ts'
 import type { OpenLedger } from '../src/adapters/ledger/open.ts'
-import { openPgLedger, type PgLedger } from '../src/adapters/ledger/postgres/database.ts'
-import { reconcilePg } from '../src/adapters/ledger/postgres/reconcile.ts'
-import {
-  type ReconcileOptions,
-  reconcile as reconcileSqlite,
-} from '../src/adapters/ledger/sqlite/reconcile.ts'
+import { reconcileLedger } from '../src/app/reconcile-ledger.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
 import type { ReconciliationJson } from '../src/domain/reconcile-report.ts'
+import type { ReconcileOptions } from '../src/domain/reconcile-window.ts'
 import { type LedgerViews, QUERY_VIEWS, type Trace } from '../src/ports/ledger-views.ts'
 import {
   DAY,
@@ -29,16 +25,14 @@ import { runCli } from './support/process.ts'
 let sqlite: PlantedLedger
 let server: Postgres
 let pgStores: OpenLedger
-let pgLedger: PgLedger
 let pgUrl: string
 beforeAll(async () => {
   ;[sqlite, server] = await Promise.all([plantLedger(), startPostgres()])
   pgUrl = await server.createDatabase('ledger_commands')
   pgStores = await plantPostgresLedger(pgUrl)
-  pgLedger = await openPgLedger(pgUrl, { maxConnections: 1 })
 }, 60_000)
 afterAll(async () => {
-  await Promise.all([sqlite?.cleanup(), pgStores?.close(), pgLedger?.close()])
+  await Promise.all([sqlite?.cleanup(), pgStores?.close()])
   await server?.stop()
 })
 
@@ -52,9 +46,13 @@ const ENGINES: Engine[] = [
   {
     name: 'sqlite',
     views: () => sqlite.stores.views,
-    reconcile: async (options) => reconcileSqlite(sqlite.ledger, options),
+    reconcile: (options) => reconcileLedger(sqlite.stores.views)(options),
   },
-  { name: 'postgres', views: () => pgStores.views, reconcile: (options) => reconcilePg(pgLedger, options) },
+  {
+    name: 'postgres',
+    views: () => pgStores.views,
+    reconcile: (options) => reconcileLedger(pgStores.views)(options),
+  },
 ]
 
 for (const engine of ENGINES) {

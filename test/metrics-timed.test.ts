@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'bun:test'
+import { sqliteRead } from '../src/adapters/ledger/read.ts'
 import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
+import { ledgerViews } from '../src/adapters/ledger/views.ts'
 import { prometheusMetrics } from '../src/adapters/metrics/prometheus.ts'
 import { timedBank } from '../src/adapters/metrics/timed.ts'
 import { type Bank, BankError } from '../src/ports/bank.ts'
@@ -21,7 +23,7 @@ function steppingClock() {
 describe('timed calls', () => {
   it('times every Stark Bank call by operation and status class, passing results and errors through', async () => {
     const ledger = openLedger(':memory:')
-    const metrics = prometheusMetrics({ ledger })
+    const metrics = prometheusMetrics({ views: ledgerViews(sqliteRead(ledger)) })
     const calls: string[] = []
     const fake = {
       createTransfers: async () => {

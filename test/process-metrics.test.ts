@@ -8,7 +8,7 @@ const sample = (text: string, series: string) => {
 
 describe('process metrics in /metrics', () => {
   it('reports resident memory, CPU time, open files and start time as they are on Bun', async () => {
-    const metrics = prometheusMetrics({ ledger: undefined })
+    const metrics = prometheusMetrics({ views: undefined })
     const first = await metrics.scrape()
     const busyUntil = Date.now() + 60
     while (Date.now() < busyUntil) {}
@@ -24,7 +24,7 @@ describe('process metrics in /metrics', () => {
   })
 
   it('reports the event-loop delay seen since the previous scrape', async () => {
-    const metrics = prometheusMetrics({ ledger: undefined })
+    const metrics = prometheusMetrics({ views: undefined })
     await Bun.sleep(100)
     const blockedUntil = Date.now() + 200
     while (Date.now() < blockedUntil) {}

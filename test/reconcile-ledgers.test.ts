@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { reconcileCommand } from '../src/adapters/cli/ledger-commands.ts'
-import { openPgLedger } from '../src/adapters/ledger/postgres/database.ts'
-import { reconcilePg } from '../src/adapters/ledger/postgres/reconcile.ts'
-import { postgresStore } from '../src/adapters/ledger/postgres/store.ts'
-import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
-import { reconcile } from '../src/adapters/ledger/sqlite/reconcile.ts'
-import { sqliteStore } from '../src/adapters/ledger/sqlite/store.ts'
+import { openLedgerStores } from '../src/adapters/ledger/open.ts'
+import { ledgerViews } from '../src/adapters/ledger/views.ts'
+import { reconcileLedger } from '../src/app/reconcile-ledger.ts'
 import { type BankEvent, decideBankEvent } from '../src/domain/bank-event.ts'
 import { invoiceTag, runTag } from '../src/domain/invoice-batch.ts'
 import type { Reconciliation } from '../src/domain/reconcile.ts'
@@ -76,14 +73,20 @@ describe('reconcile on SQLite and PostgreSQL', () => {
   let closePg: () => Promise<void>
 
   beforeAll(async () => {
-    const ledger = openLedger(join(dir.path, 'ledger.sqlite'))
-    await writeHistory(sqliteStore(ledger))
-    results.sqlite = reconcile(ledger, { now: NOW })
-    ledger.close()
+    const sqlite = await openLedgerStores({
+      databaseUrl: undefined,
+      databasePath: join(dir.path, 'ledger.sqlite'),
+    })
+    await writeHistory(sqlite.store)
+    results.sqlite = await reconcileLedger(ledgerViews(sqlite.read))({ now: NOW })
+    await sqlite.close()
     server = await startPostgres()
-    const pg = await openPgLedger(await server.createDatabase('reconcile_ledgers'))
-    await writeHistory(postgresStore(pg))
-    readPg = (options) => reconcilePg(pg, options)
+    const pg = await openLedgerStores({
+      databaseUrl: await server.createDatabase('reconcile_ledgers'),
+      databasePath: '/nonexistent/unused.db',
+    })
+    await writeHistory(pg.store)
+    readPg = reconcileLedger(ledgerViews(pg.read))
     closePg = () => pg.close()
     results.postgres = await readPg({ now: NOW })
   }, 60_000)

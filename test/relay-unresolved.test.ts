@@ -34,7 +34,7 @@ for (const engine of [sqlite(), postgres()]) {
       }
       const { log, lines } = recordingLog()
       const metrics = prometheusMetrics({
-        ledger: undefined,
+        views: undefined,
         unresolvedTransfers: () => ledger.store.unresolvedTransfers(),
       })
       const relay = transferRelay({

@@ -2,8 +2,7 @@ import type { Reconciliation } from '../domain/reconcile.ts'
 import { type Clock, realTimers, type Timers } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
-
-const DAY_MS = 86_400_000
+import { firstOfLastDays } from './reconcile-ledger.ts'
 
 /** Reconciles the ledger from the UTC day `from` (YYYY-MM-DD) up to `now`. */
 export type ReconcileFrom = (options: {
@@ -12,9 +11,9 @@ export type ReconcileFrom = (options: {
 }) => Reconciliation | Promise<Reconciliation>
 
 /**
- * The last `days` days (7) reconciled every `everyMs` (10 minutes), each result reported to the
- * metrics (the reconciliation gauges): what an alert on an unbalanced ledger reads between operator
- * runs. A failed run is logged; the next one tries again.
+ * The last `days` days (7) reconciled every `everyMs` (10 minutes), and also at `start()` with
+ * `atStart`, each result reported to the metrics (the reconciliation gauges): what an alert on an
+ * unbalanced ledger reads between operator runs. A failed run is logged; the next one tries again.
  */
 export function recentReconciliation(deps: {
   reconcile: ReconcileFrom
@@ -23,6 +22,8 @@ export function recentReconciliation(deps: {
   log: Log
   days?: number
   everyMs?: number
+  /** Also reconcile once when started, so the gauges tell the truth before the first interval. */
+  atStart?: boolean
   timers?: Timers
 }) {
   const timers = deps.timers ?? realTimers
@@ -31,7 +32,7 @@ export function recentReconciliation(deps: {
 
   async function runOnce(): Promise<Reconciliation> {
     const now = deps.clock()
-    const from = new Date(now - (days - 1) * DAY_MS).toISOString().slice(0, 10)
+    const from = firstOfLastDays(now, days)
     const result = await deps.reconcile({ from, now })
     deps.metrics.reconciliation({ ok: result.ok, mismatches: result.mismatches.length }, deps.clock())
     return result
@@ -40,13 +41,15 @@ export function recentReconciliation(deps: {
   return {
     runOnce,
     start(): void {
-      cancel ??= timers.every(deps.everyMs ?? 600_000, () => {
-        runOnce().catch((err) =>
+      if (cancel) return
+      const run = () =>
+        void runOnce().catch((err) =>
           deps.log.error('reconciliation of the recent days failed', {
             error: err instanceof Error ? err.message : String(err),
           }),
         )
-      })
+      cancel = timers.every(deps.everyMs ?? 600_000, run)
+      if (deps.atStart) run()
     },
     stop(): void {
       cancel?.()

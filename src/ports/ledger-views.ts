@@ -1,5 +1,8 @@
-// The ledger as operators read it (CLI `ledger <view>` / `ledger trace`, /admin): one port, written
-// once for both engines. Reads only; every method is async because PostgreSQL is.
+import type { AnomalyEvent, CreditedInvoice, LedgerTransfer } from '../domain/reconcile.ts'
+
+// The ledger as operators read it (CLI `ledger <view>` / `ledger trace` / `ledger reconcile`, /admin,
+// the ledger gauges): one port, written once for both engines. Reads only; every method is async
+// because PostgreSQL is.
 
 export const QUERY_VIEWS = [
   'runs',
@@ -46,6 +49,50 @@ export interface Trace {
   steps: TraceStep[]
 }
 
+/** How many rows sit in each state, keyed by the state ('' for none). */
+export type Counts = Record<string, number>
+
+/** How many rows sit in each state of the flow, read at once for metrics and the status page. */
+export interface LedgerCounts {
+  /** Invoices by status (planned, issued, credited). */
+  invoices: Counts
+  /** Transfers by paybridge's status (pending, held, created, skipped, dead). */
+  transfers: Counts
+  /** Transfers by the status Stark Bank last reported ('' when none yet). */
+  transferBank: Counts
+  /** Outbox rows by kind, then status. */
+  outbox: Record<string, Counts>
+  /** Stripe forwards by status. */
+  forwards: Counts
+  /** Dead letters by queue. */
+  deadLetters: Counts
+}
+
+/** Something dead in the ledger, with what a replay of it takes. */
+export interface DeadItem {
+  kind: 'transfer' | 'forward' | 'dead-letter'
+  id: string
+  /** Where it died: the queue, or the outbox. */
+  where: string
+  reason: string
+  at: number
+}
+
+/** The ledger's side of the status page, read in one snapshot. */
+export interface LedgerStatus {
+  counts: LedgerCounts
+  /** The latest scheduler runs, as the `runs` view shows them. */
+  runs: ViewRow[]
+  dead: DeadItem[]
+}
+
+/** What a reconciliation of [start, end) reads: see the domain's `reconcile`. */
+export interface ReconcileRows {
+  invoices: CreditedInvoice[]
+  transfers: LedgerTransfer[]
+  anomalies: AnomalyEvent[]
+}
+
 export interface LedgerViews {
   /** A ledger view, newest first, filtered by status and time. */
   rows(view: QueryView, filter?: ViewFilter): Promise<ViewRow[]>
@@ -55,4 +102,11 @@ export interface LedgerViews {
    * a queue message id.
    */
   trace(id: string): Promise<Trace>
+  counts(): Promise<LedgerCounts>
+  /** Dead transfers, forwards and dead letters, newest first, at most `limit`. */
+  dead(limit: number): Promise<DeadItem[]>
+  /** Counts, the latest `runs` runs and the dead items (at most `deadLimit`), all from one snapshot. */
+  status(options: { runs: number; deadLimit: number }): Promise<LedgerStatus>
+  /** The rows a reconciliation of [start, end) needs, from one snapshot. */
+  reconcileRows(window: { start: number; end: number }): Promise<ReconcileRows>
 }

@@ -58,3 +58,10 @@ export interface Queue {
 export class QueueUnavailable extends Error {
   override name = 'QueueUnavailable'
 }
+
+/** An embedded queue's depth: messages waiting or in flight, and when the oldest was sent (ms). */
+export interface QueueDepth {
+  queue: string
+  messages: number
+  oldestSentAt: number
+}

@@ -8,36 +8,33 @@ import {
 } from '../adapters/http/health.ts'
 import { httpApp } from '../adapters/http/server.ts'
 import { starkWebhook } from '../adapters/http/stark-webhook.ts'
-import type { Ledger } from '../adapters/ledger/sqlite/database.ts'
-import { ledgerReplay } from '../adapters/ledger/sqlite/ledger-replay.ts'
 import { metricsRoute } from '../adapters/metrics/prometheus.ts'
 import { starkSignatureVerifier } from '../adapters/starkbank/webhook-signature.ts'
-import { type ReconcileFrom, recentReconciliation } from '../app/reconcile-recent.ts'
+import { reconcileLedger } from '../app/reconcile-ledger.ts'
+import { recentReconciliation } from '../app/reconcile-recent.ts'
+import { replayDeadItem } from '../app/replay-dead-item.ts'
 import type { Reconciliation } from '../domain/reconcile.ts'
-import type { Queue } from '../ports/queue.ts'
+import type { Queue, QueueDepth } from '../ports/queue.ts'
 import type { RoleModule, Shared } from './shared.ts'
 
-/** What `/admin` reads and replays into; the composition root decides whether this ledger offers it. */
+/** What `/admin` needs beside the ledger's views: where dead letters go back, what the queues hold. */
 export interface AdminDeps {
-  /** The SQLite ledger the admin views read. */
-  ledger: Ledger
   /** The queues a dead letter may be sent back on, by name. */
   queues: Record<string, Queue>
+  /** The embedded queues' depths for the status page; undefined when the queues are on SQS. */
+  queueDepths: (() => QueueDepth[]) | undefined
 }
 
 /**
  * The web role: the Stark Bank webhook (verified, then queued), `/metrics`, `/healthz` and `/readyz`
  * (the ledger, the queue, Stark Bank's key, and the other roles' `checks`), `/admin` with ADMIN_TOKEN,
- * and the recent days' reconciliation every 10 minutes for the gauges and the status page.
+ * and the recent days' reconciliation at start and every 10 minutes for the gauges and the status page.
  */
 export function webRole(
   deps: Shared & {
     /** Readiness of the other roles (the scheduler and relay only where this process runs them). */
     checks: { consumer: ReadinessCheck; scheduler?: ReadinessCheck; transferRelay?: ReadinessCheck }
-    /** Undefined: no /admin route on this ledger. */
-    admin: AdminDeps | undefined
-    /** Undefined: this ledger is not reconciled on a timer. */
-    reconcile: ReconcileFrom | undefined
+    admin: AdminDeps
     /** Called with the port once the server listens. */
     listening?: (port: number) => void
   },
@@ -47,17 +44,22 @@ export function webRole(
   const reported = (r: Reconciliation, at: number) =>
     metrics.reconciliation({ ok: r.ok, mismatches: r.mismatches.length }, at)
   if (!config.adminToken) log.warn('admin surface off: set ADMIN_TOKEN (16+ characters) to serve /admin')
-  const admin =
-    config.adminToken && deps.admin
-      ? adminRoutes({
-          token: config.adminToken,
-          ledger: deps.admin.ledger,
-          views: ledger.views,
+  const admin = config.adminToken
+    ? adminRoutes({
+        token: config.adminToken,
+        views: ledger.views,
+        ...(deps.admin.queueDepths ? { queueDepths: deps.admin.queueDepths } : {}),
+        clock,
+        replay: replayDeadItem({
+          store: ledger.store,
+          forwards: ledger.forwards,
+          queues: deps.admin.queues,
           clock,
-          replay: ledgerReplay({ ...deps.admin, store: ledger.store, clock, log }),
-          onReconciled: reported,
-        })
-      : undefined
+          log,
+        }),
+        onReconciled: reported,
+      })
+    : undefined
   const app = httpApp({
     log,
     routes: {
@@ -78,20 +80,24 @@ export function webRole(
       }),
     },
   })
-  const reconciliation = deps.reconcile
-    ? recentReconciliation({ reconcile: deps.reconcile, metrics, clock, log })
-    : undefined
+  const reconciliation = recentReconciliation({
+    reconcile: reconcileLedger(ledger.views),
+    metrics,
+    clock,
+    log,
+    atStart: true,
+  })
   let server: Bun.Server<undefined> | undefined
   return {
     port: () => server?.port ?? 0,
     start() {
-      reconciliation?.start()
+      reconciliation.start()
       server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
       log.info('listening', { url: `http://${config.host}:${server.port}`, webhook: '/webhook/starkbank' })
       deps.listening?.(server.port ?? 0)
     },
     async stop() {
-      reconciliation?.stop()
+      reconciliation.stop()
       await server?.stop()
     },
   }

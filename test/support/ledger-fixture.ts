@@ -5,6 +5,7 @@ import type { Ledger } from '../../src/adapters/ledger/sqlite/database.ts'
 import { type BankEvent, decideBankEvent } from '../../src/domain/bank-event.ts'
 import { planTransfer, transferIdFor } from '../../src/domain/transfer.ts'
 import { tempDir } from './paybridge.ts'
+import type { Postgres } from './postgres.ts'
 
 export const DESTINATION = {
   name: 'Stark Bank S.A.',
@@ -97,6 +98,55 @@ export async function plantPostgresLedger(url: string): Promise<OpenLedger> {
     await client.close()
   }
   return stores
+}
+
+/** The planted ledger on either engine, with a way to plant more or look beside paybridge. */
+export interface PlantedStores {
+  engine: 'sqlite' | 'postgres'
+  stores: OpenLedger
+  /** The PostgreSQL ledger's URL (DATABASE_URL); undefined on SQLite. */
+  url?: string
+  /** Runs SQL with `?` parameters on the ledger's own connection. */
+  exec(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>
+  cleanup(): Promise<void>
+}
+
+let databases = 0
+
+/** `plantLedger` (SQLite) or `plantPostgresLedger` (a new database on `server`), as `PlantedStores`. */
+export async function plantLedgerOn(
+  engine: 'sqlite' | 'postgres',
+  server?: Postgres,
+): Promise<PlantedStores> {
+  if (engine === 'sqlite') {
+    const planted = await plantLedger()
+    const exec = async (sql: string, params: unknown[] = []) =>
+      planted.ledger.sqlite.query(sql).all(...(params as never[])) as Record<string, unknown>[]
+    return { engine, stores: planted.stores, exec, cleanup: planted.cleanup }
+  }
+  if (!server) throw new Error('plantLedgerOn: a PostgreSQL ledger needs the server to create it on')
+  const url = await server.createDatabase(`planted_${++databases}`)
+  const stores = await plantPostgresLedger(url)
+  const client = new SQL({ url, max: 1 })
+  const exec = async (sql: string, params: unknown[] = []) => {
+    let n = 0
+    return [
+      ...((await client.unsafe(
+        sql.replace(/\?/g, () => `$${++n}`),
+        params,
+      )) as Record<string, unknown>[]),
+    ]
+  }
+  return {
+    engine,
+    stores,
+    url,
+    exec,
+    async cleanup() {
+      await client.close()
+      await stores.close()
+    },
+  }
 }
 
 /** Fills `stores` through its steps; `exec` runs the planted damage (plain SQL both engines read). */

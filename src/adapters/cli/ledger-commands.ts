@@ -1,12 +1,13 @@
+import { reconcileDays } from '../../app/reconcile-ledger.ts'
 import { parseSince } from '../../domain/ledger-time.ts'
 import { brl } from '../../domain/money.ts'
 import type { Reconciliation } from '../../domain/reconcile.ts'
 import { describeAnomaly, describeMismatch, reconciliationJson } from '../../domain/reconcile-report.ts'
+import type { ReconcileOptions } from '../../domain/reconcile-window.ts'
 import type { Clock } from '../../ports/clock.ts'
 import { type LedgerViews, QUERY_VIEWS, type QueryView } from '../../ports/ledger-views.ts'
 import type { Log } from '../../ports/log.ts'
 import type { Store } from '../../ports/store.ts'
-import { dayStart, type ReconcileOptions } from '../ledger/sqlite/reconcile.ts'
 import { STATUS_MEANING } from '../ledger/views/rows.ts'
 import { renderTable, renderTrace } from './table.ts'
 
@@ -109,22 +110,14 @@ function parseReconcileArgs(args: string[]): { day?: string; from?: string; json
   const parsed = parseArgs(args, ['--day', '--from'])
   if (typeof parsed === 'string') return parsed
   if (parsed.rest.length > 0) return `unexpected "${parsed.rest[0]}"`
-  const day = parsed.flags.get('--day')
-  const from = parsed.flags.get('--from')
-  for (const d of [day, from]) {
-    if (d === undefined) continue
-    try {
-      dayStart(d)
-    } catch (e) {
-      return (e as Error).message
-    }
-  }
-  return { ...(day ? { day } : {}), ...(from ? { from } : {}), json: parsed.flags.has('--json') }
+  const days = reconcileDays({ day: parsed.flags.get('--day'), from: parsed.flags.get('--from') })
+  if ('problem' in days) return days.problem
+  return { ...days, json: parsed.flags.has('--json') }
 }
 
 /**
- * `ledger reconcile …` over any ledger engine (`read` runs the engine's reconcile): the same flags,
- * output and exit codes as on SQLite.
+ * `ledger reconcile …` over either ledger engine (`read` is the reconcile use case): exit 0 when
+ * balanced, 1 with a mismatch, 2 for bad flags.
  */
 export async function reconcileCommand(
   args: string[],

@@ -1,10 +1,7 @@
-import type { Reconciliation } from '../../domain/reconcile.ts'
+import { reconcileLedger } from '../../app/reconcile-ledger.ts'
 import { openStores } from '../ledger/open.ts'
-import { openPgLedger } from '../ledger/postgres/database.ts'
-import { reconcilePg } from '../ledger/postgres/reconcile.ts'
-import { type ReconcileOptions, reconcile } from '../ledger/sqlite/reconcile.ts'
 import type { CliContext, Command } from './command.ts'
-import { LEDGER_USAGE, ledgerCommand, reconcileCommand } from './ledger-commands.ts'
+import { LEDGER_USAGE, ledgerCommand } from './ledger-commands.ts'
 
 // `ledger <view>`, `ledger trace` and `ledger reconcile` on either engine: they read their own
 // arguments (ledger-commands.ts); the table gives them --help and their place in the command list.
@@ -18,20 +15,7 @@ export const ledgerReconcileCommand: Command = {
   options: {},
   raw: true,
   notes: ledgerNotes,
-  async run({ argv }, ctx) {
-    const config = ctx.config()
-    if (!config.databaseUrl) return ledgerRead(['reconcile', ...argv], ctx)
-    const pg = await openPgLedger(config.databaseUrl, { maxConnections: 1 })
-    try {
-      return await reconcileCommand(argv, {
-        read: (options) => reconcilePg(pg, options),
-        out: ctx.out,
-        err: ctx.err,
-      })
-    } finally {
-      await pg.close()
-    }
-  },
+  run: ({ argv }, ctx) => ledgerRead(['reconcile', ...argv], ctx),
 }
 
 export const ledgerViewsCommand: Command = {
@@ -44,17 +28,13 @@ export const ledgerViewsCommand: Command = {
   run: ({ argv }, ctx) => ledgerRead(argv, ctx),
 }
 
-/** Views and trace on either engine; `reconcile` here only on SQLite (PostgreSQL's is above). */
+/** Views, trace and reconcile on either engine, through the ledger's views. */
 async function ledgerRead(argv: string[], ctx: CliContext): Promise<number> {
   const stores = await openStores(ctx.config(), { existing: true })
-  const { sqlite } = stores
   try {
     return await ledgerCommand(argv, {
       views: stores.views,
-      reconcile: async (options: ReconcileOptions): Promise<Reconciliation> => {
-        if (!sqlite) throw new Error('ledger reconcile on PostgreSQL goes through reconcilePg')
-        return reconcile(sqlite, options)
-      },
+      reconcile: reconcileLedger(stores.views),
       out: ctx.out,
       err: ctx.err,
     })

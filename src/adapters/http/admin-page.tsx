@@ -1,7 +1,7 @@
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
+import type { StatusSnapshot } from '../../app/ledger-status.ts'
 import { describeMismatch } from '../../domain/reconcile-report.ts'
-import type { StatusSnapshot } from '../ledger/sqlite/ledger-status.ts'
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
 const brl = (cents: number) => (cents / 100).toFixed(2)

@@ -1,12 +1,12 @@
 import { Hono } from 'hono'
 import { html } from 'hono/html'
+import { ledgerStatus } from '../../app/ledger-status.ts'
+import { reconcileDays, reconcileLedger } from '../../app/reconcile-ledger.ts'
 import { parseSince } from '../../domain/ledger-time.ts'
 import type { Reconciliation } from '../../domain/reconcile.ts'
 import type { Clock } from '../../ports/clock.ts'
 import { type LedgerViews, QUERY_VIEWS, type QueryView } from '../../ports/ledger-views.ts'
-import type { Ledger } from '../ledger/sqlite/database.ts'
-import { statusSnapshot } from '../ledger/sqlite/ledger-status.ts'
-import { dayStart, reconcile } from '../ledger/sqlite/reconcile.ts'
+import type { QueueDepth } from '../../ports/queue.ts'
 import { adminAuth } from './admin-auth.ts'
 import { StatusPage } from './admin-page.tsx'
 
@@ -36,9 +36,10 @@ export type Replay = (kind: ReplayKind, id: string) => Promise<{ ok: boolean; me
  */
 export function adminRoutes(deps: {
   token: string
-  ledger: Ledger
-  /** The views and trace (`/api/<view>`, `/api/trace/:id`), on either engine. */
+  /** The ledger's read side, on either engine: views, trace, status, reconcile. */
   views: LedgerViews
+  /** The embedded queues' depths for the status numbers; absent when the queues are on SQS. */
+  queueDepths?: () => QueueDepth[] | Promise<QueueDepth[]>
   replay?: Replay
   clock?: Clock
   basePath?: string
@@ -54,13 +55,18 @@ export function adminRoutes(deps: {
     c.header('Cache-Control', 'no-store')
   })
 
+  const status = ledgerStatus({
+    views: deps.views,
+    ...(deps.queueDepths ? { queueDepths: deps.queueDepths } : {}),
+  })
+  const reconcile = reconcileLedger(deps.views)
   const reconciled = (result: Reconciliation) => {
     deps.onReconciled?.(result, clock())
     return result
   }
 
-  app.get('/', (c) => {
-    const snapshot = statusSnapshot(deps.ledger, { now: clock() })
+  app.get('/', async (c) => {
+    const snapshot = await status({ now: clock() })
     reconciled(snapshot.reconciliation)
     const page = StatusPage({
       snapshot,
@@ -71,24 +77,16 @@ export function adminRoutes(deps: {
     return c.html(html`<!doctype html>${page}`)
   })
 
-  app.get('/api/status', (c) => {
-    const snapshot = statusSnapshot(deps.ledger, { now: clock() })
+  app.get('/api/status', async (c) => {
+    const snapshot = await status({ now: clock() })
     reconciled(snapshot.reconciliation)
     return c.json(snapshot)
   })
 
-  app.get('/api/reconcile', (c) => {
-    const day = c.req.query('day')
-    const from = c.req.query('from')
-    for (const d of [day, from]) {
-      if (d === undefined) continue
-      try {
-        dayStart(d)
-      } catch (err) {
-        return c.json({ error: (err as Error).message }, 400)
-      }
-    }
-    return c.json(reconciled(reconcile(deps.ledger, { day, from, now: clock() })))
+  app.get('/api/reconcile', async (c) => {
+    const days = reconcileDays({ day: c.req.query('day'), from: c.req.query('from') })
+    if ('problem' in days) return c.json({ error: days.problem }, 400)
+    return c.json(reconciled(await reconcile({ ...days, now: clock() })))
   })
 
   app.get('/api/trace/:id', async (c) => {

@@ -1,9 +1,9 @@
 import { Hono } from 'hono'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Clock } from '../../ports/clock.ts'
+import type { Counts, LedgerViews } from '../../ports/ledger-views.ts'
 import type { CallOutcome, Metrics } from '../../ports/metrics.ts'
-import type { Ledger } from '../ledger/sqlite/database.ts'
-import { type Counts, ledgerCounts } from '../ledger/sqlite/ledger-counts.ts'
+import type { QueueDepth } from '../../ports/queue.ts'
 import { processMetrics } from './process-metrics.ts'
 
 export interface PrometheusMetrics extends Metrics {
@@ -33,12 +33,14 @@ export function statusClass(outcome: CallOutcome): string {
 /**
  * Metrics in the Prometheus format on a registry of their own. Counters and histograms are fed
  * through the `Metrics` port; gauges of the flow (outbox, transfers, forwards, invoices, dead letters,
- * embedded queues) are read from the ledger at each scrape. `queues` names the embedded queues to
- * report even when empty.
+ * embedded queues) are read from the ledger and the embedded queues at each scrape. `queues` names the
+ * embedded queues to report even when empty.
  */
 export function prometheusMetrics(deps: {
-  /** The SQLite ledger the gauges are read from; absent (a PostgreSQL ledger): counters only. */
-  ledger: Ledger | undefined
+  /** The ledger the gauges are read from, on either engine; absent: counters only. */
+  views: Pick<LedgerViews, 'counts'> | undefined
+  /** The embedded queues' depths; absent when the queues are on SQS. */
+  queueDepths?: () => QueueDepth[] | Promise<QueueDepth[]>
   clock?: Clock
   queues?: string[]
   /**
@@ -149,9 +151,8 @@ export function prometheusMetrics(deps: {
     for (const [k, n] of Object.entries(counts)) g.set({ [label]: k || 'none' }, n)
   }
 
-  function readLedger(): void {
-    if (!deps.ledger) return
-    const c = ledgerCounts(deps.ledger)
+  async function readLedger(views: Pick<LedgerViews, 'counts'>): Promise<void> {
+    const c = await views.counts()
     outbox.reset()
     for (const kind of new Set([...OUTBOX_KINDS, ...Object.keys(c.outbox)])) {
       for (const status of OUTBOX_STATES) outbox.set({ kind, status }, c.outbox[kind]?.[status] ?? 0)
@@ -160,7 +161,11 @@ export function prometheusMetrics(deps: {
     setAll(transferBank, 'bank_status', BANK_STATES, c.transferBank)
     setAll(invoices, 'status', INVOICE_STATES, c.invoices)
     setAll(deadLetters, 'queue', [], c.deadLetters)
-    if (c.forwards) setAll(forwards, 'status', FORWARD_STATES, c.forwards)
+    setAll(forwards, 'status', FORWARD_STATES, c.forwards)
+  }
+
+  async function readQueues(depths: () => QueueDepth[] | Promise<QueueDepth[]>): Promise<void> {
+    const all = await depths()
     queueDepth.reset()
     queueAge.reset()
     const now = clock()
@@ -168,7 +173,7 @@ export function prometheusMetrics(deps: {
       queueDepth.set({ queue: name }, 0)
       queueAge.set({ queue: name }, 0)
     }
-    for (const q of c.queues) {
+    for (const q of all) {
       queueDepth.set({ queue: q.queue }, q.messages)
       queueAge.set({ queue: q.queue }, Math.max(0, (now - q.oldestSentAt) / 1000))
     }
@@ -187,7 +192,9 @@ export function prometheusMetrics(deps: {
           ledgerReadFailures.inc()
         }
       }
-      await attempt(readLedger)
+      const { views, queueDepths } = deps
+      if (views) await attempt(() => readLedger(views))
+      if (queueDepths) await attempt(() => readQueues(queueDepths))
       const unresolvedTransfers = deps.unresolvedTransfers
       if (unresolvedTransfers) await attempt(async () => unresolved.set(await unresolvedTransfers()))
       return registry.metrics()
