@@ -10,7 +10,7 @@ import type { Metrics } from '../ports/metrics.ts'
 import type { ClaimedTransfer, Store } from '../ports/store.ts'
 import { bankFault, faultReason } from './bank-faults.ts'
 import { relayCircuit } from './relay-circuit.ts'
-import { freshPass, type Pass, transferOutcomes } from './transfer-outcomes.ts'
+import { freshPass, nothingDone, type Pass, transferOutcomes } from './transfer-outcomes.ts'
 
 export interface RelayOptions {
   store: Store
@@ -163,12 +163,7 @@ export function transferRelay(options: RelayOptions) {
 
   let pausedLogged = false
   const idle = (): RelayReport & { claimed: number; held: number } => ({
-    created: 0,
-    retried: 0,
-    dead: 0,
-    released: 0,
-    stale: 0,
-    deferred: 0,
+    ...nothingDone(),
     claimed: 0,
     held: 0,
   })

@@ -13,14 +13,19 @@ import type { RelayReport } from './relay-transfers.ts'
 /** One relay pass: what it did, whether the bank refused access meanwhile, and its lease's room. */
 export type Pass = RelayReport & { tripped: boolean; lease: ReturnType<typeof leaseBudget> }
 
-/** A pass that has done nothing yet, under a claim whose lease ends at `leaseEndsAt`. */
-export const freshPass = (leaseEndsAt: number, callTimeoutMs: number | undefined): Pass => ({
+/** A report of a pass that did nothing. */
+export const nothingDone = (): RelayReport => ({
   created: 0,
   retried: 0,
   dead: 0,
   released: 0,
   stale: 0,
   deferred: 0,
+})
+
+/** A pass that has done nothing yet, under a claim whose lease ends at `leaseEndsAt`. */
+export const freshPass = (leaseEndsAt: number, callTimeoutMs: number | undefined): Pass => ({
+  ...nothingDone(),
   tripped: false,
   lease: leaseBudget(leaseEndsAt, callTimeoutMs),
 })

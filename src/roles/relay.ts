@@ -1,6 +1,6 @@
 import { Poller } from '../app/poller.ts'
 import { transferRelay } from '../app/relay-transfers.ts'
-import type { RoleModule, Shared } from './shared.ts'
+import { bankSteps, type RoleModule, type Shared } from './shared.ts'
 
 /** Claims of this size mean more are due: the relay goes again at once instead of waiting. */
 const FULL_CLAIM = 100
@@ -13,14 +13,9 @@ export function relayRole(deps: Shared): RoleModule & {
   poke(): void
   readiness(): true | string
 } {
-  const { config, ledger, bank, clock, random, log, metrics } = deps
+  const { config, log } = deps
   const relay = transferRelay({
-    store: ledger.store,
-    bank,
-    clock,
-    random,
-    log,
-    metrics,
+    ...bankSteps(deps),
     leaseMs: config.relayLeaseMs,
     callTimeoutMs: config.starkTimeoutMs,
     limits: config.transferLimits,

@@ -1,6 +1,6 @@
 import { invoiceSchedule } from '../adapters/cron/invoice-schedule.ts'
 import { invoiceIssuer } from '../app/issue-invoices.ts'
-import type { RoleModule, Shared } from './shared.ts'
+import { bankSteps, type RoleModule, type Shared } from './shared.ts'
 
 /**
  * The invoice scheduler role: issues invoices on INVOICE_SCHEDULE (a missed slot at start), and
@@ -15,14 +15,9 @@ export function schedulerRole(
   issueNow(): Promise<{ runId: string; planned: boolean; issued: boolean }>
   readiness(): true | string
 } {
-  const { config, ledger, bank, clock, random, log, metrics } = deps
+  const { config, ledger, clock, log } = deps
   const issuer = invoiceIssuer({
-    store: ledger.store,
-    bank,
-    clock,
-    random,
-    log,
-    metrics,
+    ...bankSteps(deps),
     resumeAfterUnknownMs: config.invoiceResumeAfterUnknownMs,
   })
   const schedule = invoiceSchedule({

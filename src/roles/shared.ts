@@ -27,3 +27,13 @@ export interface Shared {
   random: Random
   log: Log
 }
+
+/** What the use cases that talk to Stark Bank and the ledger take from the shared adapters. */
+export const bankSteps = (s: Shared) => ({
+  store: s.ledger.store,
+  bank: s.bank,
+  clock: s.clock,
+  random: s.random,
+  log: s.log,
+  metrics: s.metrics,
+})
