@@ -90,25 +90,34 @@ export function usageOf(command: Command): string {
   ].join('\n')
 }
 
-/** The parsed words, `'help'`, or what is wrong with them. */
-export function parseCommandArgs(command: Command, argv: string[]): CommandArgs | 'help' | string {
-  if (command.raw)
-    return argv.includes('--help') || argv.includes('-h') ? 'help' : { values: {}, positionals: argv, argv }
-  const options: ParseArgsOptionsConfig = { help: { type: 'boolean', short: 'h' } }
-  for (const [name, o] of Object.entries(command.options)) {
-    options[name] = {
+/** The words parsed by node:util parseArgs against these options (strict), or what is wrong. */
+export function parseOptions(
+  options: Record<string, CommandOption>,
+  argv: string[],
+): Pick<CommandArgs, 'values' | 'positionals'> | string {
+  const config: ParseArgsOptionsConfig = {}
+  for (const [name, o] of Object.entries(options)) {
+    config[name] = {
       type: o.type,
       ...(o.multiple ? { multiple: true } : {}),
       ...(o.short ? { short: o.short } : {}),
     }
   }
-  let parsed: { values: CommandArgs['values']; positionals: string[] }
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true })
+    return parseArgs({ args: argv, options: config, strict: true, allowPositionals: true })
   } catch (err) {
     // parseArgs' own advice (`-- "--x"`) is for positionals, not for a mistyped option.
     return (err instanceof Error ? err.message : String(err)).split('. To specify')[0] as string
   }
+}
+
+/** The parsed words, `'help'`, or what is wrong with them. */
+export function parseCommandArgs(command: Command, argv: string[]): CommandArgs | 'help' | string {
+  if (command.raw)
+    return argv.includes('--help') || argv.includes('-h') ? 'help' : { values: {}, positionals: argv, argv }
+  const help: CommandOption = { type: 'boolean', short: 'h', description: 'this text' }
+  const parsed = parseOptions({ ...command.options, help }, argv)
+  if (typeof parsed === 'string') return parsed
   if (parsed.values.help) return 'help'
   const { min, max } = command.positionals ?? { min: 0, max: 0 }
   const n = parsed.positionals.length

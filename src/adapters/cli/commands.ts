@@ -7,7 +7,7 @@ import {
   webhooksListCommand,
   webhooksRegisterCommand,
 } from './go-live-commands.ts'
-import { ledgerReconcileCommand, ledgerViewsCommand } from './ledger-read-commands.ts'
+import { ledgerReconcileCommand, ledgerTraceCommand, ledgerViewsCommand } from './ledger-read-commands.ts'
 import { emulatorCommand, keysCreateCommand, runCommand } from './service-commands.ts'
 import { eventsSyncCommand, invoicesIssueCommand } from './stark-commands.ts'
 import { stripeEnqueueCommand } from './stripe-commands.ts'
@@ -24,6 +24,7 @@ export const COMMANDS: Command[] = [
   stripeEnqueueCommand,
   forwardsReplayCommand,
   ledgerViewsCommand,
+  ledgerTraceCommand,
   ledgerReconcileCommand,
   approveCommand,
   transfersReplayCommand,

@@ -9,6 +9,7 @@ import { type LedgerViews, QUERY_VIEWS, type QueryView } from '../../ports/ledge
 import type { Log } from '../../ports/log.ts'
 import type { Store } from '../../ports/store.ts'
 import { STATUS_MEANING } from '../ledger/views/rows.ts'
+import { type CommandOption, parseOptions } from './command.ts'
 import { renderTable, renderTrace } from './table.ts'
 
 export const LEDGER_USAGE = `usage: bun run src/main.ts ledger <command>
@@ -40,24 +41,44 @@ export interface LedgerCommandDeps {
   clock?: Clock
 }
 
-/** Flags with a value, and bare flags; anything else is positional. */
+const jsonOption: CommandOption = { type: 'boolean', description: 'as JSON' }
+const day = (description: string): CommandOption => ({ type: 'string', value: 'YYYY-MM-DD', description })
+
+/** `ledger <view>`'s options (the table's entry and direct calls read the same). */
+export const VIEW_OPTIONS: Record<string, CommandOption> = {
+  status: { type: 'string', value: 'S', description: "only rows in status S (each view's statuses: below)" },
+  since: {
+    type: 'string',
+    value: 'T',
+    description: 'an ISO time (2026-03-01, 2026-03-01T12:00Z) or an age (45s, 30m, 6h, 2d)',
+  },
+  limit: { type: 'string', value: 'N', description: 'at most N rows, newest first (default 50)' },
+  json: jsonOption,
+}
+export const TRACE_OPTIONS: Record<string, CommandOption> = { json: jsonOption }
+export const RECONCILE_OPTIONS: Record<string, CommandOption> = {
+  day: day('only this UTC day'),
+  from: day('every UTC day from this one'),
+  json: jsonOption,
+}
+export const TRANSFERS_REPLAY_OPTIONS: Record<string, CommandOption> = {
+  dead: { type: 'boolean', description: 'required: only dead transfers are replayed' },
+  transfer: { type: 'string', value: '<id>', description: 'only this transfer' },
+  'dry-run': { type: 'boolean', description: 'print what would be done and change nothing' },
+}
+
+/** The options given (`--name` → value, '' for a flag) and the other words, or what is wrong. */
 function parseArgs(
   args: string[],
-  valued: string[],
+  options: Record<string, CommandOption>,
 ): { flags: Map<string, string>; rest: string[] } | string {
+  const parsed = parseOptions(options, args)
+  if (typeof parsed === 'string') return parsed
   const flags = new Map<string, string>()
-  const rest: string[] = []
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string
-    if (!arg.startsWith('--')) rest.push(arg)
-    else if (valued.includes(arg)) {
-      const value = args[++i]
-      if (value === undefined || value.startsWith('--')) return `${arg} needs a value`
-      flags.set(arg, value)
-    } else if (arg === '--json') flags.set(arg, '')
-    else return `unknown option "${arg}"`
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value !== undefined && value !== false) flags.set(`--${name}`, value === true ? '' : String(value))
   }
-  return { flags, rest }
+  return { flags, rest: parsed.positionals }
 }
 
 /**
@@ -75,7 +96,7 @@ export async function ledgerCommand(args: string[], deps: LedgerCommandDeps): Pr
   const json = (value: unknown) => deps.out(`${JSON.stringify(value, null, 2)}\n`)
 
   if (command === 'trace') {
-    const parsed = parseArgs(rest, [])
+    const parsed = parseArgs(rest, TRACE_OPTIONS)
     if (typeof parsed === 'string') return usage(parsed)
     const [id, extra] = parsed.rest
     if (!id || extra) return usage('trace takes one id')
@@ -90,7 +111,7 @@ export async function ledgerCommand(args: string[], deps: LedgerCommandDeps): Pr
 
   const view = command as QueryView
   if (!QUERY_VIEWS.includes(view)) return usage(`unknown ledger view "${command ?? ''}"`)
-  const parsed = parseArgs(rest, ['--status', '--since', '--limit'])
+  const parsed = parseArgs(rest, VIEW_OPTIONS)
   if (typeof parsed === 'string') return usage(parsed)
   if (parsed.rest.length > 0) return usage(`unexpected "${parsed.rest[0]}"`)
   const limitText = parsed.flags.get('--limit')
@@ -107,7 +128,7 @@ export async function ledgerCommand(args: string[], deps: LedgerCommandDeps): Pr
 
 /** `reconcile`'s flags, or what is wrong with them. */
 function parseReconcileArgs(args: string[]): { day?: string; from?: string; json: boolean } | string {
-  const parsed = parseArgs(args, ['--day', '--from'])
+  const parsed = parseArgs(args, RECONCILE_OPTIONS)
   if (typeof parsed === 'string') return parsed
   if (parsed.rest.length > 0) return `unexpected "${parsed.rest[0]}"`
   const days = reconcileDays({ day: parsed.flags.get('--day'), from: parsed.flags.get('--from') })
@@ -182,18 +203,12 @@ export async function transfersReplay(
     deps.err(`paybridge: ${problem}\n${LEDGER_USAGE}`)
     return 2
   }
-  let dead = false
-  let dryRun = false
-  let transferId: string | undefined
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]
-    if (arg === '--dead') dead = true
-    else if (arg === '--dry-run') dryRun = true
-    else if (arg === '--transfer') {
-      transferId = args[++i]
-      if (!transferId || transferId.startsWith('--')) return usage('--transfer needs a transfer id')
-    } else return usage(`unexpected "${arg}"`)
-  }
+  const parsed = parseArgs(args, TRANSFERS_REPLAY_OPTIONS)
+  if (typeof parsed === 'string') return usage(parsed)
+  if (parsed.rest.length > 0) return usage(`unexpected "${parsed.rest[0]}"`)
+  const dead = parsed.flags.has('--dead')
+  const dryRun = parsed.flags.has('--dry-run')
+  const transferId = parsed.flags.get('--transfer')
   // Only dead transfers can be replayed; the flag says so out loud, as `forwards replay --dead` does.
   if (!dead) return usage('transfers replay needs --dead')
   const filter = transferId === undefined ? {} : { transferId }

@@ -1,31 +1,50 @@
 import { reconcileLedger } from '../../app/reconcile-ledger.ts'
+import { QUERY_VIEWS } from '../../ports/ledger-views.ts'
 import { openStores } from '../ledger/open.ts'
+import { STATUS_MEANING } from '../ledger/views/rows.ts'
 import type { CliContext, Command } from './command.ts'
-import { LEDGER_USAGE, ledgerCommand } from './ledger-commands.ts'
+import { ledgerCommand, RECONCILE_OPTIONS, TRACE_OPTIONS, VIEW_OPTIONS } from './ledger-commands.ts'
 
-// `ledger <view>`, `ledger trace` and `ledger reconcile` on either engine: they read their own
-// arguments (ledger-commands.ts); the table gives them --help and their place in the command list.
+// `ledger <view>`, `ledger trace` and `ledger reconcile` on either engine. Their options are declared
+// once in ledger-commands.ts, where `ledgerCommand` (also called directly) reads them.
 
-const ledgerNotes = LEDGER_USAGE.split('\n').slice(1).join('\n').replace(/^ {2}/gm, '')
+const viewNotes = `views: ${QUERY_VIEWS.join(', ')}
+statuses: ${Object.entries(STATUS_MEANING)
+  .map(([status, meaning]) => `${status}: ${meaning}`)
+  .join('\n          ')}
+exit codes: 0 fine, 2 usage`
 
 export const ledgerReconcileCommand: Command = {
   name: 'ledger reconcile',
-  arguments: '[--day YYYY-MM-DD | --from YYYY-MM-DD] [--json]',
   summary: 'per UTC day, credited against transferred, and every mismatch (exit 1 when there is one)',
-  options: {},
-  raw: true,
-  notes: ledgerNotes,
+  options: RECONCILE_OPTIONS,
+  notes:
+    'per UTC day: Σ(credited amount − fee) against Σ(transfers created) and Σ(transfers confirmed), and\n' +
+    'every mismatch; anomalies (later credits, invoices not issued by paybridge) are listed apart and do\n' +
+    'not fail it. exit codes: 0 reconciled, 1 a mismatch (for cron), 2 usage',
   run: ({ argv }, ctx) => ledgerRead(['reconcile', ...argv], ctx),
 }
 
 export const ledgerViewsCommand: Command = {
   name: 'ledger',
-  arguments: '<view> | trace <id>',
-  summary: 'the ledger: views (newest first, filtered), one item traced from any of its ids',
-  options: {},
-  raw: true,
-  notes: ledgerNotes,
+  arguments: '<view>',
+  positionals: { min: 1, max: 1 },
+  summary: 'one of the ledger views, newest first, filtered (SQLite or PostgreSQL)',
+  options: VIEW_OPTIONS,
+  notes: viewNotes,
   run: ({ argv }, ctx) => ledgerRead(argv, ctx),
+}
+
+export const ledgerTraceCommand: Command = {
+  name: 'ledger trace',
+  arguments: '<id>',
+  positionals: { min: 1, max: 1 },
+  summary: "one item's lineage from any of its ids",
+  options: TRACE_OPTIONS,
+  notes:
+    "ids: Stark Bank event, invoice (ours or Stark Bank's), transfer (externalId or Stark Bank's), run,\n" +
+    'Stripe event or queue message. exit codes: 0 found, 1 nothing mentions it, 2 usage',
+  run: ({ argv }, ctx) => ledgerRead(['trace', ...argv], ctx),
 }
 
 /** Views, trace and reconcile on either engine, through the ledger's views. */

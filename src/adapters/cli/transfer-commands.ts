@@ -1,7 +1,7 @@
 import { describeRefusedApproval, transferApprover } from '../../app/approve-transfer.ts'
 import { openStores } from '../ledger/open.ts'
 import type { Command } from './command.ts'
-import { transfersReplay } from './ledger-commands.ts'
+import { TRANSFERS_REPLAY_OPTIONS, transfersReplay } from './ledger-commands.ts'
 
 // What an operator does to transfers the relay will not send on its own: held ones (over the limits)
 // and dead ones. Through the Store, so on PostgreSQL (DATABASE_URL) as on the SQLite file.
@@ -31,11 +31,7 @@ export const approveCommand: Command = {
 export const transfersReplayCommand: Command = {
   name: 'ledger transfers replay',
   summary: 'dead transfers back to pending with a fresh retry count (safe to repeat: same externalIds)',
-  options: {
-    dead: { type: 'boolean', description: 'required: only dead transfers are replayed' },
-    transfer: { type: 'string', value: '<id>', description: 'only this transfer' },
-    'dry-run': { type: 'boolean', description: 'print what would be done and change nothing' },
-  },
+  options: TRANSFERS_REPLAY_OPTIONS,
   notes: 'exit codes: 0 done (or nothing to do), 1 the transfer named is not dead, 2 usage',
   async run({ argv }, ctx) {
     const config = ctx.config()
