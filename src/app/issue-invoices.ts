@@ -11,6 +11,7 @@ import {
   DEFAULT_RESUME_AFTER_UNKNOWN_MS,
   type LastCreateAttempt,
 } from '../domain/invoice-resume.ts'
+import { shownTime } from '../domain/ledger-time.ts'
 import type { Random } from '../domain/random.ts'
 import { type Bank, BankError } from '../ports/bank.ts'
 import type { Clock } from '../ports/clock.ts'
@@ -88,7 +89,7 @@ export function invoiceIssuer(deps: {
       log.info('invoice run resume waits for Stark Bank lists to catch up before creating', {
         runId: run.id,
         missing: missing.length,
-        until: new Date(decision.until).toISOString(),
+        until: shownTime(decision.until),
       })
       return undefined
     }

@@ -1,3 +1,4 @@
+import { shownTime } from '../domain/ledger-time.ts'
 import type { Random } from '../domain/random.ts'
 import { type BackoffPolicy, backoffMs } from '../domain/retry.ts'
 import type { Clock } from '../ports/clock.ts'
@@ -55,6 +56,6 @@ export function relayCircuit(deps: {
     readiness: (): true | string =>
       open === undefined
         ? true
-        : `transfer relay circuit open since ${new Date(open.since).toISOString()}: ${open.reason}`,
+        : `transfer relay circuit open since ${shownTime(open.since)}: ${open.reason}`,
   }
 }

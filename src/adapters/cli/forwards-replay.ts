@@ -1,5 +1,5 @@
 import { forwardReplayer, willSend } from '../../app/replay-forwards.ts'
-import { parseSince } from '../../domain/ledger-time.ts'
+import { parseSince, shownTime } from '../../domain/ledger-time.ts'
 import { STRIPE_EVENT_ID } from '../../domain/stripe-event.ts'
 import type { Clock } from '../../ports/clock.ts'
 import type { ForwardStore, ReplayFilter } from '../../ports/forward-store.ts'
@@ -98,7 +98,7 @@ const ACTION_TEXT = {
 function describeFilter(f: ReplayFilter): string {
   const parts = [
     f.dead ? 'status dead' : '',
-    f.since !== undefined ? `received since ${new Date(f.since).toISOString()}` : '',
+    f.since !== undefined ? `received since ${shownTime(f.since)}` : '',
     f.eventId ? `event ${f.eventId}` : '',
   ]
   return parts.filter(Boolean).join(', ')
