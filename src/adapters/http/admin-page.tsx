@@ -1,10 +1,9 @@
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { StatusSnapshot } from '../../app/ledger-status.ts'
+import { shownTime as time } from '../../domain/ledger-time.ts'
+import { brl } from '../../domain/money.ts'
 import { describeMismatch } from '../../domain/reconcile-report.ts'
-
-const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
-const brl = (cents: number) => (cents / 100).toFixed(2)
 
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
@@ -88,7 +87,7 @@ export function StatusPage(props: {
       <body>
         <header>
           <h1>paybridge</h1>
-          <span>status at {time(s.at)} UTC</span>
+          <span>status at {time(s.at)}</span>
         </header>
         <main>
           {props.notice ? <section class="notice">{props.notice}</section> : null}

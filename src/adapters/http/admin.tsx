@@ -1,14 +1,27 @@
 import { Hono } from 'hono'
 import { html } from 'hono/html'
-import { ledgerStatus } from '../../app/ledger-status.ts'
+import { ledgerStatus, type StatusSnapshot } from '../../app/ledger-status.ts'
 import { reconcileDays, reconcileLedger } from '../../app/reconcile-ledger.ts'
-import { parseSince } from '../../domain/ledger-time.ts'
+import { parseSince, shownTime } from '../../domain/ledger-time.ts'
 import type { Reconciliation } from '../../domain/reconcile.ts'
+import { reconciliationJson } from '../../domain/reconcile-report.ts'
 import type { Clock } from '../../ports/clock.ts'
 import { type LedgerViews, QUERY_VIEWS, type QueryView } from '../../ports/ledger-views.ts'
 import type { QueueDepth } from '../../ports/queue.ts'
 import { adminAuth } from './admin-auth.ts'
 import { StatusPage } from './admin-page.tsx'
+
+/** The status numbers as scripts read them: times ISO 8601 UTC, the reconciliation's money in …Cents. */
+const statusJson = (s: StatusSnapshot) => ({
+  ...s,
+  at: shownTime(s.at),
+  counts: {
+    ...s.counts,
+    queues: s.counts.queues.map((q) => ({ ...q, oldestSentAt: shownTime(q.oldestSentAt) })),
+  },
+  reconciliation: reconciliationJson(s.reconciliation),
+  dead: s.dead.map((d) => ({ ...d, at: shownTime(d.at) })),
+})
 
 export const REPLAY_KINDS = ['transfer', 'transfers', 'forward', 'dead-letter'] as const
 export type ReplayKind = (typeof REPLAY_KINDS)[number]
@@ -80,13 +93,13 @@ export function adminRoutes(deps: {
   app.get('/api/status', async (c) => {
     const snapshot = await status({ now: clock() })
     reconciled(snapshot.reconciliation)
-    return c.json(snapshot)
+    return c.json(statusJson(snapshot))
   })
 
   app.get('/api/reconcile', async (c) => {
     const days = reconcileDays({ day: c.req.query('day'), from: c.req.query('from') })
     if ('problem' in days) return c.json({ error: days.problem }, 400)
-    return c.json(reconciled(await reconcile({ ...days, now: clock() })))
+    return c.json(reconciliationJson(reconciled(await reconcile({ ...days, now: clock() }))))
   })
 
   app.get('/api/trace/:id', async (c) => {

@@ -2,11 +2,12 @@ import * as v from 'valibot'
 import { VIEW_ROWS } from './admin-api-schema.ts'
 
 // The reconciliation and the status page's numbers as the admin API answers them
-// (/api/reconcile, /api/status): money integer cents, times ms since the epoch.
+// (/api/reconcile, /api/status): money integer cents under a `…Cents` name, times ISO 8601 UTC
+// (domain/reconcile-report.ts reconciliationJson, shownTime).
 
 const count = v.pipe(v.number(), v.integer())
 const cents = v.pipe(v.number(), v.integer(), v.description('integer cents'))
-const ms = v.pipe(v.number(), v.integer(), v.description('ms since the epoch'))
+const time = v.pipe(v.string(), v.description('ISO 8601 UTC (…Z)'))
 const day = v.pipe(v.string(), v.description('UTC day, YYYY-MM-DD'))
 const counts = v.record(v.string(), count)
 
@@ -14,37 +15,46 @@ const mismatch = (kind: string, fields: v.ObjectEntries) =>
   v.strictObject({ kind: v.literal(kind), day, ...fields })
 
 export const Mismatch = v.variant('kind', [
-  mismatch('missing-transfer', { invoiceId: v.string(), starkId: v.string(), credited: cents }),
+  mismatch('missing-transfer', { invoiceId: v.string(), starkId: v.string(), creditedCents: cents }),
   mismatch('amount-differs', {
     invoiceId: v.string(),
     transferId: v.string(),
-    credited: cents,
-    transferred: cents,
+    creditedCents: cents,
+    transferredCents: cents,
   }),
-  mismatch('transfer-failed', { invoiceId: v.string(), transferId: v.string(), amount: cents }),
+  mismatch('transfer-failed', { invoiceId: v.string(), transferId: v.string(), amountCents: cents }),
   mismatch('transfer-dead', {
     invoiceId: v.string(),
     transferId: v.string(),
-    amount: cents,
+    amountCents: cents,
     reason: v.string(),
   }),
-  mismatch('transfer-late', { invoiceId: v.string(), transferId: v.string(), amount: cents, since: ms }),
-  mismatch('transfer-without-credit', { transferId: v.string(), invoiceStarkId: v.string(), amount: cents }),
+  mismatch('transfer-late', {
+    invoiceId: v.string(),
+    transferId: v.string(),
+    amountCents: cents,
+    since: time,
+  }),
+  mismatch('transfer-without-credit', {
+    transferId: v.string(),
+    invoiceStarkId: v.string(),
+    amountCents: cents,
+  }),
 ])
 
 export const Anomaly = v.variant('kind', [
   mismatch('event', { eventId: v.string(), subjectId: v.nullable(v.string()), outcome: v.string() }),
-  mismatch('not-issued', { invoiceId: v.string(), starkId: v.string(), credited: cents }),
+  mismatch('not-issued', { invoiceId: v.string(), starkId: v.string(), creditedCents: cents }),
 ])
 
 export const DayTotals = v.strictObject({
   day,
   invoices: count,
-  credited: cents,
-  transfersCreated: cents,
-  transfersConfirmed: cents,
-  pending: cents,
-  held: cents,
+  creditedCents: cents,
+  transfersCreatedCents: cents,
+  transfersConfirmedCents: cents,
+  pendingCents: cents,
+  heldCents: cents,
   mismatches: count,
   ok: v.boolean(),
 })
@@ -59,7 +69,7 @@ const reconciliation = {
 export const ReconciliationBody = v.strictObject(reconciliation)
 
 export const StatusBody = v.strictObject({
-  at: ms,
+  at: time,
   counts: v.strictObject({
     invoices: counts,
     transfers: counts,
@@ -67,7 +77,7 @@ export const StatusBody = v.strictObject({
     outbox: v.record(v.string(), counts),
     forwards: v.optional(counts),
     deadLetters: counts,
-    queues: v.array(v.strictObject({ queue: v.string(), messages: count, oldestSentAt: ms })),
+    queues: v.array(v.strictObject({ queue: v.string(), messages: count, oldestSentAt: time })),
   }),
   flow: v.strictObject({
     issued: count,
@@ -89,7 +99,7 @@ export const StatusBody = v.strictObject({
       id: v.string(),
       where: v.string(),
       reason: v.string(),
-      at: ms,
+      at: time,
     }),
   ),
 })
