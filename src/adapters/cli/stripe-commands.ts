@@ -44,7 +44,8 @@ export const stripeEnqueueCommand: Command = {
     'is valid. `-` reads standard input. Exit codes: 0 queued, 1 bad input or queue failure, 2 usage',
   async run({ positionals }, ctx) {
     const config = ctx.config()
-    const ledger = openLedger(config.databasePath)
+    // The embedded queue lives in the SQLite file; with the Stripe queue on SQS no file is opened.
+    const ledger = config.stripeQueue ? undefined : openLedger(config.databasePath)
     const client = await ctx.roots.sqsClient(config)
     try {
       const queue = await openStripeQueue({
@@ -57,7 +58,7 @@ export const stripeEnqueueCommand: Command = {
       return await stripeEnqueue(positionals, { queue })
     } finally {
       client?.destroy()
-      ledger.close()
+      ledger?.close()
     }
   },
 }
