@@ -1,14 +1,17 @@
 import { Hono } from 'hono'
 import { html } from 'hono/html'
+import * as v from 'valibot'
 import { ledgerStatus, type StatusSnapshot } from '../../app/ledger-status.ts'
-import { reconcileDays, reconcileLedger } from '../../app/reconcile-ledger.ts'
+import { reconcileLedger } from '../../app/reconcile-ledger.ts'
 import { parseSince, shownTime } from '../../domain/ledger-time.ts'
 import type { Reconciliation } from '../../domain/reconcile.ts'
 import { reconciliationJson } from '../../domain/reconcile-report.ts'
 import type { Clock } from '../../ports/clock.ts'
 import { type LedgerViews, QUERY_VIEWS, type QueryView } from '../../ports/ledger-views.ts'
 import type { QueueDepth } from '../../ports/queue.ts'
+import { ReconcileQuery, type ReplayKind, ReplayParams, ViewQuery } from './admin-api-schema.ts'
 import { adminAuth } from './admin-auth.ts'
+import { adminOpenApi } from './admin-openapi.ts'
 import { StatusPage } from './admin-page.tsx'
 
 /** The status numbers as scripts read them: times ISO 8601 UTC, the reconciliation's money in …Cents. */
@@ -23,8 +26,15 @@ const statusJson = (s: StatusSnapshot) => ({
   dead: s.dead.map((d) => ({ ...d, at: shownTime(d.at) })),
 })
 
-export const REPLAY_KINDS = ['transfer', 'transfers', 'forward', 'dead-letter'] as const
-export type ReplayKind = (typeof REPLAY_KINDS)[number]
+export { REPLAY_KINDS, type ReplayKind } from './admin-api-schema.ts'
+
+/** The input parsed by `schema`, or the message of its first issue (which names the field). */
+const parsed = <S extends v.GenericSchema>(schema: S, input: unknown) => {
+  const result = v.safeParse(schema, input)
+  return result.success
+    ? { ok: true as const, value: result.output }
+    : { ok: false as const, error: result.issues[0].message }
+}
 
 /**
  * Puts a dead item back on its way: a dead transfer or forward (by its ledger id) back in the
@@ -43,7 +53,9 @@ export type Replay = (kind: ReplayKind, id: string) => Promise<{ ok: boolean; me
  * - `GET /api/trace/:id`: one item's lineage; 404 when the ledger knows nothing of it;
  * - `GET /api/reconcile?day=|from=`: the reconciliation; `ok: false` lists the mismatches;
  * - `GET /api/status`: the status page's numbers as JSON;
- * - `POST /api/replay/:kind/:id`: calls `replay`; a form post is answered with a redirect to the page.
+ * - `POST /api/replay/:kind/:id`: calls `replay`; a form post is answered with a redirect to the page;
+ * - `GET /api/openapi.json`: the OpenAPI 3.1 document of these JSON routes (`adminOpenApi`), generated
+ *   from the schemas they validate with.
  *
  * `onReconciled` sees every reconciliation run here (the metrics' last result).
  */
@@ -96,10 +108,13 @@ export function adminRoutes(deps: {
     return c.json(statusJson(snapshot))
   })
 
+  const openApi = adminOpenApi(basePath)
+  app.get('/api/openapi.json', (c) => c.json(openApi))
+
   app.get('/api/reconcile', async (c) => {
-    const days = reconcileDays({ day: c.req.query('day'), from: c.req.query('from') })
-    if ('problem' in days) return c.json({ error: days.problem }, 400)
-    return c.json(reconciliationJson(reconciled(await reconcile({ ...days, now: clock() }))))
+    const query = parsed(ReconcileQuery, c.req.query())
+    if (!query.ok) return c.json({ error: query.error }, 400)
+    return c.json(reconciliationJson(reconciled(await reconcile({ ...query.value, now: clock() }))))
   })
 
   app.get('/api/trace/:id', async (c) => {
@@ -111,22 +126,18 @@ export function adminRoutes(deps: {
     const view = c.req.param('view') as QueryView
     if (!QUERY_VIEWS.includes(view))
       return c.json({ error: `unknown view; views: ${QUERY_VIEWS.join(', ')}` }, 404)
-    const limit = Number(c.req.query('limit') ?? 50)
-    if (!Number.isInteger(limit) || limit <= 0 || limit > 1000) {
-      return c.json({ error: 'limit must be a whole number from 1 to 1000' }, 400)
-    }
-    const sinceText = c.req.query('since')
-    const since = parseSince(sinceText, clock())
-    if (sinceText !== undefined && since === undefined)
-      return c.json({ error: 'since: ISO time or age (6h)' }, 400)
-    return c.json(await deps.views.rows(view, { status: c.req.query('status'), since, limit }))
+    const query = parsed(ViewQuery, c.req.query())
+    if (!query.ok) return c.json({ error: query.error }, 400)
+    const { status, limit } = query.value
+    const since = parseSince(query.value.since, clock())
+    return c.json(await deps.views.rows(view, { status, since, limit }))
   })
 
   app.post('/api/replay/:kind/:id', async (c) => {
-    const kind = c.req.param('kind') as ReplayKind
     if (!deps.replay) return c.json({ error: 'replay is not available here' }, 404)
-    if (!REPLAY_KINDS.includes(kind)) return c.json({ error: `kind must be ${REPLAY_KINDS.join(', ')}` }, 404)
-    const result = await deps.replay(kind, c.req.param('id'))
+    const params = parsed(ReplayParams, c.req.param())
+    if (!params.ok) return c.json({ error: params.error }, 404)
+    const result = await deps.replay(params.value.kind, params.value.id)
     const fromForm = (c.req.header('Content-Type') ?? '').includes('application/x-www-form-urlencoded')
     if (fromForm) return c.redirect(`${basePath}?notice=${encodeURIComponent(result.message)}`, 303)
     return c.json(result, result.ok ? 200 : 409)

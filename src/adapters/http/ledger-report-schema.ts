@@ -75,7 +75,7 @@ export const StatusBody = v.strictObject({
     transfers: counts,
     transferBank: counts,
     outbox: v.record(v.string(), counts),
-    forwards: v.optional(counts),
+    forwards: counts,
     deadLetters: counts,
     queues: v.array(v.strictObject({ queue: v.string(), messages: count, oldestSentAt: time })),
   }),
@@ -90,7 +90,7 @@ export const StatusBody = v.strictObject({
     failed: count,
     dead: count,
   }),
-  stripe: v.optional(v.strictObject({ received: count, delivered: count, pending: count, dead: count })),
+  stripe: v.strictObject({ received: count, delivered: count, pending: count, dead: count }),
   runs: v.array(VIEW_ROWS.runs),
   reconciliation: v.strictObject({ ...reconciliation, from: day }),
   dead: v.array(
