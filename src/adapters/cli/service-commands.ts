@@ -42,9 +42,11 @@ export const emulatorCommand: Command = {
   name: 'emulator',
   summary: 'run the local Stark Bank emulator alone (for a shared one, or to try the SDK against it)',
   options: {},
-  notes: `its variables: EMULATOR_PORT (default 9100; 0: any free port), EMULATOR_WEBHOOK_URL (where paid
-invoices' events go), EMULATOR_PAY_SHARE (0..1, default 0.8), EMULATOR_PAY_DELAY_MS (default 1500),
-EMULATOR_PROJECT_ID + EMULATOR_PROJECT_PUBLIC_KEY (the one project allowed; else unsigned calls pass)`,
+  notes: `its variables: EMULATOR_PORT (default 9100; 0: any free port), EMULATOR_WEBHOOK_URL (where its
+invoice and transfer events go, besides the webhooks registered with it), EMULATOR_PAY_SHARE (0..1,
+default 0.8), EMULATOR_PAY_DELAY_MS (default 1500), EMULATOR_TRANSFER_FAIL_SHARE (0..1, default 0.1),
+EMULATOR_TRANSFER_SETTLE_MS (default 1000), EMULATOR_PROJECT_ID + EMULATOR_PROJECT_PUBLIC_KEY (the one
+project allowed; else unsigned calls pass)`,
   async run(_args, ctx) {
     const options = ctx.localStarkBankConfig()
     const stopped = ctx.stopSignal()
