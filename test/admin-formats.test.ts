@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { Hono } from 'hono'
 import * as v from 'valibot'
-import { embeddedQueueDepths } from '../src/adapters/embedded-queue/queue-depths.ts'
-import { adminRoutes } from '../src/adapters/http/admin.tsx'
 import { TraceBody, VIEW_ROWS } from '../src/adapters/http/admin-api-schema.ts'
 import { ReconciliationBody, StatusBody } from '../src/adapters/http/ledger-report-schema.ts'
-import type { OpenLedger } from '../src/adapters/ledger/open.ts'
-import { DAY, NOW, type PlantedLedger, plantLedger, plantPostgresLedger } from './support/ledger-fixture.ts'
-import { type Postgres, startPostgres } from './support/postgres.ts'
+import { DAY } from './support/ledger-fixture.ts'
+import { plantedAdmins } from './support/planted-admin.ts'
 
 // /admin in the one money and time form: JSON gives integer cents under …_cents / …Cents names and
 // ISO 8601 UTC times, as its schemas (and so its OpenAPI document) say; the page shows R$ and ISO times.
@@ -15,28 +11,13 @@ import { type Postgres, startPostgres } from './support/postgres.ts'
 const TOKEN = 'admin-token-for-format-tests-7c21'
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
-let planted: PlantedLedger
-let server: Postgres
-let pgStores: OpenLedger
-beforeAll(async () => {
-  ;[planted, server] = await Promise.all([plantLedger(), startPostgres()])
-  pgStores = await plantPostgresLedger(await server.createDatabase('admin_formats'))
-}, 60_000)
-afterAll(async () => {
-  await Promise.all([planted?.cleanup(), pgStores?.close()])
-  await server?.stop()
+const admins = plantedAdmins({
+  token: TOKEN,
+  database: 'admin_formats',
 })
-
-const admin = (engine: 'sqlite' | 'postgres') =>
-  new Hono().route(
-    '/admin',
-    adminRoutes({
-      token: TOKEN,
-      views: engine === 'sqlite' ? planted.stores.views : pgStores.views,
-      ...(engine === 'sqlite' ? { queueDepths: embeddedQueueDepths(planted.ledger) } : {}),
-      clock: () => NOW,
-    }),
-  )
+beforeAll(() => admins.setUp(), 60_000)
+afterAll(() => admins.tearDown())
+const admin = admins.admin
 const get = async (engine: 'sqlite' | 'postgres', path: string) => {
   const res = await admin(engine).request(path, { headers: { Authorization: `Bearer ${TOKEN}` } })
   expect({ path, status: res.status }).toEqual({ path, status: 200 })

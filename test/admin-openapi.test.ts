@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { Hono } from 'hono'
+import type { Hono } from 'hono'
 import * as v from 'valibot'
-import { embeddedQueueDepths } from '../src/adapters/embedded-queue/queue-depths.ts'
-import { adminRoutes } from '../src/adapters/http/admin.tsx'
 import { ADMIN_OPERATIONS, type AdminOperation, jsonSchemaOf } from '../src/adapters/http/admin-openapi.ts'
-import type { OpenLedger } from '../src/adapters/ledger/open.ts'
 import { QUERY_VIEWS } from '../src/ports/ledger-views.ts'
-import { DAY, NOW, type PlantedLedger, plantLedger, plantPostgresLedger } from './support/ledger-fixture.ts'
-import { type Postgres, startPostgres } from './support/postgres.ts'
+import { DAY } from './support/ledger-fixture.ts'
+import { plantedAdmins } from './support/planted-admin.ts'
 
 // /admin/api/openapi.json against the routes themselves: the document is generated from the
 // schemas the routes validate with, and every documented path is called on a planted ledger.
@@ -15,32 +12,17 @@ import { type Postgres, startPostgres } from './support/postgres.ts'
 const TOKEN = 'admin-token-for-openapi-7c1d'
 const auth = { Authorization: `Bearer ${TOKEN}` }
 
-let planted: PlantedLedger
-let server: Postgres
-let pgStores: OpenLedger
-beforeAll(async () => {
-  ;[planted, server] = await Promise.all([plantLedger(), startPostgres()])
-  pgStores = await plantPostgresLedger(await server.createDatabase('admin_openapi'))
-}, 60_000)
-afterAll(async () => {
-  await Promise.all([planted?.cleanup(), pgStores?.close()])
-  await server?.stop()
+const admins = plantedAdmins({
+  token: TOKEN,
+  database: 'admin_openapi',
+  replay: async (kind, id) =>
+    id === 'gone'
+      ? { ok: false, message: `${kind} ${id} is not dead` }
+      : { ok: true, message: `${kind} ${id} replayed` },
 })
-
-const admin = (engine: 'sqlite' | 'postgres') =>
-  new Hono().route(
-    '/admin',
-    adminRoutes({
-      token: TOKEN,
-      views: engine === 'sqlite' ? planted.stores.views : pgStores.views,
-      ...(engine === 'sqlite' ? { queueDepths: embeddedQueueDepths(planted.ledger) } : {}),
-      clock: () => NOW,
-      replay: async (kind, id) =>
-        id === 'gone'
-          ? { ok: false, message: `${kind} ${id} is not dead` }
-          : { ok: true, message: `${kind} ${id} replayed` },
-    }),
-  )
+beforeAll(() => admins.setUp(), 60_000)
+afterAll(() => admins.tearDown())
+const admin = admins.admin
 
 interface Doc {
   openapi: string
@@ -161,7 +143,7 @@ describe('the admin OpenAPI document', () => {
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`the admin routes as documented, on ${engine}`, () => {
-    const call = (app: Hono, path: string, method: string, url: string) =>
+    const call = (app: Hono, _path: string, method: string, url: string) =>
       app.request(url, { method: method.toUpperCase(), headers: auth })
 
     it('answers every documented path with JSON its response schema accepts', async () => {
