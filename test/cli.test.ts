@@ -2,13 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { COMMANDS } from '../src/adapters/cli/commands.ts'
-import { openPgLedger } from '../src/adapters/ledger/postgres/database.ts'
-import { postgresStore } from '../src/adapters/ledger/postgres/store.ts'
 import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
-import { sqliteStore } from '../src/adapters/ledger/sqlite/store.ts'
 import { type BankEvent, decideBankEvent } from '../src/domain/bank-event.ts'
 import { planTransfer } from '../src/domain/transfer.ts'
 import type { Store } from '../src/ports/store.ts'
+import { cliLedgers } from './support/cli-ledgers.ts'
 import { tempDir } from './support/paybridge.ts'
 import { type Postgres, startPostgres } from './support/postgres.ts'
 import { runCli } from './support/process.ts'
@@ -133,29 +131,7 @@ async function heldTransfer(store: Store, now: number): Promise<string> {
   return transfer.externalId
 }
 
-const engines = [
-  {
-    name: 'sqlite',
-    async open() {
-      const path = join(dir.path, 'approve.sqlite')
-      const ledger = openLedger(path)
-      return { store: sqliteStore(ledger), env: { DATABASE_PATH: path }, close: async () => ledger.close() }
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const url = await pg!.createDatabase('approve_cli')
-      const ledger = await openPgLedger(url)
-      return {
-        store: postgresStore(ledger),
-        // The service needs a queue with PostgreSQL; this command never reaches it.
-        env: { DATABASE_URL: url, SQS_QUEUE_NAME: 'stark-events', AWS_REGION: 'us-east-1' },
-        close: () => ledger.close(),
-      }
-    },
-  },
-]
+const engines = cliLedgers(dir.path, 'approve_cli', () => pg)
 
 for (const engine of engines) {
   describe(`ledger approve on ${engine.name}`, () => {

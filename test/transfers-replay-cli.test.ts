@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
-import { join } from 'node:path'
-import { openPgLedger } from '../src/adapters/ledger/postgres/database.ts'
-import { postgresStore } from '../src/adapters/ledger/postgres/store.ts'
-import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
-import { sqliteStore } from '../src/adapters/ledger/sqlite/store.ts'
 import { type BankEvent, decideBankEvent } from '../src/domain/bank-event.ts'
 import { planTransfer } from '../src/domain/transfer.ts'
 import type { Store } from '../src/ports/store.ts'
+import { cliLedgers } from './support/cli-ledgers.ts'
 import { tempDir } from './support/paybridge.ts'
 import { type Postgres, startPostgres } from './support/postgres.ts'
 import { runCli } from './support/process.ts'
@@ -59,29 +55,7 @@ afterAll(async () => {
   dir.cleanup()
 })
 
-const engines = [
-  {
-    name: 'sqlite',
-    async open() {
-      const path = join(dir.path, 'ledger.sqlite')
-      const ledger = openLedger(path)
-      return { store: sqliteStore(ledger), env: { DATABASE_PATH: path }, close: async () => ledger.close() }
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const url = await pg!.createDatabase('replay_cli')
-      const ledger = await openPgLedger(url)
-      return {
-        store: postgresStore(ledger),
-        // The service needs a queue with PostgreSQL; this command never reaches it.
-        env: { DATABASE_URL: url, SQS_QUEUE_NAME: 'stark-events', AWS_REGION: 'us-east-1' },
-        close: () => ledger.close(),
-      }
-    },
-  },
-]
+const engines = cliLedgers(dir.path, 'replay_cli', () => pg)
 
 for (const engine of engines) {
   describe(`ledger transfers replay on ${engine.name}`, () => {
