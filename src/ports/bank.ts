@@ -1,3 +1,4 @@
+import type { Destination } from '../domain/transfer.ts'
 /** What paybridge needs from Stark Bank, in its own words. Amounts are integer cents. */
 
 export interface NewInvoice {
@@ -16,14 +17,9 @@ export interface BankInvoice {
   tags: string[]
 }
 
-export interface NewTransfer {
+/** A transfer to send: the destination's account plus what makes it this invoice's payout. */
+export interface NewTransfer extends Destination {
   amount: number
-  name: string
-  taxId: string
-  bankCode: string
-  branchCode: string
-  accountNumber: string
-  accountType: string
   /** Unique at Stark Bank: a second transfer with the same externalId is refused. */
   externalId: string
   tags: string[]
