@@ -28,9 +28,10 @@ export const BUSY_TIMEOUT_MS = 50
 const MIGRATIONS = join(import.meta.dir, '../../../../migrations')
 
 function pragmas(sqlite: Database, synchronous: 'NORMAL' | 'FULL', busyTimeoutMs: number): void {
+  // First: switching to WAL takes a lock, and a connection without a busy timeout fails at once.
+  sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
   sqlite.exec('PRAGMA journal_mode = WAL')
   sqlite.exec(`PRAGMA synchronous = ${synchronous}`)
-  sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
   sqlite.exec('PRAGMA foreign_keys = ON')
 }
 
