@@ -5,9 +5,14 @@
  *     SQLite insert per request);
  *   - paybridge: `src/main.ts` as deployed (webhook, worker, relay and scheduler in one process);
  *   - paybridge's webhook path alone, in 1 and in 2 processes sharing the port (`reusePort`).
- * Every server is a separate process with a fresh ledger; the emulator serves the public key.
+ * Every server is a separate process with a fresh ledger; the emulator serves the public key. The
+ * events are invoice `created` logs (not credits): every one is verified, queued and recorded, none
+ * is paid out, so the row measures ingest, not transfers (bench/end-to-end.ts measures those).
  *
  *   bun run bench/webhook-ingest.ts [seconds=5] [connections=50]
+ *
+ * `BENCH_ONLY=1,2` runs only those rows (0 is the baseline; its ratio column is then blank unless 0
+ * is among them); `BENCH_PROFILE=<dir>` writes a `--cpu-prof` profile of each server process there.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -34,8 +39,11 @@ const emulator = await startStarkBankEmulator({
   signingKey: signing.privatePem,
 })
 // Distinct events for the measured run (enough for 12k/s) and a separate set to warm up with.
-const measured = wrkRequests(dir, 'measured', signedCredits(seconds * 12_000, signing.privatePem, 'ev'))
-const warmup = wrkRequests(dir, 'warmup', signedCredits(3_000, signing.privatePem, 'warm'))
+const events = (count: number, prefix: string) => signedCredits(count, signing.privatePem, prefix, 'created')
+const measured = wrkRequests(dir, 'measured', events(seconds * 12_000, 'ev'))
+const warmup = wrkRequests(dir, 'warmup', events(3_000, 'warm'))
+const only = process.env.BENCH_ONLY?.split(',').map(Number)
+const profileDir = process.env.BENCH_PROFILE
 
 const bun = process.execPath
 const root = join(import.meta.dir, '..')
@@ -59,10 +67,13 @@ const variants = [
 const rows: Record<string, string | number>[] = []
 let baselineRps = 0
 for (const [i, variant] of variants.entries()) {
+  if (only && !only.includes(i)) continue
   const port = freePort()
   const url = `http://127.0.0.1:${port}`
   const server = await startServerProcess({
-    cmd: variant.cmd,
+    cmd: profileDir
+      ? [variant.cmd[0] ?? bun, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...variant.cmd.slice(1)]
+      : variant.cmd,
     env: {
       PORT: String(port),
       DATABASE_PATH: join(dir, `ledger-${i}.sqlite`),
@@ -92,7 +103,7 @@ for (const [i, variant] of variants.entries()) {
   rows.push({
     server: variant.name,
     'req/s': Math.round(r.rps),
-    'x baseline': (r.rps / baselineRps).toFixed(1),
+    'x baseline': baselineRps ? (r.rps / baselineRps).toFixed(1) : '',
     'p50 ms': r.p50Ms.toFixed(1),
     'p99 ms': r.p99Ms.toFixed(1),
     'non-200': r.failed,

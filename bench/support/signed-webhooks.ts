@@ -10,9 +10,15 @@ export interface SignedWebhook {
  * `count` distinct `invoice`/`credited` Stark Bank webhooks signed with `signingPem`, as the emulator
  * sends them: every one is a new event for a new invoice, so nothing is deduplicated away. Ids are
  * digit strings as Stark Bank's are, distinct per `prefix`; each invoice carries paybridge's invoice
- * tag, so the default PAYOUT_SCOPE=issued pays it out.
+ * tag, so the default PAYOUT_SCOPE=issued pays it out. `logType: 'created'` gives the invoice's
+ * `created` log instead: an event paybridge queues and records but pays nothing for.
  */
-export function signedCredits(count: number, signingPem: string, prefix: string): SignedWebhook[] {
+export function signedCredits(
+  count: number,
+  signingPem: string,
+  prefix: string,
+  logType: 'credited' | 'created' = 'credited',
+): SignedWebhook[] {
   const secret = privateKeyFromPem(signingPem)
   const created = new Date().toISOString()
   // The prefix picks a distinct block of ids (same prefix, same ids: deduplicated like a redelivery).
@@ -28,14 +34,14 @@ export function signedCredits(count: number, signingPem: string, prefix: string)
         workspaceId: '5078376503050240',
         log: {
           id: digits(2, i),
-          type: 'credited',
+          type: logType,
           created,
           errors: [],
           invoice: {
             id: digits(3, i),
             amount: 10_000 + (i % 90_000),
             fee: 50,
-            status: 'paid',
+            status: logType === 'credited' ? 'paid' : 'created',
             name: 'Iron Bank S.A.',
             taxId: '20.018.183/0001-80',
             due: created,
