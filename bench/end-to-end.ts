@@ -2,10 +2,12 @@
  * End to end: signed `credited` webhooks in, transfer requests out. The clock runs from the first
  * POST until the emulator has received a transfer for every event. paybridge (`src/main.ts`) runs in
  * its own process; so does the load client; the emulator (the transfers' receiver) runs here.
- * Side by side: the embedded queue, and SQS on fauxqs (loopback), plus fauxqs's own
- * send + receive + delete rate (batches of 10, 4 loops) as the reference for the SQS row.
+ * Side by side: the embedded queue, and SQS on fauxqs (loopback), plus two references measured in the
+ * same run: the Stark Bank SDK way's webhook ingest alone (`bench/baseline/sdk-webhook-server.ts`,
+ * the same events and client; each row's `x SDK ingest` is its credited → transfer rate over it), and
+ * fauxqs's own send + receive + delete rate (batches of 10, 4 loops) for the SQS row.
  *
- *   bun run bench/end-to-end.ts [events=3000] [connections=50]
+ *   bun run bench/end-to-end.ts [events=3000] [connections=50] [queues=embedded,sqs]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,14 +23,53 @@ import { wrkRequests } from './support/wrk.ts'
 
 const events = Number(process.argv[2] ?? 3000)
 const connections = Number(process.argv[3] ?? 50)
+const queues = (process.argv[4] ?? 'embedded,sqs').split(',')
 const PROJECT_ID = '5656565656565656'
 const TIMEOUT_MS = 180_000
 
 const dir = mkdtempSync(join(tmpdir(), 'paybridge-e2e-'))
 const project = generateKeyPair()
 const signing = generateKeyPair()
-const fauxqs = await startFauxqs()
+// fauxqs only runs when the SQS row does.
+const fauxqs = queues.includes('sqs') ? await startFauxqs() : undefined
 const root = join(import.meta.dir, '..')
+
+/** Posts the signed events once over `connections` from a separate process (the load client). */
+async function post(url: string, file: string) {
+  const client = Bun.spawn(
+    [process.execPath, join(root, 'bench/support/post-webhooks.ts'), url, file, String(connections)],
+    { stdout: 'pipe', stderr: 'inherit' },
+  )
+  return JSON.parse(await new Response(client.stdout).text()) as { failed: number; ms: number; p99: number }
+}
+
+/** The SDK way's ingest alone (`event.parse` + one insert per request), the same events and client. */
+async function sdkIngest() {
+  const emulator = await startStarkBankEmulator({
+    port: 0,
+    projects: { [PROJECT_ID]: project.publicPem },
+    payShare: 0,
+    signingKey: signing.privatePem,
+  })
+  const port = freePort()
+  const server = await startServerProcess({
+    cmd: [process.execPath, join(root, 'bench/baseline/sdk-webhook-server.ts')],
+    env: {
+      PORT: String(port),
+      DATABASE_PATH: join(dir, 'sdk.sqlite'),
+      STARK_PROJECT_ID: PROJECT_ID,
+      STARK_PRIVATE_KEY: project.privatePem,
+      STARK_API_URL: emulator.url,
+    },
+    url: `http://127.0.0.1:${port}`,
+    readyPath: '/healthz',
+  })
+  const file = wrkRequests(dir, 'sdk', signedCredits(events, signing.privatePem, 'e2e-sdk'))
+  const load = await post(`http://127.0.0.1:${port}/webhook/starkbank`, file)
+  await server.stop()
+  await emulator.stop()
+  return { rps: (events - load.failed) / (load.ms / 1000), p99: load.p99 }
+}
 
 async function measure(label: string, env: Record<string, string>) {
   const emulator = await startStarkBankEmulator({
@@ -52,6 +93,8 @@ async function measure(label: string, env: Record<string, string>) {
       WORKER_CONCURRENCY: '16',
       // Far above what the benchmark's transfers add up to: the daily cap would hold them.
       TRANSFER_MAX_DAILY_AMOUNT: String(Number.MAX_SAFE_INTEGER),
+      // The benchmark's invoices were planned by no run of this ledger: pay every credited one.
+      PAYOUT_SCOPE: 'all',
       ...env,
     },
     url: `http://127.0.0.1:${port}`,
@@ -59,21 +102,7 @@ async function measure(label: string, env: Record<string, string>) {
   })
   const before = emulator.transfers().length
   const started = performance.now()
-  const client = Bun.spawn(
-    [
-      process.execPath,
-      join(root, 'bench/support/post-webhooks.ts'),
-      `http://127.0.0.1:${port}/webhook/starkbank`,
-      file,
-      String(connections),
-    ],
-    { stdout: 'pipe', stderr: 'inherit' },
-  )
-  const load = JSON.parse(await new Response(client.stdout).text()) as {
-    failed: number
-    ms: number
-    p99: number
-  }
+  const load = await post(`http://127.0.0.1:${port}/webhook/starkbank`, file)
   const deadline = Date.now() + TIMEOUT_MS
   const received = () => emulator.transfers().length - before
   while (received() < events - load.failed && Date.now() < deadline) await Bun.sleep(50)
@@ -89,31 +118,39 @@ async function measure(label: string, env: Record<string, string>) {
     'webhook p99 ms': load.p99.toFixed(1),
     'transfers received': transfers,
     'credited → transfer events/s': Math.round(transfers / seconds),
+    'x SDK ingest': (transfers / seconds / sdk.rps).toFixed(1),
     'peak RSS MB': Math.round(peak),
   }
 }
 
 process.env.AWS_ACCESS_KEY_ID = 'test'
 process.env.AWS_SECRET_ACCESS_KEY = 'test'
-const rows = [
-  await measure('embedded', {}),
-  await measure('sqs', {
-    AWS_REGION: 'us-east-1',
-    SQS_ENDPOINT: fauxqs.endpoint,
-    SQS_QUEUE_NAME: 'bench-e2e',
-    SQS_RECEIVE_LOOPS: '4',
-  }),
-]
-const reference = await fauxqsRate(fauxqs.endpoint, events)
-await fauxqs.stop()
+const sdk = await sdkIngest()
+const rows = []
+if (queues.includes('embedded')) rows.push(await measure('embedded', {}))
+if (fauxqs)
+  rows.push(
+    await measure('sqs', {
+      AWS_REGION: 'us-east-1',
+      SQS_ENDPOINT: fauxqs.endpoint,
+      SQS_QUEUE_NAME: 'bench-e2e',
+      SQS_RECEIVE_LOOPS: '4',
+    }),
+  )
+const reference = fauxqs ? await fauxqsRate(fauxqs.endpoint, events) : undefined
+await fauxqs?.stop()
 rmSync(dir, { recursive: true, force: true })
 
 console.log(
   `\nend to end: ${events} signed credited webhooks → transfer requests at the emulator, ${connections} connections`,
 )
 console.log(machineLine())
-console.table(rows)
 console.log(
-  `fauxqs alone (send 10/batch, then 4 loops of receive 10 + delete batch): ${reference} messages/s`,
+  `SDK way's ingest alone (event.parse + one insert, same events and client): ${Math.round(sdk.rps)} req/s, p99 ${sdk.p99.toFixed(1)} ms`,
 )
+console.table(rows)
+if (reference !== undefined)
+  console.log(
+    `fauxqs alone (send 10/batch, then 4 loops of receive 10 + delete batch): ${reference} messages/s`,
+  )
 process.exit(0)
