@@ -5,16 +5,19 @@
  * Side by side: the embedded queue, and SQS on fauxqs (loopback), plus two references measured in the
  * same run: the Stark Bank SDK way's webhook ingest alone (`bench/baseline/sdk-webhook-server.ts`,
  * the same events and client; each row's `x SDK ingest` is its credited → transfer rate over it), and
- * fauxqs's own send + receive + delete rate (batches of 10, 4 loops) for the SQS row.
+ * fauxqs's own send + receive + delete rate (batches of 10, 4 loops) for the SQS row. Each row gives
+ * paybridge's and fauxqs's CPU per event (/proc); the SQS row also the SQS calls per event by kind,
+ * counted at fauxqs, beside the reference's.
  *
  *   bun run bench/end-to-end.ts [events=3000] [connections=50] [queues=embedded,sqs]
+ *   E2E_CPU_PROF_DIR=/tmp/prof bun run bench/end-to-end.ts …   (paybridge runs under --cpu-prof)
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
-import { startFauxqs } from '../test/support/fauxqs.ts'
+import { type FauxqsCalls, startFauxqs } from '../test/support/fauxqs.ts'
 import { fauxqsRate } from './support/fauxqs-rate.ts'
 import { freePort, machineLine } from './support/machine.ts'
 import { startServerProcess } from './support/server-process.ts'
@@ -24,6 +27,7 @@ import { wrkRequests } from './support/wrk.ts'
 const events = Number(process.argv[2] ?? 3000)
 const connections = Number(process.argv[3] ?? 50)
 const queues = (process.argv[4] ?? 'embedded,sqs').split(',')
+const profileDir = process.env.E2E_CPU_PROF_DIR
 const PROJECT_ID = '5656565656565656'
 const TIMEOUT_MS = 180_000
 
@@ -31,7 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), 'paybridge-e2e-'))
 const project = generateKeyPair()
 const signing = generateKeyPair()
 // fauxqs only runs when the SQS row does.
-const fauxqs = queues.includes('sqs') ? await startFauxqs() : undefined
+const fauxqs = queues.includes('sqs') ? await startFauxqs({ countCalls: true }) : undefined
 const root = join(import.meta.dir, '..')
 
 /** Posts the signed events once over `connections` from a separate process (the load client). */
@@ -81,7 +85,11 @@ async function measure(label: string, env: Record<string, string>) {
   const file = wrkRequests(dir, label, signedCredits(events, signing.privatePem, `e2e-${label}`))
   const port = freePort()
   const server = await startServerProcess({
-    cmd: [process.execPath, join(root, 'src/main.ts')],
+    cmd: [
+      process.execPath,
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      join(root, 'src/main.ts'),
+    ],
     env: {
       PORT: String(port),
       DATABASE_PATH: join(dir, `${label}.sqlite`),
@@ -101,6 +109,8 @@ async function measure(label: string, env: Record<string, string>) {
     readyPath: '/healthz',
   })
   const before = emulator.transfers().length
+  const cpuAtStart = { paybridge: cpuMsOf(server.pid), fauxqs: fauxqs ? cpuMsOf(fauxqs.pid) : 0 }
+  const callsAtStart = await fauxqs?.calls()
   const started = performance.now()
   const load = await post(`http://127.0.0.1:${port}/webhook/starkbank`, file)
   const deadline = Date.now() + TIMEOUT_MS
@@ -108,6 +118,13 @@ async function measure(label: string, env: Record<string, string>) {
   while (received() < events - load.failed && Date.now() < deadline) await Bun.sleep(50)
   const transfers = received()
   const seconds = (performance.now() - started) / 1000
+  const perEvent = (ms: number) => (ms / Math.max(1, transfers)).toFixed(2)
+  const cpu = {
+    paybridge: perEvent(cpuMsOf(server.pid) - cpuAtStart.paybridge),
+    fauxqs: fauxqs && label === 'sqs' ? perEvent(cpuMsOf(fauxqs.pid) - cpuAtStart.fauxqs) : '–',
+  }
+  if (fauxqs && callsAtStart && label === 'sqs')
+    sqsCalls.push(callsPer('paybridge (per event)', callsAtStart, await fauxqs.calls(), transfers))
   const peak = server.peakRssMb()
   await server.stop()
   await emulator.stop()
@@ -120,6 +137,32 @@ async function measure(label: string, env: Record<string, string>) {
     'credited → transfer events/s': Math.round(transfers / seconds),
     'x SDK ingest': (transfers / seconds / sdk.rps).toFixed(1),
     'peak RSS MB': Math.round(peak),
+    'paybridge CPU ms/event': cpu.paybridge,
+    'fauxqs CPU ms/event': cpu.fauxqs,
+  }
+}
+
+/** CPU time (user + system) a process has used so far, from /proc (Linux; 100 ticks a second). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+const sqsCalls: Record<string, string>[] = []
+/** SQS requests between two counts at fauxqs, per message moved, by kind. */
+function callsPer(label: string, from: FauxqsCalls, to: FauxqsCalls, messages: number) {
+  const n = (action: string) => (to.calls[action] ?? 0) - (from.calls[action] ?? 0)
+  const per = (count: number) => (count / Math.max(1, messages)).toFixed(3)
+  const receives = n('ReceiveMessage')
+  return {
+    '': label,
+    SendMessage: per(n('SendMessage')),
+    SendMessageBatch: per(n('SendMessageBatch')),
+    ReceiveMessage: per(receives),
+    DeleteMessage: per(n('DeleteMessage')),
+    DeleteMessageBatch: per(n('DeleteMessageBatch')),
+    'ChangeMessageVisibility(Batch)': per(n('ChangeMessageVisibility') + n('ChangeMessageVisibilityBatch')),
+    'messages per receive': ((to.received - from.received) / Math.max(1, receives)).toFixed(1),
   }
 }
 
@@ -137,7 +180,13 @@ if (fauxqs)
       SQS_RECEIVE_LOOPS: '4',
     }),
   )
-const reference = fauxqs ? await fauxqsRate(fauxqs.endpoint, events) : undefined
+let reference: { rate: number; cpu: string } | undefined
+if (fauxqs) {
+  const [cpu, calls] = [cpuMsOf(fauxqs.pid), await fauxqs.calls()]
+  const rate = await fauxqsRate(fauxqs.endpoint, events)
+  reference = { rate, cpu: ((cpuMsOf(fauxqs.pid) - cpu) / events).toFixed(2) }
+  sqsCalls.push(callsPer('fauxqs alone (per message)', calls, await fauxqs.calls(), events))
+}
 await fauxqs?.stop()
 rmSync(dir, { recursive: true, force: true })
 
@@ -149,8 +198,13 @@ console.log(
   `SDK way's ingest alone (event.parse + one insert, same events and client): ${Math.round(sdk.rps)} req/s, p99 ${sdk.p99.toFixed(1)} ms`,
 )
 console.table(rows)
-if (reference !== undefined)
+const sqsRow = rows.find((r) => r.queue === 'sqs')
+if (reference !== undefined && sqsRow) {
   console.log(
-    `fauxqs alone (send 10/batch, then 4 loops of receive 10 + delete batch): ${reference} messages/s`,
+    `fauxqs alone (send 10/batch, then 4 loops of receive 10 + delete batch): ${reference.rate} messages/s, fauxqs CPU ${reference.cpu} ms/message`,
   )
+  const share = Math.round((100 * sqsRow['credited → transfer events/s']) / Math.max(1, reference.rate))
+  console.log(`SQS row: ${share} % of fauxqs's own rate. SQS calls counted at fauxqs:`)
+  console.table(sqsCalls)
+}
 process.exit(0)

@@ -6,6 +6,7 @@ import { buildApp } from 'fauxqs'
 // No `host` option: queue URLs then carry the host the client called (127.0.0.1:<port>), not
 // sqs.<region>.localhost, which does not resolve here.
 const app = buildApp({ logger: false })
+if (process.env.FAUXQS_COUNT_CALLS) countCalls()
 const address = await app.listen({ port: 0, host: '127.0.0.1' })
 process.stdout.write(`listening ${address}\n`)
 
@@ -18,3 +19,27 @@ process.on('SIGINT', stop)
 process.stdin.on('end', stop)
 process.stdin.on('close', stop)
 process.stdin.resume()
+
+/**
+ * For benchmarks: counts requests by action (X-Amz-Target) and the messages ReceiveMessage handed
+ * out, served as JSON at GET /__calls.
+ */
+function countCalls() {
+  const calls: Record<string, number> = {}
+  let received = 0
+  const action = (headers: Record<string, unknown>) =>
+    String(headers['x-amz-target'] ?? 'other').replace('AmazonSQS.', '')
+  app.addHook('onRequest', async (req: { headers: Record<string, unknown> }) => {
+    const name = action(req.headers)
+    calls[name] = (calls[name] ?? 0) + 1
+  })
+  app.addHook(
+    'onSend',
+    async (req: { headers: Record<string, unknown> }, _reply: unknown, payload: unknown) => {
+      if (action(req.headers) === 'ReceiveMessage' && typeof payload === 'string')
+        received += payload.split('"ReceiptHandle"').length - 1
+      return payload
+    },
+  )
+  app.get('/__calls', async () => ({ calls, received }))
+}

@@ -3,6 +3,10 @@ import { join } from 'node:path'
 export interface Fauxqs {
   /** `http://127.0.0.1:<port>`: pass it to `SQSClient` as `endpoint`. */
   endpoint: string
+  /** The server's process id (benchmarks read its CPU time). */
+  pid: number
+  /** With `countCalls`: requests so far by action, and the messages receives handed out. */
+  calls(): Promise<FauxqsCalls>
   stop(): Promise<void>
 }
 
@@ -12,14 +16,24 @@ export const fauxqsClientConfig = {
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 } as const
 
+export interface FauxqsCalls {
+  calls: Record<string, number>
+  received: number
+}
+
 const LAUNCHER = join(import.meta.dir, 'fauxqs-launcher.ts')
 
 /**
  * Starts fauxqs (the SQS-compatible test server) in a child process running this same Bun, bound to
  * 127.0.0.1 on a free port, and resolves once it answers HTTP.
  */
-export async function startFauxqs({ timeoutMs = 10_000 } = {}): Promise<Fauxqs> {
-  const child = Bun.spawn([process.execPath, LAUNCHER], { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' })
+export async function startFauxqs({ timeoutMs = 10_000, countCalls = false } = {}): Promise<Fauxqs> {
+  const child = Bun.spawn([process.execPath, LAUNCHER], {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'inherit',
+    ...(countCalls ? { env: { ...process.env, FAUXQS_COUNT_CALLS: '1' } } : {}),
+  })
   const stop = async () => {
     child.kill()
     await child.exited
@@ -27,7 +41,8 @@ export async function startFauxqs({ timeoutMs = 10_000 } = {}): Promise<Fauxqs> 
   try {
     const endpoint = await readAddress(child.stdout, timeoutMs)
     await waitUntilAnswering(endpoint, timeoutMs)
-    return { endpoint, stop }
+    const calls = async () => (await (await fetch(`${endpoint}/__calls`)).json()) as FauxqsCalls
+    return { endpoint, pid: child.pid, calls, stop }
   } catch (error) {
     await stop()
     throw error
