@@ -13,6 +13,19 @@ import type { RoleModule, Shared } from './shared.ts'
 const RECEIVE_WAIT_MS = 20_000
 /** The webhook takes at most 64 KiB, so a larger message did not come from it. */
 const MAX_BODY_BYTES = 64 * 1024
+/** One receive is one ledger transaction: the embedded queue hands out bigger batches than SQS's 10. */
+const SQS_MAX_RECEIVE = 10
+const EMBEDDED_RECEIVE = 50
+
+/**
+ * The messages one receive loop may hold: its share of WORKER_CONCURRENCY, on SQS rounded up to
+ * whole receives of 10. A share under 10 would cap every receive, and so every ledger transaction
+ * and every delete, at that share: 16 over 4 loops made receives of 4, three times the SQS calls.
+ */
+export function messagesPerLoop(concurrency: number, loops: number, kind: Queue['kind']): number {
+  const share = Math.max(1, Math.ceil(concurrency / loops))
+  return kind === 'sqs' ? Math.ceil(share / SQS_MAX_RECEIVE) * SQS_MAX_RECEIVE : share
+}
 
 /**
  * The worker role: the receive loops that record Stark Bank events, the gap fill (at start, hourly,
@@ -48,6 +61,8 @@ export async function workerRole(
   const handleMany = recordBankEvents(recorder)
   // SQS hands out at most 10 messages a receive: several receive loops keep the workers busy.
   const loops = queue.kind === 'sqs' ? (config.sqs?.receiveLoops ?? 1) : 1
+  const perReceive = queue.kind === 'sqs' ? SQS_MAX_RECEIVE : EMBEDDED_RECEIVE
+  const perLoop = messagesPerLoop(config.workerConcurrency, loops, queue.kind)
   // The receive loops of one queue pause and resume together.
   const outage = new OutagePause({
     queue,
@@ -68,9 +83,8 @@ export async function workerRole(
         log,
         clock,
         random,
-        concurrency: Math.max(1, Math.ceil(config.workerConcurrency / loops)),
-        // One receive is one ledger transaction: the embedded queue hands out bigger batches than SQS.
-        maxPerReceive: queue.kind === 'sqs' ? 10 : 50,
+        concurrency: perLoop,
+        maxPerReceive: perReceive,
         visibilityMs: config.queue.visibilityMs,
         waitMs: RECEIVE_WAIT_MS,
         maxBodyBytes: MAX_BODY_BYTES,
