@@ -5,7 +5,7 @@
  *   npx bun run bench/outbox-claim.ts [finished rows=50000] [claims=200]
  */
 import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
-import { dueOutboxRows } from '../src/adapters/ledger/sqlite/outbox-due.ts'
+import { dueOutbox } from '../src/adapters/ledger/sqlite/outbox-due.ts'
 
 const finished = Number(process.argv[2] ?? 50_000)
 const claims = Number(process.argv[3] ?? 200)
@@ -27,11 +27,12 @@ function time(run: () => unknown): string {
   return ((performance.now() - started) / claims).toFixed(3)
 }
 
-const split = time(() => dueOutboxRows(ledger.db, 'transfer', 1e12, 100))
+const dueOutboxRows = dueOutbox(ledger.db)
+const split = time(() => dueOutboxRows('transfer', 1e12, 100))
 const single = time(() => orQuery.all(1e12, 1e12))
 console.log(`\noutbox claim, ${finished} finished rows + 10 due, ${claims} claims each (bun ${Bun.version})`)
 console.table([
-  { query: 'two index searches (paybridge, via drizzle)', 'ms per claim': split },
+  { query: 'two index searches (paybridge, prepared via drizzle)', 'ms per claim': split },
   { query: 'one OR (before, raw prepared statement)', 'ms per claim': single },
 ])
 ledger.close()

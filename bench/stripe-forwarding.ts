@@ -47,6 +47,7 @@ import { ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
 import { stripeSignatureHeader, stripeSigner } from '../src/adapters/stripe/signature.ts'
 import { STRIPE_WEBHOOK_PATH, stripeForwarding } from '../src/app/stripe-forwarding.ts'
+import type { ForwardStore } from '../src/ports/forward-store.ts'
 import { fauxqsClientConfig, startFauxqs } from '../test/support/fauxqs.ts'
 
 const SECRET = 'whsec_bench_stripe_forwarding'
@@ -64,6 +65,8 @@ interface RunResult {
   timedOut: boolean
   /** SQS requests by command while running, e.g. `{ ReceiveMessage: 500, DeleteMessageBatch: 5000 }`. */
   calls: Record<string, number>
+  /** paybridge only: ledger steps (one transaction each) by ForwardStore method. */
+  steps?: Record<string, number>
 }
 
 interface Stats {
@@ -173,7 +176,8 @@ async function runContender(name: Contender): Promise<void> {
     },
     { step: 'initialize', name: 'benchCallCounter' },
   )
-  const deps = { client, queueUrl: env('BENCH_QUEUE_URL'), downstream, events }
+  const steps: Record<string, number> = {}
+  const deps = { client, queueUrl: env('BENCH_QUEUE_URL'), downstream, events, steps }
   const running = contender(name, { ...deps, concurrency: Number(env('BENCH_CONCURRENCY')) })
 
   let rssPeak = process.memoryUsage().rss
@@ -192,6 +196,17 @@ async function runContender(name: Contender): Promise<void> {
   )
   const wallMs = performance.now() - started
   const used = process.cpuUsage(cpu)
+  if (process.env.BENCH_THREADS) {
+    const { readdirSync, readFileSync } = await import('node:fs')
+    const per: Record<string, number> = {}
+    for (const t of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      per[`${name}#${t}`] = (Number(f[11]) + Number(f[12])) * 10
+    }
+    process.stderr.write(`${name} threads ms: ${JSON.stringify(per)}\n`)
+  }
   clearInterval(sampler)
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
   await running.stop()
@@ -204,6 +219,7 @@ async function runContender(name: Contender): Promise<void> {
     rssPeakMb: rssPeak / 1e6,
     timedOut: delivered === undefined,
     calls,
+    ...(name === 'paybridge' ? { steps } : {}),
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
   process.exit(0)
@@ -215,6 +231,8 @@ interface ContenderDeps {
   downstream: string
   events: number
   concurrency: number
+  /** Filled with the ledger steps paybridge takes, by ForwardStore method. */
+  steps: Record<string, number>
 }
 
 interface Running {
@@ -238,12 +256,12 @@ function contender(name: Contender, deps: ContenderDeps): Running {
 }
 
 /** paybridge as `main.ts` wires it: a ledger file, the sqsQueue adapter, production tuning. */
-function paybridge({ client, queueUrl, downstream, concurrency }: ContenderDeps) {
+function paybridge({ client, queueUrl, downstream, concurrency, steps }: ContenderDeps) {
   const dir = mkdtempSync(join(tmpdir(), 'paybridge-bench-stripe-'))
   const ledger = openLedger(join(dir, 'ledger.sqlite'))
   const level = process.env.BENCH_LOG === 'info' ? 'info' : 'warn'
   const forwarding = stripeForwarding({
-    store: sqliteForwardStore(ledger),
+    store: counted(sqliteForwardStore(ledger), steps),
     queue: sqsQueue({ client, queueUrl, visibilityTimeoutSeconds: 30 }),
     sign: stripeSigner(SECRET),
     config: {
@@ -267,6 +285,18 @@ function paybridge({ client, queueUrl, downstream, concurrency }: ContenderDeps)
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** The store with every step (each one ledger transaction) counted by method name. */
+function counted(store: ForwardStore, steps: Record<string, number>): ForwardStore {
+  const wrapped = {} as Record<string, unknown>
+  for (const [method, step] of Object.entries(store) as [string, (...args: unknown[]) => unknown][]) {
+    wrapped[method] = (...args: unknown[]) => {
+      steps[method] = (steps[method] ?? 0) + 1
+      return step(...args)
+    }
+  }
+  return wrapped as unknown as ForwardStore
 }
 
 /**
@@ -538,7 +568,8 @@ async function main(): Promise<void> {
       const stats = (await (await fetch(`${downstream}/stats`)).json()) as Stats
       results.push({ name, run, stats, preloadMs })
       process.stderr.write(
-        `${name}: ${run.delivered}/${events} in ${fixed(run.wallMs)} ms; SQS calls ${JSON.stringify(run.calls)}\n`,
+        `${name}: ${run.delivered}/${events} in ${fixed(run.wallMs)} ms; SQS calls ${JSON.stringify(run.calls)}` +
+          `${run.steps ? `; ledger steps ${JSON.stringify(run.steps)}` : ''}\n`,
       )
     }
   } finally {
@@ -559,6 +590,10 @@ async function main(): Promise<void> {
     'paybridge ÷ this': ours && name !== 'paybridge' ? `${fixed(rate(ours.run) / rate(run), 2)}×` : '—',
     'SQS calls/event': fixed(Object.values(run.calls).reduce((a, b) => a + b, 0) / run.delivered, 2),
     'CPU s': fixed(run.cpuMs / 1000, 2),
+    'CPU ms/event': fixed(run.cpuMs / run.delivered, 3),
+    'ledger tx/event': run.steps
+      ? fixed(Object.values(run.steps).reduce((a, b) => a + b, 0) / run.delivered, 2)
+      : '—',
     'RSS MB (start → peak)': `${fixed(run.rssStartMb)} → ${fixed(run.rssPeakMb)}`,
   }))
   const preloadRate = results.reduce((s, r) => s + events / (r.preloadMs / 1000), 0) / results.length

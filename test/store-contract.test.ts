@@ -809,7 +809,7 @@ for (const adapter of [sqlite(), postgres()]) {
         )
         expect(await s.forwards.claimForwards(10, T + 8_999, 1_000)).toEqual([])
         const [third] = await s.forwards.claimForwards(10, T + 9_000, 1_000)
-        await s.forwards.forwardDelivered('evt_1', { statusCode: 200, latencyMs: 7 }, T + 9_001)
+        await s.forwards.forwardsDelivered([{ id: 'evt_1', statusCode: 200, latencyMs: 7 }], T + 9_001)
         expect(third!.attempt).toBe(3)
         expect((await s.rows('forwards'))[0]).toMatchObject({ status: 'delivered', last_error: null })
         expect(await s.forwards.claimForwards(10, T + 99_000, 1_000)).toEqual([])
@@ -825,7 +825,7 @@ for (const adapter of [sqlite(), postgres()]) {
           { statusCode: 400, error: 'HTTP 400' },
           T + 1,
         )
-        await s.forwards.forwardDelivered('evt_ok', { statusCode: 200, latencyMs: 3 }, T + 1)
+        await s.forwards.forwardsDelivered([{ id: 'evt_ok', statusCode: 200, latencyMs: 3 }], T + 1)
         const dry = await s.forwards.replayForwards({ since: T }, T + 2, { dryRun: true })
         expect(dry.map((e) => [e.id, e.status, e.action]).sort()).toEqual([
           ['evt_dead', 'dead', 'requeue'],
@@ -873,6 +873,33 @@ for (const adapter of [sqlite(), postgres()]) {
         )
         const [after] = await s.forwards.claimForwards(10, T + 4_000, 60_000)
         expect(after).toMatchObject({ tries: 2, attempt: replayed!.attempt + 1 })
+      })
+
+      it('records several delivered forwards in one step, each with its own status code and latency', async () => {
+        for (const id of ['evt_a', 'evt_b', 'evt_c']) await s.forwards.recordStripeEvent(stripe(id), '{}', T)
+        await s.forwards.claimForwards(10, T + 1, 60_000)
+        await s.forwards.forwardsDelivered(
+          [
+            { id: 'evt_a', statusCode: 200, latencyMs: 5 },
+            { id: 'evt_c', statusCode: 204, latencyMs: 9 },
+          ],
+          T + 2,
+        )
+        const forwards = (await s.rows('forwards')).sort((a, b) => String(a.id).localeCompare(String(b.id)))
+        expect(forwards.map((f) => [f.id, f.status, f.last_status_code, f.latency_ms])).toEqual([
+          ['evt_a', 'delivered', 200, 5],
+          ['evt_b', 'pending', null, null],
+          ['evt_c', 'delivered', 204, 9],
+        ])
+        const outbox = (await s.rows('outbox')).sort((a, b) => String(a.id).localeCompare(String(b.id)))
+        expect(outbox.map((o) => [o.id, o.status])).toEqual([
+          ['forward-evt_a', 'done'],
+          ['forward-evt_b', 'in_flight'],
+          ['forward-evt_c', 'done'],
+        ])
+        // Delivered is final: the one left in flight is the only one a later claim can take.
+        const later = await s.forwards.claimForwards(10, T + 60_001, 60_000)
+        expect(later.map((c) => c.id)).toEqual(['evt_b'])
       })
 
       it('never gives two concurrent claimers the same forward', async () => {

@@ -1,7 +1,7 @@
 import type { Random } from '../domain/random.ts'
 import { classifyStatus, nextStep, type RetryWindow, retryAfterMs } from '../domain/stripe-event.ts'
 import type { Clock } from '../ports/clock.ts'
-import type { ClaimedForward, ForwardStore } from '../ports/forward-store.ts'
+import type { ClaimedForward, DeliveredForward, ForwardStore } from '../ports/forward-store.ts'
 import type { Log } from '../ports/log.ts'
 import type { Metrics } from '../ports/metrics.ts'
 
@@ -40,6 +40,34 @@ export function forwardRelay(options: ForwardRelayOptions) {
   const post = options.fetch ?? fetch
   const inFlight = new Set<Promise<void>>()
   let slotFreed: (() => void) | undefined
+  // A slot frees only once its outcome is written; claims wait for this many free slots, so one
+  // claim (one transaction) leases several forwards instead of one each time a POST ends.
+  const claimAtLeast = Math.ceil(options.concurrency / 2)
+
+  // The 2xx that land in one turn of the event loop share one transaction; each POST's task ends
+  // (and its slot frees) when that transaction has committed, or fails with it.
+  let delivered: { d: DeliveredForward; resolve: () => void; reject: (err: unknown) => void }[] = []
+  function recordDelivered(d: DeliveredForward): Promise<void> {
+    if (delivered.length === 0) setImmediate(writeDelivered)
+    return new Promise((resolve, reject) => delivered.push({ d, resolve, reject }))
+  }
+  function writeDelivered(): void {
+    const group = delivered
+    delivered = []
+    store
+      .forwardsDelivered(
+        group.map((g) => g.d),
+        clock(),
+      )
+      .then(
+        () => {
+          for (const g of group) g.resolve()
+        },
+        (err) => {
+          for (const g of group) g.reject(err)
+        },
+      )
+  }
 
   async function failed(c: ClaimedForward, statusCode: number | null, error: string, retryAfter?: number) {
     const step = nextStep({
@@ -97,7 +125,7 @@ export function forwardRelay(options: ForwardRelayOptions) {
       case 'delivered':
         // The 2xx is the fact that matters; the body is not read.
         await response.body?.cancel().catch(() => undefined)
-        await store.forwardDelivered(c.id, { statusCode: status, latencyMs }, clock())
+        await recordDelivered({ id: c.id, statusCode: status, latencyMs })
         log.info('forward delivered', { eventId: c.id, type: c.type, attempt: c.tries, status, latencyMs })
         return
       case 'retry': {
@@ -116,12 +144,12 @@ export function forwardRelay(options: ForwardRelayOptions) {
   }
 
   /**
-   * Claims as many due forwards as there are free slots and starts their POSTs. When every slot is
-   * taken it waits for one to free up. `more` says a next call may find work at once.
+   * Claims as many due forwards as there are free slots and starts their POSTs. While fewer than
+   * half the slots are free it waits for one to free up. `more` says a next call may find work at once.
    */
   async function relayOnce(): Promise<{ claimed: number; more: boolean }> {
     const free = options.concurrency - inFlight.size
-    if (free <= 0) {
+    if (free < claimAtLeast) {
       await new Promise<void>((resolve) => (slotFreed = resolve))
       return { claimed: 0, more: true }
     }

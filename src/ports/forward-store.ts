@@ -20,6 +20,14 @@ export interface ClaimedForward {
   firstAttemptAt: number
 }
 
+/** A POST the downstream answered with a 2xx. */
+export interface DeliveredForward {
+  /** The Stripe event id. */
+  id: string
+  statusCode: number
+  latencyMs: number
+}
+
 export type { ForwardStatus, ReplayAction }
 
 /** Which forwards a replay concerns; the criteria combine (all must hold). */
@@ -71,8 +79,11 @@ export interface ForwardStore extends Pick<Store, 'deadLetter'> {
    */
   claimForwards(limit: number, now: number, leaseMs: number): Promise<ClaimedForward[]>
 
-  /** The downstream took the event: final. Wins over any other outcome recorded for it. */
-  forwardDelivered(id: string, result: { statusCode: number; latencyMs: number }, now: number): Promise<void>
+  /**
+   * The downstream took these events (one transaction for all): final. Wins over any other outcome
+   * recorded for them.
+   */
+  forwardsDelivered(delivered: DeliveredForward[], now: number): Promise<void>
 
   /**
    * Claim `attempt` failed; try again at `nextAttemptAt`. Ignored when that claim no longer owns the

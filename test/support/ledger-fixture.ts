@@ -260,6 +260,6 @@ async function plant(stores: OpenLedger, exec: (sql: string) => Promise<void>): 
     await forwards.recordStripeEvent({ id, type: 'charge.succeeded', shape: 'raw', body }, body, T + 200_000)
   }
   await forwards.claimForwards(10, T + 201_000, 60_000)
-  await forwards.forwardDelivered('evt_ok', { statusCode: 200, latencyMs: 12 }, T + 202_000)
+  await forwards.forwardsDelivered([{ id: 'evt_ok', statusCode: 200, latencyMs: 12 }], T + 202_000)
   await forwards.forwardDead('evt_bad', 1, { statusCode: 400, error: 'HTTP 400: bad payload' }, T + 202_000)
 }

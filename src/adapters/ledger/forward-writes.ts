@@ -59,7 +59,10 @@ export function stripeEventRows(event: StripeEvent, payload: string, now: number
 export const ownedForward = (outbox: OutboxColumns & { kind: Column }, id: string, attempt: number) =>
   and(ownedOutbox(outbox, forwardOutboxId(id), attempt), eq(outbox.kind, 'forward'))
 
-/** The columns a claim writes on each forward it leases: one attempt more, the retry window opened. */
+/**
+ * The columns a claim writes on each forward it leases: one attempt more, the retry window opened.
+ * `now` may be a placeholder, for a statement prepared once.
+ */
 export const attemptedForward = (forwards: ForwardColumns, now: number) => ({
   attempts: sql<number>`${forwards.attempts} + 1`,
   firstAttemptAt: sql<number>`coalesce(${forwards.firstAttemptAt}, ${now})`,

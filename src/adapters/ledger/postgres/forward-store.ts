@@ -82,16 +82,25 @@ function postgresForwardStoreSteps(ledger: PgLedger): ForwardStore {
       })
     },
 
-    async forwardDelivered(id, { statusCode, latencyMs }, now) {
+    async forwardsDelivered(delivered, now) {
+      if (delivered.length === 0) return
       await db.transaction(async (t) => {
-        await t
-          .update(forwards)
-          .set(forwardWrites.deliveredForward(statusCode, latencyMs, now))
-          .where(eq(forwards.id, id))
+        // Each forward keeps its own status code and latency; the outbox rows all end alike.
+        for (const { id, statusCode, latencyMs } of delivered) {
+          await t
+            .update(forwards)
+            .set(forwardWrites.deliveredForward(statusCode, latencyMs, now))
+            .where(eq(forwards.id, id))
+        }
         await t
           .update(outbox)
           .set(doneOutbox(now))
-          .where(eq(outbox.id, forwardWrites.forwardOutboxId(id)))
+          .where(
+            inArray(
+              outbox.id,
+              delivered.map((d) => forwardWrites.forwardOutboxId(d.id)),
+            ),
+          )
       })
     },
 

@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { replaysForward } from '../../../domain/forward.ts'
 import type { StripeEvent } from '../../../domain/stripe-event.ts'
 import type { ForwardStore } from '../../../ports/forward-store.ts'
@@ -7,7 +7,7 @@ import { guardSteps, sqliteStep } from '../ledger-failure.ts'
 import { deadOutbox, doneOutbox, leasedOutbox, retriedOutbox } from '../outbox-claims.ts'
 import { type Db, immediate, type Ledger } from './database.ts'
 import { type HotStatements, hotStatements } from './hot-statements.ts'
-import { dueOutboxRows } from './outbox-due.ts'
+import { dueOutbox } from './outbox-due.ts'
 import { forwards, outbox } from './schema.ts'
 import { sqliteStore } from './store.ts'
 
@@ -23,6 +23,7 @@ function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
   const { db } = ledger
   const st = hotStatements(db)
   const tx = immediate(db)
+  const dueOutboxRows = dueOutbox(db)
   /** Writes a claim's outcome on the forward, if the claim still owns its outbox row. */
   const ended = (
     t: Db,
@@ -54,33 +55,24 @@ function sqliteForwardStoreSteps(ledger: Ledger): ForwardStore {
 
     async claimForwards(limit, now, leaseMs) {
       if (limit <= 0) return []
-      return tx((t) => {
-        const due = dueOutboxRows(t, 'forward', now, limit)
-        if (due.length === 0) return []
-        const ids = due.map((d) => d.refId)
-        t.update(outbox)
-          .set(leasedOutbox(outbox, now, leaseMs))
-          .where(inArray(outbox.id, ids.map(forwardWrites.forwardOutboxId)))
-          .run()
-        const rows = t
-          .update(forwards)
-          .set(forwardWrites.attemptedForward(forwards, now))
-          .where(inArray(forwards.id, ids))
-          .returning({
-            id: forwards.id,
-            type: forwards.type,
-            body: forwards.body,
-            firstAttemptAt: forwards.firstAttemptAt,
-          })
-          .all()
+      return tx(() => {
+        const due = dueOutboxRows('forward', now, limit)
+        const lease = leasedOutbox(outbox, now, leaseMs)
+        const rows = due.flatMap((d) => {
+          st.leaseOutbox.run({ ...lease, id: d.id })
+          return st.attemptForward.all({ id: d.refId, now })
+        })
         return forwardWrites.claimedForwards(due, rows, now)
       })
     },
 
-    async forwardDelivered(id, { statusCode, latencyMs }, now) {
+    async forwardsDelivered(delivered, now) {
+      if (delivered.length === 0) return
       tx(() => {
-        st.markForwardDelivered.run({ id, ...forwardWrites.deliveredForward(statusCode, latencyMs, now) })
-        st.outboxDone.run({ id: forwardWrites.forwardOutboxId(id), ...doneOutbox(now) })
+        for (const { id, statusCode, latencyMs } of delivered) {
+          st.markForwardDelivered.run({ id, ...forwardWrites.deliveredForward(statusCode, latencyMs, now) })
+          st.outboxDone.run({ id: forwardWrites.forwardOutboxId(id), ...doneOutbox(now) })
+        }
       })
     },
 

@@ -1,6 +1,7 @@
-import { and, asc, eq, isNull, ne, or, sql } from 'drizzle-orm'
+import { and, asc, eq, is, isNull, ne, or, SQL, sql } from 'drizzle-orm'
 import { invoiceFactColumns, transferRefColumns } from '../bank-event-writes.ts'
-import { ownedOutbox } from '../outbox-claims.ts'
+import { attemptedForward } from '../forward-writes.ts'
+import { leasedOutbox, ownedOutbox } from '../outbox-claims.ts'
 import type { Ledger } from './database.ts'
 import { events, forwards, invoices, outbox, transfers } from './schema.ts'
 
@@ -14,6 +15,12 @@ function placeholders<K extends string>(...names: K[]): Record<K, never> {
   return Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as Record<K, never>
 }
 const p = (name: string) => sql.placeholder(name) as never
+/** A shared builder's columns with each plain value a placeholder named for its key; SQL stays SQL. */
+function parameterized<T extends Record<string, unknown>>(columns: T): T {
+  return Object.fromEntries(
+    Object.entries(columns).map(([key, value]) => [key, is(value, SQL) ? value : sql.placeholder(key)]),
+  ) as T
+}
 
 const invoiceFacts = invoiceFactColumns(invoices)
 const transferRef = transferRefColumns(transfers)
@@ -135,6 +142,24 @@ export function hotStatements(db: Ledger['db']) {
       .insert(forwards)
       .values(placeholders('id', 'type', 'shape', 'body', 'status', 'createdAt', 'updatedAt'))
       .onConflictDoNothing()
+      .prepare(),
+    /** A claim's lease on one outbox row (run with `leasedOutbox`'s columns and the row id). */
+    leaseOutbox: db
+      .update(outbox)
+      .set(parameterized(leasedOutbox(outbox, 0, 0)))
+      .where(eq(outbox.id, p('id')))
+      .prepare(),
+    /** One attempt more on a leased forward; returns what the POST needs. */
+    attemptForward: db
+      .update(forwards)
+      .set(attemptedForward(forwards, p('now')))
+      .where(eq(forwards.id, p('id')))
+      .returning({
+        id: forwards.id,
+        type: forwards.type,
+        body: forwards.body,
+        firstAttemptAt: forwards.firstAttemptAt,
+      })
       .prepare(),
     markForwardDelivered: db
       .update(forwards)

@@ -5,7 +5,7 @@ import { planClaims, takenOver, transferOutboxId } from '../transfer-claims.ts'
 import * as transferWrites from '../transfer-writes.ts'
 import type { Db } from './database.ts'
 import type { HotStatements } from './hot-statements.ts'
-import { dueOutboxRows } from './outbox-due.ts'
+import { dueOutbox } from './outbox-due.ts'
 import { outbox, transfers } from './schema.ts'
 
 /** Cents counting against today's limit (see transferWrites.reservedTodayParts): two index searches. */
@@ -40,6 +40,7 @@ export function sqliteTransferOutbox(deps: {
   ) => void
 }): transferWrites.TransferSteps {
   const { tx, st, markCreated } = deps
+  const dueOutboxRows = dueOutbox(deps.db)
   const created = (claim: TransferClaim, bank: { id: string; status: string }, now: number): Fenced => {
     const mine = st.outboxDoneOwned.all({
       id: transferOutboxId(claim.transferId),
@@ -70,7 +71,7 @@ export function sqliteTransferOutbox(deps: {
     async claimTransfers(limit, now, leaseMs, limits) {
       if (limit <= 0) return { claimed: [], held: [] }
       return tx((t) => {
-        const due = dueOutboxRows(t, 'transfer', now, limit)
+        const due = dueOutboxRows('transfer', now, limit)
         if (due.length === 0) return { claimed: [], held: [] }
         const ids = due.map((d) => d.refId)
         const rows = t
