@@ -5,7 +5,6 @@ import { COMMANDS } from './adapters/cli/commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { startupFailureOf } from './adapters/startup-failure.ts'
 import { type Config, loadConfig, loadLocalStarkBankConfig } from './config.ts'
-import { runStandaloneEmulator } from './emulator/emulator.ts'
 import { ROLES, type Role, sqsClientFor, starkBankFor, startPaybridge } from './paybridge.ts'
 import type { Log } from './ports/log.ts'
 
@@ -41,7 +40,9 @@ function context(env: Record<string, string | undefined>): CliContext {
     roots: {
       roles: ROLES,
       startPaybridge: (config, roles, log) => startPaybridge(config, { log, roles: roles as Role[] }),
-      startEmulator: (options) => runStandaloneEmulator(options, (line) => err(`${line}\n`)),
+      // Loaded only for `emulator`: paybridge's own start does not pay for the emulator's modules.
+      startEmulator: async (options) =>
+        (await import('./emulator/emulator.ts')).runStandaloneEmulator(options, (line) => err(`${line}\n`)),
       bank: starkBankFor,
       sqsClient: sqsClientFor,
     },

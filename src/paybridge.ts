@@ -10,9 +10,7 @@ import { starkBank } from './adapters/starkbank/bank.ts'
 import type { GapReport } from './app/fill-gaps.ts'
 import type { Config, StarkCredentials } from './config.ts'
 import { redactUrl } from './domain/redacted-url.ts'
-import { startEmbeddedStarkBank } from './emulator/embedded.ts'
 import type { StarkBankEmulator } from './emulator/emulator.ts'
-import { startStripeDemo, stripeDemoBanner, stripeDemoBatch } from './emulator/stripe-demo.ts'
 import type { StripeServiceStandIn } from './emulator/stripe-service.ts'
 import type { Log } from './ports/log.ts'
 import type { Queue } from './ports/queue.ts'
@@ -142,7 +140,9 @@ async function sharedAdapters(configured: Config, log: Log, options: PaybridgeOp
   })
   let emulator: StarkBankEmulator | undefined
   let stark = config.stark
+  // The emulator's modules load only where it runs: with Stark Bank credentials none is loaded.
   if (!stark) {
+    const { startEmbeddedStarkBank } = await import('./emulator/embedded.ts')
     const embedded = await startEmbeddedStarkBank(config.emulator)
     emulator = embedded.emulator
     stark = embedded.credentials
@@ -157,8 +157,12 @@ async function sharedAdapters(configured: Config, log: Log, options: PaybridgeOp
   // On the embedded default through and through (no Stripe service, no Stripe queue on SQS) the
   // worker forwards to a local stand-in, so both flows show with no configuration.
   let stripeService: StripeServiceStandIn | undefined
-  if (emulator && worker && ledger.sqlite && !config.stripe && !config.stripeQueue) {
-    const demo = startStripeDemo(config.stripeDelivery)
+  const stripeDemo =
+    emulator && worker && ledger.sqlite && !config.stripe && !config.stripeQueue
+      ? await import('./emulator/stripe-demo.ts')
+      : undefined
+  if (stripeDemo) {
+    const demo = stripeDemo.startStripeDemo(config.stripeDelivery)
     stripeService = demo.standIn
     config = { ...config, stripe: demo.stripe }
   }
@@ -174,10 +178,11 @@ async function sharedAdapters(configured: Config, log: Log, options: PaybridgeOp
   // The Stripe queue is the worker's (its forwarder consumes it).
   const stripeQueue =
     config.stripe && worker ? await openStripeQueue({ ...queues, queue: config.stripeQueue }) : undefined
-  if (stripeService && stripeQueue) {
-    const batch = stripeDemoBatch(clock(), options.random)
+  if (stripeDemo && stripeService && stripeQueue) {
+    const batch = stripeDemo.stripeDemoBatch(clock(), options.random)
     await stripeQueue.send(batch)
-    for (const line of stripeDemoBanner(stripeService.url, batch.length, stripeQueue.name)) log.warn(line)
+    for (const line of stripeDemo.stripeDemoBanner(stripeService.url, batch.length, stripeQueue.name))
+      log.warn(line)
   }
   const shared: Shared = {
     config,

@@ -1,7 +1,6 @@
 import type { Bank } from '../../ports/bank.ts'
 import { ledgerProbe, unopenedLedgerProbe } from '../ledger/doctor-probe.ts'
 import { openStores } from '../ledger/open.ts'
-import { sqsQueueProbe } from '../sqs/queue-settings.ts'
 import { stripeDownstreamProbe } from '../stripe/downstream-probe.ts'
 import type { CliContext, Command } from './command.ts'
 import { doctorCommand } from './doctor-command.ts'
@@ -79,6 +78,9 @@ export const doctorEntry: Command = {
     // A ledger that cannot be opened is a failed check, not a crash.
     const stores = await openStores(config).catch((error: unknown) => error as Error)
     const sqs = await ctx.roots.sqsClient(config)
+    // Loaded here, not at the top: the AWS SDK it imports is the slowest module, and every command
+    // (paybridge's own start too) would pay for it.
+    const { sqsQueueProbe } = await import('../sqs/queue-settings.ts')
     const queues = [
       config.sqs && { target: config.sqs.queue, carries: 'Stark Bank events' },
       config.stripeQueue && { target: config.stripeQueue, carries: 'Stripe events' },
