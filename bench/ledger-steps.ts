@@ -1,20 +1,33 @@
 /**
- * The SQLite ledger's two hot steps on their own, no network: recording credited events (a whole
- * receive per transaction, as the worker does) and claiming + marking created (a relay batch of 100).
+ * The ledger's two hot steps on their own, on SQLite and on a throwaway PostgreSQL in the same run
+ * (loopback, no other network): recording credited events (a whole receive per transaction, as the
+ * worker does) and claiming + marking created (a relay batch of 100). On PostgreSQL it also counts the
+ * statements (each one a round trip) per transaction, from pg_stat_statements.
  *
  *   npx bun run bench/ledger-steps.ts [events=6400] [batch=32]
+ *
+ * The PostgreSQL rows need its server binaries (`apt-get install -y postgresql`).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { SQL } from 'bun'
+import { openPgLedger } from '../src/adapters/ledger/postgres/database.ts'
+import { postgresStore } from '../src/adapters/ledger/postgres/store.ts'
 import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { sqliteStore } from '../src/adapters/ledger/sqlite/store.ts'
 import { parseBankEvent } from '../src/app/bank-event-schema.ts'
 import { decideBankEvent } from '../src/domain/bank-event.ts'
 import { planTransfer } from '../src/domain/transfer.ts'
+import type { Store } from '../src/ports/store.ts'
+import { startPostgres } from '../test/support/postgres.ts'
+import { machineLine } from './support/machine.ts'
 
 const total = Number(process.argv[2] ?? 6400)
 const batch = Number(process.argv[3] ?? 32)
+const RELAY_BATCH = 100
+// The relay's default limits (TRANSFER_MAX_AMOUNT, TRANSFER_MAX_DAILY_AMOUNT): every claim budgets.
+const limits = { maxPerTransfer: 1_000_000, maxPerDay: 100_000_000_000 }
 const destination = {
   name: 'Stark Bank S.A.',
   taxId: '20.018.183/0001-80',
@@ -24,54 +37,139 @@ const destination = {
   accountType: 'payment',
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'paybridge-ledger-steps-'))
-const ledger = openLedger(join(dir, 'ledger.sqlite'))
-const store = sqliteStore(ledger)
-const inputs = Array.from({ length: total }, (_, i) => {
-  const body = JSON.stringify({
-    event: {
-      id: `${4_100_000_000_000_000 + i}`,
-      subscription: 'invoice',
-      created: '2026-11-25T12:00:00+00:00',
-      log: {
-        id: `${4_200_000_000_000_000 + i}`,
-        type: 'credited',
-        invoice: { id: `${4_300_000_000_000_000 + i}`, amount: 10_000, fee: 50, status: 'paid', tags: [] },
+/** `total` credited events of invoices paybridge did not issue, numbered from `from`. */
+const creditedEvents = (from: number) =>
+  Array.from({ length: total }, (_, n) => {
+    const i = from + n
+    const body = JSON.stringify({
+      event: {
+        id: `${4_100_000_000_000_000 + i}`,
+        subscription: 'invoice',
+        created: '2026-11-25T12:00:00+00:00',
+        log: {
+          id: `${4_200_000_000_000_000 + i}`,
+          type: 'credited',
+          invoice: { id: `${4_300_000_000_000_000 + i}`, amount: 10_000, fee: 50, status: 'paid', tags: [] },
+        },
       },
-    },
+    })
+    const parsed = parseBankEvent(body)
+    if (!parsed.ok) throw new Error(parsed.reason)
+    const decision = decideBankEvent(parsed.event, 'all')
+    const transfer =
+      decision.kind === 'credit'
+        ? planTransfer(decision.invoiceId, decision.credited, destination)
+        : undefined
+    return { event: parsed.event, payload: body, decision, ...(transfer ? { transfer } : {}) }
   })
-  const parsed = parseBankEvent(body)
-  if (!parsed.ok) throw new Error(parsed.reason)
-  const decision = decideBankEvent(parsed.event, 'all')
-  const transfer =
-    decision.kind === 'credit' ? planTransfer(decision.invoiceId, decision.credited, destination) : undefined
-  return { event: parsed.event, payload: body, decision, ...(transfer ? { transfer } : {}) }
-})
+const inputs = [creditedEvents(0), creditedEvents(total)] as const
 
-let started = performance.now()
-for (let i = 0; i < total; i += batch) await store.recordBankEvents(inputs.slice(i, i + batch), Date.now())
-const recordRate = total / ((performance.now() - started) / 1000)
-
-started = performance.now()
-let relayed = 0
-for (;;) {
-  const { claimed } = await store.claimTransfers(100, Date.now(), 60_000)
-  if (claimed.length === 0) break
-  relayed += claimed.length
-  await store.transfersCreated(
-    claimed.map((c) => ({
-      claim: c,
-      bank: { id: `bank-${c.transferId}`, status: 'created' },
-    })),
-    Date.now(),
-  )
+/** Statements run on the ledger's database since the last `reset()` (undefined: not counted). */
+interface StatementCount {
+  reset(): Promise<void>
+  count(): Promise<number | undefined>
 }
-const relayRate = relayed / ((performance.now() - started) / 1000)
-ledger.close()
-rmSync(dir, { recursive: true, force: true })
+const uncounted: StatementCount = { reset: async () => undefined, count: async () => undefined }
 
-console.log(`\nSQLite ledger steps, ${total} credited events (bun ${Bun.version})`)
-console.table([
-  { step: `record events, ${batch} per transaction`, 'per second': Math.round(recordRate) },
-  { step: 'claim 100 transfers + mark them created', 'per second': Math.round(relayRate) },
-])
+async function steps(engine: string, store: Store, statements: StatementCount) {
+  const per = (n: number | undefined, of: number) => (n === undefined ? '—' : (n / of).toFixed(1))
+  const record = async (events: (typeof inputs)[number]) => {
+    await statements.reset()
+    const started = performance.now()
+    let transactions = 0
+    for (let i = 0; i < total; i += batch) {
+      await store.recordBankEvents(events.slice(i, i + batch), Date.now())
+      transactions++
+    }
+    const rate = total / ((performance.now() - started) / 1000)
+    return { rate, statements: per(await statements.count(), transactions) }
+  }
+  const relay = async (withLimits: boolean) => {
+    await statements.reset()
+    const started = performance.now()
+    let relayed = 0
+    let claims = 0
+    for (;;) {
+      const { claimed } = await store.claimTransfers(
+        RELAY_BATCH,
+        Date.now(),
+        60_000,
+        withLimits ? limits : undefined,
+      )
+      claims++
+      if (claimed.length === 0) break
+      relayed += claimed.length
+      const bank = (transferId: string) => ({ id: `bank-${transferId}`, status: 'created' })
+      await store.transfersCreated(
+        claimed.map((c) => ({ claim: c, bank: bank(c.transferId) })),
+        Date.now(),
+      )
+    }
+    if (relayed !== total) throw new Error(`${engine}: ${relayed} of ${total} transfers claimed and created`)
+    const rate = relayed / ((performance.now() - started) / 1000)
+    // Per full batch: a claim and its mark-created; the last, empty claim is counted in.
+    return { rate, statements: per(await statements.count(), claims - 1) }
+  }
+  const row = (step: string, m: { rate: number; statements: string }) => ({
+    engine,
+    step,
+    'per second': Math.round(m.rate),
+    'statements each': m.statements,
+  })
+  const recorded = await record(inputs[0])
+  const relayed = await relay(false)
+  await record(inputs[1])
+  const budgeted = await relay(true)
+  return [
+    row(`record events, ${batch} per transaction`, recorded),
+    row(`claim ${RELAY_BATCH} transfers + mark them created`, relayed),
+    row(`the same with the daily limits (the relay's default)`, budgeted),
+  ]
+}
+
+async function onSqlite() {
+  const dir = mkdtempSync(join(tmpdir(), 'paybridge-ledger-steps-'))
+  const ledger = openLedger(join(dir, 'ledger.sqlite'))
+  try {
+    return await steps('SQLite', sqliteStore(ledger), uncounted)
+  } finally {
+    ledger.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function onPostgres() {
+  const pg = await startPostgres({ settings: { shared_preload_libraries: 'pg_stat_statements' } })
+  try {
+    const url = await pg.createDatabase('ledger_steps')
+    const ledger = await openPgLedger(url)
+    const admin = new SQL({ url, max: 1 })
+    await admin`create extension pg_stat_statements`
+    // Statements of the ledger's own database; the reset and the count themselves are left out.
+    const statements: StatementCount = {
+      reset: async () => {
+        await admin`select pg_stat_statements_reset()`
+      },
+      count: async () => {
+        const [row] = await admin`
+          select coalesce(sum(calls), 0)::int as n from pg_stat_statements
+          where dbid = (select oid from pg_database where datname = current_database())
+            and query not like '%pg_stat_statements%'`
+        return (row as { n: number }).n
+      },
+    }
+    try {
+      return await steps('PostgreSQL', postgresStore(ledger), statements)
+    } finally {
+      await admin.close()
+      await ledger.close()
+    }
+  } finally {
+    await pg.stop()
+  }
+}
+
+const rows = [...(await onSqlite()), ...(await onPostgres())]
+console.log(`\nledger steps, ${total} credited events, SQLite file and PostgreSQL on loopback`)
+console.log(machineLine())
+console.table(rows)

@@ -43,9 +43,10 @@ export function postgresBin(): string {
  * Starts a throwaway PostgreSQL server: `initdb` into a temp folder (trust auth), then `pg_ctl start`
  * on a free port bound to 127.0.0.1 with its unix socket in the same folder. PostgreSQL refuses to
  * run as root, so as root the folder goes to the `postgres` user and the commands run as it.
- * Durability is off (fsync, synchronous_commit): the server lives for one test file.
+ * Durability is off (fsync, synchronous_commit): the server lives for one test file. `settings` are
+ * more `-c name=value` server settings (a bench loads pg_stat_statements with them).
  */
-export async function startPostgres(): Promise<Postgres> {
+export async function startPostgres(options: { settings?: Record<string, string> } = {}): Promise<Postgres> {
   const bin = postgresBin()
   const asRoot = userInfo().uid === 0
   // As root the server runs as `postgres`, which must reach the folder: /tmp, whatever TMPDIR says.
@@ -71,6 +72,7 @@ export async function startPostgres(): Promise<Postgres> {
     '-c fsync=off',
     '-c synchronous_commit=off',
     '-c full_page_writes=off',
+    ...Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`),
   ].join(' ')
   const startArgs = (options: string) => [
     join(bin, 'pg_ctl'),
