@@ -90,6 +90,7 @@ for (const [i, variant] of variants.entries()) {
   const idle = server.rssMb()
   await runWrk({ url: `${url}/webhook/starkbank`, file: warmup, connections, threads: 2, seconds: 1 })
   server.resetPeak()
+  const cpuBefore = server.cpuSeconds()
   const r = await runWrk({
     url: `${url}/webhook/starkbank`,
     file: measured,
@@ -98,6 +99,7 @@ for (const [i, variant] of variants.entries()) {
     seconds,
   })
   const peak = server.peakRssMb()
+  const cpuUs = ((server.cpuSeconds() - cpuBefore) * 1e6) / r.requests
   await server.stop()
   if (i === 0) baselineRps = r.rps
   rows.push({
@@ -107,6 +109,8 @@ for (const [i, variant] of variants.entries()) {
     'p50 ms': r.p50Ms.toFixed(1),
     'p99 ms': r.p99Ms.toFixed(1),
     'non-200': r.failed,
+    // CPU per request moves far less than req/s when other work shares the machine.
+    'server CPU µs/req': Math.round(cpuUs),
     'RSS MB idle → peak': `${Math.round(idle)} → ${Math.round(peak)}`,
   })
   process.stderr.write(`${variant.name}: ${Math.round(r.rps)} req/s\n`)

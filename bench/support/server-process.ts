@@ -5,6 +5,8 @@ export interface ServerProcess {
   /** Milliseconds from spawn until `readyPath` answered 200. */
   readyMs: number
   rssMb(): number
+  /** CPU seconds (user + system, all threads) the server processes used so far, from /proc (Linux). */
+  cpuSeconds(): number
   /** Highest RSS seen by `sampleRss` since the last `resetPeak`. */
   peakRssMb(): number
   resetPeak(): void
@@ -17,6 +19,18 @@ export function rssMbOf(pid: number): number {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
     return kb / 1024
+  } catch {
+    return 0
+  }
+}
+
+/** CPU seconds (user + system) of a process from /proc/PID/stat; 0 when it cannot be read. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
   } catch {
     return 0
   }
@@ -75,6 +89,7 @@ export async function startServerProcess(options: {
     pid: children[0]?.pid ?? 0,
     readyMs,
     rssMb: rss,
+    cpuSeconds: () => children.reduce((sum, c) => sum + cpuSecondsOf(c.pid), 0),
     peakRssMb: () => Math.max(peak, rss()),
     resetPeak: () => {
       peak = 0
