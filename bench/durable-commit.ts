@@ -1,10 +1,12 @@
 /**
  * What a power-loss-durable 200 costs: the embedded queue's send (the commit behind a webhook's 200)
- * with `synchronous = NORMAL` (the baseline, as before) against `FULL` (now), both group-committed.
- * `senders` callers each send one message and wait for its commit, over and over, as concurrent
- * webhooks do; one sender is the no-grouping case (one commit, one fsync per message). No network.
+ * three ways, all group-committed: `synchronous = NORMAL` with no sync (not durable; the baseline),
+ * `FULL` (the fsync inside the commit, blocking the event loop: how it was), and NORMAL followed by
+ * an fdatasync of the WAL off the event loop (now). `senders` callers each spend `cpuUs` of CPU (a
+ * webhook's verify, parse and HTTP) and then send one message and wait for its commit, over and
+ * over, as concurrent webhooks do; one sender is the no-grouping case. No network.
  *
- *   npx bun run bench/durable-commit.ts [messages=4000] [senders=1,16,64]
+ *   npx bun run bench/durable-commit.ts [messages=4000] [senders=1,16,64] [cpuUs=150]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,15 +17,35 @@ import { machineLine } from './support/machine.ts'
 
 const total = Number(process.argv[2] ?? 4000)
 const senderCounts = (process.argv[3] ?? '1,16,64').split(',').map(Number)
+const cpuUs = Number(process.argv[4] ?? 150)
 const body = JSON.stringify({
   event: { id: 'x'.repeat(24), log: { type: 'credited', pad: 'y'.repeat(600) } },
 })
 
-async function run(synchronous: 'NORMAL' | 'FULL', senders: number) {
+type Mode =
+  | 'NORMAL, no sync (baseline)'
+  | 'FULL in the commit (before)'
+  | 'NORMAL + WAL sync off the loop (now)'
+const MODES: Mode[] = [
+  'NORMAL, no sync (baseline)',
+  'FULL in the commit (before)',
+  'NORMAL + WAL sync off the loop (now)',
+]
+
+function spin(us: number): void {
+  const until = performance.now() + us / 1000
+  while (performance.now() < until) {}
+}
+
+async function run(mode: Mode, senders: number) {
   const dir = mkdtempSync(join(tmpdir(), 'paybridge-durable-'))
   const ledger = openLedger(join(dir, 'ledger.sqlite'))
-  ledger.queueWriter.exec(`PRAGMA synchronous = ${synchronous}`)
-  const queue = sqliteQueue({ ledger, name: 'bench' })
+  const noSync = { ...ledger.wal, sync: async () => {} }
+  if (mode === 'FULL in the commit (before)') ledger.sqlite.exec('PRAGMA synchronous = FULL')
+  const queue = sqliteQueue({
+    ledger: mode === 'NORMAL + WAL sync off the loop (now)' ? ledger : { ...ledger, wal: noSync },
+    name: 'bench',
+  })
   const latencies: number[] = []
   let next = 0
   const started = performance.now()
@@ -32,27 +54,28 @@ async function run(synchronous: 'NORMAL' | 'FULL', senders: number) {
       while (next < total) {
         next++
         const t = performance.now()
+        spin(cpuUs)
         await queue.send([{ body }])
         latencies.push(performance.now() - t)
       }
     }),
   )
   const seconds = (performance.now() - started) / 1000
+  const syncs = ledger.wal.syncs()
   ledger.close()
   rmSync(dir, { recursive: true, force: true })
   latencies.sort((a, b) => a - b)
   const at = (q: number) =>
     (latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(2)
-  return { rate: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99) }
+  return { rate: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99), syncs }
 }
 
-console.log(`durable commit: ${total} sends per row; ${machineLine()}`)
-console.log('| senders | synchronous | sends/s | p50 ms | p99 ms |')
-console.log('|---:|---|---:|---:|---:|')
+console.log(`durable commit: ${total} sends per row, ${cpuUs} µs of CPU before each; ${machineLine()}`)
+console.log('| senders | commit | sends/s | p50 ms | p99 ms | WAL syncs |')
+console.log('|---:|---|---:|---:|---:|---:|')
 for (const senders of senderCounts) {
-  for (const synchronous of ['NORMAL', 'FULL'] as const) {
-    const r = await run(synchronous, senders)
-    const label = synchronous === 'NORMAL' ? 'NORMAL (baseline)' : 'FULL (now)'
-    console.log(`| ${senders} | ${label} | ${r.rate} | ${r.p50} | ${r.p99} |`)
+  for (const mode of MODES) {
+    const r = await run(mode, senders)
+    console.log(`| ${senders} | ${mode} | ${r.rate} | ${r.p50} | ${r.p99} | ${r.syncs} |`)
   }
 }

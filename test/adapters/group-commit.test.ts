@@ -41,20 +41,78 @@ describe('group commit', () => {
     ledger.close()
   })
 
-  it('embedded queue commits its sends on a synchronous=FULL connection; other ledger writes stay NORMAL', async () => {
+  it('answers a batch only after its sync, and batches what arrives meanwhile for the next commit', async () => {
+    const commits: string[][] = []
+    const syncs: (() => void)[] = []
+    const group = groupCommit((items: string[]) => void commits.push([...items]), {
+      sync: () => new Promise<void>((resolve) => syncs.push(resolve)),
+    })
+    const settled: string[] = []
+    const first = group.add(['a']).then(() => settled.push('a'))
+    await Bun.sleep(1)
+    expect(commits).toEqual([['a']])
+    const later = [group.add(['b']), group.add(['c'])].map((p, i) => p.then(() => settled.push(`${'bc'[i]}`)))
+    await Bun.sleep(1)
+    // 'a' is committed but its sync has not finished: nobody is answered, 'b' and 'c' wait.
+    expect(settled).toEqual([])
+    expect(commits).toEqual([['a']])
+    syncs.shift()?.()
+    await first
+    await Bun.sleep(1)
+    expect(settled).toEqual(['a'])
+    expect(commits).toEqual([['a'], ['b', 'c']])
+    syncs.shift()?.()
+    await Promise.all(later)
+    expect(settled).toEqual(['a', 'b', 'c'])
+  })
+
+  it('fails the callers of a batch whose sync fails, and syncs the next batch normally', async () => {
+    let fail = true
+    const group = groupCommit((_: string[]) => {}, {
+      sync: async () => {
+        if (fail) throw new Error('fdatasync: EIO')
+      },
+    })
+    const results = await Promise.allSettled([group.add(['a']), group.add(['b'])])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    fail = false
+    await expect(group.add(['c'])).resolves.toBeUndefined()
+  })
+
+  it('embedded queue answers a send only after the WAL holding its commit was synced; ledger writes stay NORMAL', async () => {
     const dir = tempDir('paybridge-durable-')
-    const ledger = openLedger(join(dir.path, 'ledger.sqlite'))
+    const path = join(dir.path, 'ledger.sqlite')
+    const ledger = openLedger(path)
+    const reader = new Database(path, { readonly: true })
     try {
       const pragma = (db: Database) =>
         (db.query('PRAGMA synchronous').get() as { synchronous: number }).synchronous
-      // 2 = FULL (the WAL is synced at each commit), 1 = NORMAL.
-      expect(pragma(ledger.queueWriter)).toBe(2)
+      // 1 = NORMAL: no commit blocks the event loop on an fsync; the send's sync is done apart.
       expect(pragma(ledger.sqlite)).toBe(1)
-      const changes = () => (ledger.queueWriter.query('SELECT total_changes() AS n').get() as { n: number }).n
-      const before = changes()
-      await sqliteQueue({ ledger, name: 'durable' }).send([{ body: 'acked-webhook' }])
-      expect(changes()).toBe(before + 1)
+      const seen = () =>
+        (
+          reader.query("SELECT count(*) AS n FROM queue_messages WHERE body = 'acked-webhook'").get() as {
+            n: number
+          }
+        ).n
+      const steps: string[] = []
+      const wal = {
+        ...ledger.wal,
+        async sync() {
+          steps.push(`sync requested, message committed: ${seen()}`)
+          await ledger.wal.sync()
+          steps.push('synced')
+        },
+      }
+      const syncsBefore = ledger.wal.syncs()
+      await sqliteQueue({ ledger: { ...ledger, wal }, name: 'durable' })
+        .send([{ body: 'acked-webhook' }])
+        .then(() => steps.push('send resolved'))
+      expect(steps).toEqual(['sync requested, message committed: 1', 'synced', 'send resolved'])
+      // The real fdatasync of the -wal file ran.
+      expect(ledger.wal.syncs()).toBe(syncsBefore + 1)
     } finally {
+      reader.close()
       ledger.close()
       dir.cleanup()
     }

@@ -63,29 +63,30 @@ export function sqliteQueue({
   dedupWindowMs = 300_000,
   clock = Date.now,
 }: SqliteQueueOptions): Queue {
-  const { sqlite, queueWriter } = ledger
+  const { sqlite, wal } = ledger
   const wake = () => {
     for (const waiter of waitersOf(sqlite, name)) waiter()
   }
 
   // Dedup rows are only garbage once expired: a live row answers "seen", an expired one is taken
   // over by the new send. So the sweep of expired rows can be lazy and bounded (see `sweepDedup`).
-  // Sends commit on the FULL connection (a webhook's 200 waits for them); receives, acks and
-  // visibility changes stay on the ledger's NORMAL one: losing one to a power loss only redelivers.
-  const rememberDedup = queueWriter.query(
+  // A send is durable once its commit and the WAL sync after it are done (a webhook's 200 waits for
+  // both); receives, acks and visibility changes are not synced: losing one to a power loss only
+  // redelivers.
+  const rememberDedup = sqlite.query(
     `INSERT INTO queue_dedup (queue, dedup_id, expires_at) VALUES ($queue, $dedupId, $expiresAt)
      ON CONFLICT (queue, dedup_id) DO UPDATE SET expires_at = excluded.expires_at
      WHERE queue_dedup.expires_at <= $now`,
   )
   // Rows are inserted in expiry order (one window per queue), so the oldest rowids expire first: look
   // at a bounded slice from the front instead of scanning the table (it has no expiry index).
-  const sweepDedup = queueWriter.query(
+  const sweepDedup = sqlite.query(
     `DELETE FROM queue_dedup WHERE rowid IN (
        SELECT r FROM (SELECT rowid AS r, queue AS q, expires_at AS e FROM queue_dedup ORDER BY rowid LIMIT $limit)
        WHERE q = $queue AND e <= $now
      )`,
   )
-  const insert = queueWriter.query(
+  const insert = sqlite.query(
     `INSERT INTO queue_messages (id, queue, body, group_id, sent_at, visible_at, receive_count)
      VALUES ($id, $queue, $body, $groupId, $now, $now, 0)`,
   )
@@ -131,7 +132,7 @@ export function sqliteQueue({
     return Number.isSafeInteger(seq) && seq > 0 ? seq : 0
   }
 
-  const sendAll = queueWriter.transaction((messages: OutgoingMessage[], now: number) => {
+  const sendAll = sqlite.transaction((messages: OutgoingMessage[], now: number) => {
     // Sweep at least as many expired rows as this commit may add, so the table stays at one window.
     sweepDedup.run({ queue: name, now, limit: messages.length + 64 })
     for (const m of messages) {
@@ -209,7 +210,7 @@ export function sqliteQueue({
       sendAll.immediate(messages, clock())
       wake()
     },
-    { attempt: (commit) => sqliteStep(commit) },
+    { attempt: (commit) => sqliteStep(commit), sync: wal.sync },
   )
 
   /** Resolves after `ms`, on a local send, or on abort, whichever comes first. */

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import * as schema from './schema.ts'
+import { type WalSync, walSync } from './wal-sync.ts'
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>
 
@@ -10,10 +11,11 @@ export interface Ledger {
   db: Db
   sqlite: Database
   /**
-   * The connection the embedded queue commits its sends on: `synchronous = FULL`, so a webhook
-   * answered 200 survives a power loss. The same connection as `sqlite` for `':memory:'`.
+   * What makes a commit survive a power loss: an fdatasync of the WAL, off the event loop (see
+   * `walSync`). The embedded queue awaits it after each send's commit, so a webhook answered 200 is
+   * on disk. A no-op for `':memory:'`.
    */
-  queueWriter: Database
+  wal: WalSync
   path: string
   close(): void
 }
@@ -27,11 +29,11 @@ export const BUSY_TIMEOUT_MS = 50
 
 const MIGRATIONS = join(import.meta.dir, '../../../../migrations')
 
-function pragmas(sqlite: Database, synchronous: 'NORMAL' | 'FULL', busyTimeoutMs: number): void {
+function pragmas(sqlite: Database, busyTimeoutMs: number): void {
   // First: switching to WAL takes a lock, and a connection without a busy timeout fails at once.
   sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
   sqlite.exec('PRAGMA journal_mode = WAL')
-  sqlite.exec(`PRAGMA synchronous = ${synchronous}`)
+  sqlite.exec('PRAGMA synchronous = NORMAL')
   sqlite.exec('PRAGMA foreign_keys = ON')
 }
 
@@ -40,30 +42,30 @@ function pragmas(sqlite: Database, synchronous: 'NORMAL' | 'FULL', busyTimeoutMs
  * `migrations/`. `':memory:'` gives a private in-memory ledger for tests.
  *
  * Durability: in WAL mode commits reach the disk in commit order, so a power loss can only cut off
- * a suffix of them. The queue's sends (what a webhook's 200 promises) commit with FULL: the WAL is
- * synced before the 200, and with it every earlier commit. The other steps stay NORMAL (durable
- * against a process crash, no fsync per commit): what a power loss can lose after the last FULL
- * commit is work that is done again, because its cause survives — a recorded event whose queue
- * message was not acked yet (the ack is later in the WAL, so it is lost too), a transfer marked
- * created (the relay looks it up by its externalId), an outbox lease.
+ * a suffix of them. Every commit is NORMAL (durable against a process crash, no fsync per commit);
+ * the queue's sends (what a webhook's 200 promises) then await `wal.sync()`, which syncs the WAL
+ * before the 200, and with it every earlier commit, as `synchronous = FULL` would without blocking
+ * the event loop. What a power loss can lose after the last sync is work that is done again,
+ * because its cause survives — a recorded event whose queue message was not acked yet (the ack is
+ * later in the WAL, so it is lost too), a transfer marked created (the relay looks it up by its
+ * externalId), an outbox lease.
  */
 export function openLedger(path: string, options: { busyTimeoutMs?: number } = {}): Ledger {
   const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS
   const sqlite = new Database(path, { create: true, strict: true })
   // Processes starting together migrate one after another: a long wait, once, at start-up.
-  pragmas(sqlite, 'NORMAL', 5000)
+  pragmas(sqlite, 5000)
   const db = drizzle({ client: sqlite, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
   sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
-  const queueWriter = path === ':memory:' ? sqlite : new Database(path, { strict: true })
-  if (queueWriter !== sqlite) pragmas(queueWriter, 'FULL', busyTimeoutMs)
+  const wal = walSync(path)
   return {
     db,
     sqlite,
-    queueWriter,
+    wal,
     path,
     close: () => {
-      if (queueWriter !== sqlite) queueWriter.close()
+      wal.close()
       sqlite.close()
     },
   }
