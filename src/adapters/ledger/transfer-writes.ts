@@ -1,4 +1,4 @@
-import { and, type Column, eq, gte, isNotNull, type SQL, sql } from 'drizzle-orm'
+import { and, type Column, eq, gte, isNotNull, type Placeholder, type SQL, sql } from 'drizzle-orm'
 import { utcDayStart } from '../../domain/transfer-limits.ts'
 import type { Fenced, Store, TransferClaim } from '../../ports/store.ts'
 import { columnsOf } from './columns.ts'
@@ -39,8 +39,15 @@ export const stillPending = (transfers: TransferColumns, id: string) =>
  * Two index searches rather than one OR, which would read every created transfer ever. Only a created
  * transfer has a sent_at (and created never moves back), so sent_at alone finds today's.
  */
-export const reservedTodayParts = (transfers: TransferColumns, now: number): [SQL, SQL | undefined] => [
-  gte(transfers.sentAt, utcDayStart(now)),
+export const reservedTodayParts = (transfers: TransferColumns, now: number): [SQL, SQL | undefined] =>
+  reservedSinceParts(transfers, utcDayStart(now))
+
+/** The same parts from a given day start (a placeholder in a prepared statement). */
+export const reservedSinceParts = (
+  transfers: TransferColumns,
+  dayStart: number | Placeholder,
+): [SQL, SQL | undefined] => [
+  gte(transfers.sentAt, dayStart),
   and(eq(transfers.status, 'pending'), isNotNull(transfers.reservedAt)),
 ]
 

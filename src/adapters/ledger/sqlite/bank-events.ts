@@ -2,9 +2,7 @@ import { settleCredit } from '../../../domain/credit.ts'
 import { applyKeptEvents, settleTransferEvent } from '../../../domain/transfer-status.ts'
 import type { RecordedEvent } from '../../../ports/store.ts'
 import * as bankWrites from '../bank-event-writes.ts'
-import type { Db } from './database.ts'
 import type { HotStatements } from './hot-statements.ts'
-import { invoices, transfers } from './schema.ts'
 
 // How the SQLite ledger records Stark Bank events: the steps inside the caller's transaction, on the
 // prepared statements; what they write is ../bank-event-writes.ts, the decisions are the domain's.
@@ -14,12 +12,7 @@ import { invoices, transfers } from './schema.ts'
  * the domain settles what the event does, and the event row records that outcome with what it wrote.
  * The single writer sees every fact as it stands, so a settled first credit is the first.
  */
-export function recordIn(
-  t: Db,
-  st: HotStatements,
-  input: bankWrites.RecordInput,
-  now: number,
-): RecordedEvent {
+export function recordIn(st: HotStatements, input: bankWrites.RecordInput, now: number): RecordedEvent {
   const { decision } = input
   const insertInbox = (outcome: string, flag: bankWrites.InboxFlag, refId: string | null) =>
     st.insertInbox.all(bankWrites.bankInboxRow(input, outcome, flag, refId, now)).length > 0
@@ -36,13 +29,12 @@ export function recordIn(
       if (!insertInbox(settled.outcome, bankWrites.creditFlag(settled), null)) return { kind: 'duplicate' }
       if (settled.kind === 'later') return bankWrites.recordedCredit(settled)
       if (settled.invoice.kind === 'external')
-        t.insert(invoices)
-          .values(bankWrites.externalInvoiceRow(settled.invoice.id, input, decision, now))
-          .run()
+        st.insertExternalInvoice.run(bankWrites.externalInvoiceRow(settled.invoice.id, input, decision, now))
       else st.creditInvoice.run({ id: settled.invoice.id, ...bankWrites.creditedInvoice(decision, now) })
       if (settled.payout.kind === 'skip') {
-        const row = bankWrites.skippedTransferRow(input, decision, settled.payout.reason, now)
-        t.insert(transfers).values(row).onConflictDoNothing().run()
+        st.insertSkippedTransfer.run(
+          bankWrites.skippedTransferRow(input, decision, settled.payout.reason, now),
+        )
       } else {
         const planned = bankWrites.plannedTransferRows(input, decision, now)
         if (st.insertTransfer.all(planned.transfer).length > 0) st.insertOutbox.run(planned.outbox)

@@ -59,6 +59,25 @@ export function hotStatements(db: Ledger['db']) {
       .from(invoices)
       .where(and(eq(invoices.id, p('id')), isNull(invoices.starkId)))
       .prepare(),
+    /** The row of a credited invoice no run planned (bankWrites.externalInvoiceRow). */
+    insertExternalInvoice: db
+      .insert(invoices)
+      .values(
+        placeholders(
+          'id',
+          'amount',
+          'name',
+          'taxId',
+          'createdAt',
+          'status',
+          'starkId',
+          'fee',
+          'creditedAmount',
+          'creditedAt',
+          'updatedAt',
+        ),
+      )
+      .prepare(),
     /** The first credit of an invoice row; the row takes the Stark Bank id if it had none yet. */
     creditInvoice: db
       .update(invoices)
@@ -114,6 +133,24 @@ export function hotStatements(db: Ledger['db']) {
       )
       .onConflictDoNothing()
       .returning({ id: transfers.id })
+      .prepare(),
+    /** The transfer a credit that is not paid out keeps (bankWrites.skippedTransferRow). */
+    insertSkippedTransfer: db
+      .insert(transfers)
+      .values(
+        placeholders(
+          'id',
+          'invoiceStarkId',
+          'eventId',
+          'amount',
+          'status',
+          'request',
+          'reason',
+          'createdAt',
+          'updatedAt',
+        ),
+      )
+      .onConflictDoNothing()
       .prepare(),
     insertOutbox: db
       .insert(outbox)

@@ -155,12 +155,12 @@ function sqliteStoreSteps(ledger: Ledger): Store {
     },
 
     async recordBankEvent(input, now) {
-      return tx((t) => recordIn(t, st, input, now))
+      return tx(() => recordIn(st, input, now))
     },
 
     async recordBankEvents(inputs, now) {
       // One commit for a whole receive: the commit, not the inserts, is what costs.
-      return tx((t) => inputs.map((input) => recordIn(t, st, input, now)))
+      return tx(() => inputs.map((input) => recordIn(st, input, now)))
     },
 
     ...sqliteTransferOutbox({ db, tx, st, markCreated }),
