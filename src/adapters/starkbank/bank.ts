@@ -5,6 +5,7 @@ import starkbank from 'starkbank'
 import type { Bank, BankInvoice, BankTransfer, NewInvoice, NewTransfer } from '../../ports/bank.ts'
 import { starkAccount } from './account.ts'
 import { sdkCall as call, toBankError } from './bank-errors.ts'
+import { signSdkRequestsNatively } from './sdk-signing.ts'
 import { starkWebhooks } from './webhooks.ts'
 
 export interface StarkBankOptions {
@@ -124,6 +125,7 @@ export function starkBank(options: StarkBankOptions): Bank {
   })
   if (options.apiUrl) routeSdkTo(options.apiUrl)
   setSdkTimeout(options.timeoutMs)
+  signSdkRequestsNatively()
   const sdkRest = require('starkbank/sdk/utils/rest.js') as { getPublicKey(user: unknown): Promise<string> }
   const sdkRequest = (starkbank as unknown as { request: RawRequests }).request
 
