@@ -85,6 +85,8 @@ export async function workerRole(
         random,
         concurrency: perLoop,
         maxPerReceive: perReceive,
+        // Every SQS receive and delete costs a request: receive full batches while the queue keeps up.
+        settleShortReceives: queue.kind === 'sqs',
         visibilityMs: config.queue.visibilityMs,
         waitMs: RECEIVE_WAIT_MS,
         maxBodyBytes: MAX_BODY_BYTES,
