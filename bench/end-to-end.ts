@@ -12,12 +12,13 @@
  *   bun run bench/end-to-end.ts [events=3000] [connections=50] [queues=embedded,sqs]
  *   E2E_CPU_PROF_DIR=/tmp/prof bun run bench/end-to-end.ts …   (paybridge runs under --cpu-prof)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
 import { type FauxqsCalls, startFauxqs } from '../test/support/fauxqs.ts'
+import { cpuMsOf } from './support/cpu-meter.ts'
 import { fauxqsRate } from './support/fauxqs-rate.ts'
 import { freePort, machineLine } from './support/machine.ts'
 import { startServerProcess } from './support/server-process.ts'
@@ -140,12 +141,6 @@ async function measure(label: string, env: Record<string, string>) {
     'paybridge CPU ms/event': cpu.paybridge,
     'fauxqs CPU ms/event': cpu.fauxqs,
   }
-}
-
-/** CPU time (user + system) a process has used so far, from /proc (Linux; 100 ticks a second). */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 const sqsCalls: Record<string, string>[] = []

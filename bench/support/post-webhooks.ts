@@ -1,8 +1,8 @@
 /**
  * A load client in its own process: posts every line of a `wrkRequests` file once over
  * `connections` concurrent keep-alive loops, then prints one JSON line with the count, failures,
- * elapsed time and latency percentiles. For runs that need an exact number of events (wrk runs
- * for a duration).
+ * elapsed time, latency percentiles and its own CPU time over the posting (`cpuMs`, user + system).
+ * For runs that need an exact number of events (wrk runs for a duration).
  *
  *   bun bench/support/post-webhooks.ts <url> <file> <connections>
  */
@@ -14,6 +14,7 @@ const latencies: number[] = []
 let next = 0
 let failed = 0
 const started = performance.now()
+const cpuAtStart = process.cpuUsage()
 await Promise.all(
   Array.from({ length: Number(connections) }, async () => {
     while (next < lines.length) {
@@ -32,6 +33,16 @@ await Promise.all(
   }),
 )
 const ms = performance.now() - started
+const cpu = process.cpuUsage(cpuAtStart)
 latencies.sort((a, b) => a - b)
 const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0
-console.log(JSON.stringify({ sent: lines.length, failed, ms, p50: at(0.5), p99: at(0.99) }))
+console.log(
+  JSON.stringify({
+    sent: lines.length,
+    failed,
+    ms,
+    p50: at(0.5),
+    p99: at(0.99),
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  }),
+)

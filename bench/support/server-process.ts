@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { cpuMsOf } from './cpu-meter.ts'
 
 export interface ServerProcess {
   pid: number
@@ -19,18 +20,6 @@ export function rssMbOf(pid: number): number {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
     return kb / 1024
-  } catch {
-    return 0
-  }
-}
-
-/** CPU seconds (user + system) of a process from /proc/PID/stat; 0 when it cannot be read. */
-export function cpuSecondsOf(pid: number): number {
-  try {
-    // Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
   } catch {
     return 0
   }
@@ -89,7 +78,7 @@ export async function startServerProcess(options: {
     pid: children[0]?.pid ?? 0,
     readyMs,
     rssMb: rss,
-    cpuSeconds: () => children.reduce((sum, c) => sum + cpuSecondsOf(c.pid), 0),
+    cpuSeconds: () => children.reduce((sum, c) => sum + cpuMsOf(c.pid), 0) / 1000,
     peakRssMb: () => Math.max(peak, rss()),
     resetPeak: () => {
       peak = 0

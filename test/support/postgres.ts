@@ -15,6 +15,8 @@ export interface Postgres {
   restart(): Promise<void>
   /** SIGSTOP to the server and all its backends for `ms`, then SIGCONT: a frozen, unresponsive host. */
   freeze(ms: number): Promise<void>
+  /** The postmaster's pid, then its children's (backends and helpers), as running now. */
+  pids(): number[]
   stop(): Promise<void>
 }
 
@@ -141,6 +143,7 @@ export async function startPostgres(options: { settings?: Record<string, string>
         for (const pid of pids) signal(pid, 'SIGCONT')
       }
     },
+    pids: () => serverPids(join(data, 'postmaster.pid')),
     async stop() {
       process.off('exit', stopNow)
       await run([join(bin, 'pg_ctl'), '-D', data, 'stop', '-m', 'fast', '-w']).catch(() => undefined)
