@@ -23,6 +23,8 @@
  *   dedupe, nothing recorded).
  * - sqs drain (reference, not a forwarder): receive 10 + DeleteMessageBatch and nothing else; what fauxqs
  *   itself allows on this machine.
+ * paybridge and the drain use paybridge's SQS client (`sqsClient`: the SDK on its fetch handler); the
+ * sqs-consumer forwarders the SDK's default client, as sqs-consumer's README builds it.
  *
  * Bounded: each contender has `BENCH_DEADLINE_MS` (default 60 s) to deliver everything, else its row says
  * how far it got. `BENCH_PROFILE=<dir>` writes a `--cpu-prof` profile per contender there;
@@ -43,6 +45,7 @@ import { Consumer } from 'sqs-consumer'
 import { consoleLog } from '../src/adapters/console-log.ts'
 import { openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { sqliteForwardStore } from '../src/adapters/ledger/sqlite/forward-store.ts'
+import { sqsClient } from '../src/adapters/sqs/client.ts'
 import { ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
 import { stripeSignatureHeader, stripeSigner } from '../src/adapters/stripe/signature.ts'
@@ -166,7 +169,10 @@ async function runContender(name: Contender): Promise<void> {
   const downstream = env('BENCH_DOWNSTREAM')
   const events = Number(env('BENCH_EVENTS'))
   const deadlineMs = Number(env('BENCH_DEADLINE_MS'))
-  const client = new SQSClient({ ...fauxqsClientConfig, endpoint: env('BENCH_ENDPOINT') })
+  // paybridge runs on its own client (the SDK's fetch handler), and so does the drain, the queue's
+  // ceiling; the sqs-consumer forwarders get `new SQSClient(...)` as its README writes it.
+  const clientConfig = { ...fauxqsClientConfig, endpoint: env('BENCH_ENDPOINT') }
+  const client = name.startsWith('sqs-consumer') ? new SQSClient(clientConfig) : sqsClient(clientConfig)
   const calls: Record<string, number> = {}
   client.middlewareStack.add(
     (next, context) => (args) => {

@@ -217,8 +217,8 @@ function announceEmbedded(log: Log, config: Config, emulatorUrl: string): void {
 export async function sqsClientFor(config: Config): Promise<SQSClient | undefined> {
   if (!config.aws) return undefined
   // Loaded only when AWS is configured: the AWS SDK is the slowest module to load.
-  const { SQSClient } = await import('@aws-sdk/client-sqs')
-  return new SQSClient({
+  const { sqsClient } = await import('./adapters/sqs/client.ts')
+  return sqsClient({
     region: config.aws.region,
     ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
   })

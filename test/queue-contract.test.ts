@@ -11,10 +11,11 @@ import {
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs'
 import { sqliteQueue } from '../src/adapters/embedded-queue/queue.ts'
 import { type Ledger, openLedger } from '../src/adapters/ledger/sqlite/database.ts'
+import { sqsClient } from '../src/adapters/sqs/client.ts'
 import { deadLetterQueueName, ensureQueue } from '../src/adapters/sqs/provision.ts'
 import { sqsQueue } from '../src/adapters/sqs/queue.ts'
 import { type OutgoingMessage, type Queue, type QueueMessage, QueueUnavailable } from '../src/ports/queue.ts'
@@ -50,7 +51,8 @@ beforeAll(async () => {
   fauxqs = await startFauxqs()
   // fauxqs hands out queue URLs on sqs.<region>.localhost, which does not resolve here; with an
   // explicit endpoint the SDK sends every request to it whatever host the queue URL names.
-  client = new SQSClient({ ...fauxqsClientConfig, endpoint: fauxqs.endpoint })
+  // The client paybridge runs on (the SDK's fetch handler), so the contract covers it.
+  client = sqsClient({ ...fauxqsClientConfig, endpoint: fauxqs.endpoint })
 })
 
 afterAll(async () => {
@@ -444,7 +446,7 @@ describe('SQS queue against a scripted client', () => {
   })
 
   it('reports an unreachable SQS as QueueUnavailable', async () => {
-    const client = new SQSClient({ ...fauxqsClientConfig, endpoint: 'http://127.0.0.1:1', maxAttempts: 1 })
+    const client = sqsClient({ ...fauxqsClientConfig, endpoint: 'http://127.0.0.1:1', maxAttempts: 1 })
     await expect(sqsQueue({ client, queueUrl }).ping()).rejects.toBeInstanceOf(QueueUnavailable)
     client.destroy()
   })
