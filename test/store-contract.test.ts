@@ -433,6 +433,89 @@ for (const adapter of [sqlite(), postgres()]) {
         expect((await s.rows('transfers')).map((t) => t.status)).toEqual(['skipped'])
         expect(await claim(s.store, 10, T, 60_000)).toEqual([])
       })
+
+      it('records a receive in one step exactly as event by event: known, tag-matched, unknown, later, duplicate, unpaid, ignored and transfer events', async () => {
+        const issued = { scope: 'issued' as const }
+        const receive = [
+          credited('evt-a', '7001', 10_000, 50, issued),
+          credited('evt-b', '7002', 10_001, 50, {
+            ...issued,
+            tags: [runTag('run-1'), invoiceTag('run-1-1')],
+          }),
+          credited('evt-c', '7003'),
+          credited('evt-d', '7003', 10_400, 70),
+          credited('evt-a', '7001', 10_000, 50, issued),
+          credited('evt-e', '7004', 50, 50),
+          credited('evt-f', '7005', 10_000, 50, { ...issued, tags: [invoiceTag('sched-elsewhere-01')] }),
+          transferEvent('evt-g', '6001', 'success', 'paybridge-invoice-7003'),
+          {
+            ...credited('evt-h', '7006'),
+            decision: { kind: 'ignore' as const, reason: 'invoice log "created"' },
+          },
+          credited('evt-z', '7007'),
+          credited('evt-i', '7008'),
+        ]
+        // The ledger before the receive: two planned invoices (one at Stark Bank), one event recorded.
+        const given = async (store: Store) => {
+          await store.planRun({ id: 'run-1', slot: 'sched:1', invoices: planned('run-1', 2) }, T)
+          await store.markRunIssued('run-1', [{ invoiceId: 'run-1-0', bankId: '7001' }], T)
+          await store.recordBankEvent(credited('evt-z', '7007'), T)
+        }
+        const ledgerRows = async (subject: Subject) => {
+          const all: Record<string, unknown[]> = {}
+          for (const table of ['invoices', 'events', 'transfers', 'outbox'] as const)
+            all[table] = (await subject.rows(table)).sort((a, b) => String(a.id).localeCompare(String(b.id)))
+          return all
+        }
+        await given(s.store)
+        const oneByOne = []
+        for (const input of receive) oneByOne.push(await s.store.recordBankEvent(input, T + 1))
+        const expected = await ledgerRows(s)
+
+        const other = await adapter.fresh()
+        try {
+          await given(other.store)
+          expect(await other.store.recordBankEvents(receive, T + 1)).toEqual(oneByOne)
+          expect(await ledgerRows(other)).toEqual(expected)
+        } finally {
+          await other.close()
+        }
+        expect(oneByOne.map((r) => (r.kind === 'recorded' ? r.effect : r.kind))).toEqual([
+          'transfer-planned',
+          'transfer-planned',
+          'transfer-planned',
+          'anomaly',
+          'duplicate',
+          'not-paid',
+          'not-paid',
+          'unmatched',
+          'nothing',
+          'duplicate',
+          'transfer-planned',
+        ])
+      })
+
+      it('records overlapping receives from several processes at once: each event once, one transfer per invoice', async () => {
+        const stores = [s.store, (await another()).store, (await another()).store]
+        const inputs = Array.from({ length: 30 }, (_, i) => credited(`evt-${i}`, `${8000 + i}`))
+        // Each process gets the same events in another order, ten per receive (as SQS redelivers).
+        const orders = [inputs, [...inputs].reverse(), [...inputs.slice(15), ...inputs.slice(0, 15)]]
+        const results = await Promise.all(
+          stores.map(async (store, p) => {
+            const mine = orders[p] as typeof inputs
+            const out = []
+            for (let i = 0; i < mine.length; i += 10)
+              for (const [k, r] of (await store.recordBankEvents(mine.slice(i, i + 10), T)).entries())
+                out.push({ id: mine[i + k]!.event.id, kind: r.kind })
+            return out
+          }),
+        )
+        const recorded = results.flat().filter((r) => r.kind === 'recorded')
+        expect(recorded.map((r) => r.id).sort()).toEqual(inputs.map((i) => i.event.id).sort())
+        expect((await s.rows('transfers')).length).toBe(30)
+        expect((await s.rows('outbox')).length).toBe(30)
+        expect((await s.rows('events')).length).toBe(30)
+      })
     })
 
     describe('transfer outbox', () => {

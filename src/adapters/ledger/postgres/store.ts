@@ -8,6 +8,7 @@ import * as runWrites from '../run-writes.ts'
 import { transferOutboxId } from '../transfer-claims.ts'
 import * as transferWrites from '../transfer-writes.ts'
 import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
+import { independentRuns, recordCredits } from './credit-batch.ts'
 import type { PgLedger, PgTx } from './database.ts'
 import { deadLetters, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
 import { postgresTransferOutbox } from './transfer-outbox.ts'
@@ -175,9 +176,13 @@ function postgresStoreSteps(ledger: PgLedger): Store {
     },
 
     async recordBankEvents(inputs, now) {
+      // A run of independent credits is one statement per table; a transfer event goes on its own.
       return db.transaction(async (t) => {
         const results: RecordedEvent[] = []
-        for (const input of inputs) results.push(await recordIn(t, input, now))
+        for (const run of independentRuns(inputs)) {
+          if (run.batch) results.push(...(await recordCredits(t, run.items, now)))
+          else for (const input of run.items) results.push(await recordIn(t, input, now))
+        }
         return results
       })
     },
