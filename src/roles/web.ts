@@ -41,6 +41,7 @@ export function webRole(
 ): RoleModule & { port(): number } {
   const { config, ledger, queue, metrics, clock, log } = deps
   const verifier = starkSignatureVerifier({ fetchPublicKey: () => deps.bank.publicKey(), clock, log })
+  const starkKey = starkKeyCheck(verifier)
   const reported = (r: Reconciliation, at: number) =>
     metrics.reconciliation({ ok: r.ok, mismatches: r.mismatches.length }, at)
   if (!config.adminToken) log.warn('admin surface off: set ADMIN_TOKEN (16+ characters) to serve /admin')
@@ -72,7 +73,7 @@ export function webRole(
           ledger: () => ledger.writable(),
           consumer: deps.checks.consumer,
           queue: queueCheck(queue),
-          starkKey: starkKeyCheck(verifier),
+          starkKey,
           ...(deps.checks.scheduler ? { scheduler: deps.checks.scheduler } : {}),
           ...(deps.checks.transferRelay ? { transferRelay: deps.checks.transferRelay } : {}),
         },
@@ -91,6 +92,10 @@ export function webRole(
   return {
     port: () => server?.port ?? 0,
     start() {
+      // Stark Bank's key is asked for now rather than at the first /readyz probe: readiness waits for
+      // it, and its round trip overlaps the rest of the start. A failure is the verifier's to log and
+      // back off from, as a probe's would be.
+      Promise.resolve(starkKey()).catch(() => {})
       reconciliation.start()
       server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
       log.info('listening', { url: `http://${config.host}:${server.port}`, webhook: '/webhook/starkbank' })
