@@ -112,7 +112,8 @@ export const transfers = sqliteTable(
   },
   (t) => [
     index('transfers_status').on(t.status),
-    index('transfers_sent').on(t.sentAt),
+    // With the amount, today's sent total (every relay claim under a daily limit) reads the index only.
+    index('transfers_sent_amount').on(t.sentAt, t.amount),
     // Stark Bank's transfer events name the transfer by its Stark Bank id.
     index('transfers_stark').on(t.starkId),
   ],
