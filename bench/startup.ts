@@ -1,6 +1,7 @@
 /**
- * Start-up: from spawning the process to its readiness URL answering 200, and RSS once idle (2 s
- * later). paybridge (`src/main.ts` against the emulator, fresh ledger) beside the SDK baseline
+ * Start-up: from spawning the process to its readiness URL answering 200, the CPU it used by then
+ * (user + system, every thread: moves far less than the wall time when other work shares the
+ * machine), and RSS once idle (2 s later). paybridge (`src/main.ts` against the emulator, fresh ledger) beside the SDK baseline
  * server, median of `runs` starts each. Uses /readyz when paybridge answers it, else /healthz (and
  * says which).
  *
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
+import { cpuMsOf } from './support/cpu-meter.ts'
 import { freePort, machineLine } from './support/machine.ts'
 import { startServerProcess } from './support/server-process.ts'
 
@@ -59,10 +61,12 @@ for (const [name, script, path] of [
   ['paybridge (src/main.ts)', join(root, 'src/main.ts'), readyPath],
 ] as const) {
   const ready: number[] = []
+  const cpu: number[] = []
   const rss: number[] = []
   for (let i = 0; i < runs; i++) {
     const server = await start(script, path, `${name.length}-${i}`)
     ready.push(server.process.readyMs)
+    cpu.push(cpuMsOf(server.process.pid))
     await Bun.sleep(2000)
     rss.push(server.process.rssMb())
     await server.process.stop()
@@ -72,13 +76,16 @@ for (const [name, script, path] of [
     'ready on': path,
     'ready ms (median)': Math.round(median(ready)),
     'ready ms (min–max)': `${Math.round(Math.min(...ready))}–${Math.round(Math.max(...ready))}`,
+    'CPU ms to ready (median)': Math.round(median(cpu)),
     'idle RSS MB (median)': Math.round(median(rss)),
   })
 }
 await emulator.stop()
 rmSync(dir, { recursive: true, force: true })
 
-console.log(`\nstart-up: spawn → ${readyPath} answers 200, ${runs} starts each; idle RSS 2 s after ready`)
+console.log(
+  `\nstart-up: spawn → ${readyPath} answers 200, ${runs} starts each; CPU (user + system) by then; idle RSS 2 s after ready`,
+)
 if (readyPath === '/healthz') console.log('(src/main.ts does not serve /readyz yet: measured to /healthz)')
 console.log(machineLine())
 console.table(rows)
