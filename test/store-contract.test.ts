@@ -597,6 +597,50 @@ for (const adapter of [sqlite(), postgres()]) {
         expect(await claim(s.store, 10, T + 3_600_000, 1_000)).toEqual([])
       })
 
+      it('marks a relay batch created in one step exactly as one by one: a claim taken over is stale but its transfer created, one created before keeps its Stark Bank id, an early transfer event is applied', async () => {
+        // Four transfers claimed by one relay; another relay took the last over after its lease ran out.
+        const given = async (store: Store) => {
+          await creditMany(store, 4, '9')
+          const claims = await claim(store, 10, T, 1_000)
+          const [taken] = await claim(store, 1, T + 2_000, 60_000)
+          // Stark Bank's event for one of the others came before the relay's answer.
+          const early = claims.findIndex((c) => c.transferId !== taken!.transferId)
+          const ref = claims[early]!.transferId
+          await store.recordBankEvent(transferEvent('evt-early', `bank-${early}`, 'success', ref), T + 3)
+          // The relay that took one over recorded it created already, with its own Stark Bank id.
+          await store.transferCreated(taken!, { id: `bank-${taken!.transferId}`, status: 'created' }, T + 4)
+          return claims.map((c, i) => ({ claim: c, bank: { id: `bank-${i}`, status: 'created' } }))
+        }
+        const ledgerRows = async (subject: Subject) => {
+          const all: Record<string, unknown[]> = {}
+          for (const table of ['events', 'transfers', 'outbox'] as const)
+            all[table] = (await subject.rows(table)).sort((a, b) => String(a.id).localeCompare(String(b.id)))
+          return all
+        }
+        const batch = await given(s.store)
+        const oneByOne = []
+        for (const c of batch) oneByOne.push(await s.store.transferCreated(c.claim, c.bank, T + 5))
+        const expected = await ledgerRows(s)
+
+        const other = await adapter.fresh()
+        try {
+          const same = await given(other.store)
+          expect(await other.store.transfersCreated(same, T + 5)).toEqual(oneByOne)
+          expect(await ledgerRows(other)).toEqual(expected)
+        } finally {
+          await other.close()
+        }
+        expect(oneByOne.filter((r) => r.kind === 'stale').length).toBe(1)
+        const rows = expected.transfers as { status: string; stark_id: string; bank_status: string }[]
+        expect(rows.map((t) => t.status)).toEqual(['created', 'created', 'created', 'created'])
+        expect(rows.filter((t) => t.bank_status === 'success').map((t) => t.stark_id)).toEqual([
+          expect.stringMatching(/^bank-\d$/),
+        ])
+        expect(rows.filter((t) => t.stark_id.startsWith('bank-paybridge-')).length).toBe(1)
+        expect((expected.outbox as { status: string }[]).every((o) => o.status === 'done')).toBe(true)
+        expect((expected.events as { flag: unknown }[]).every((e) => e.flag === null)).toBe(true)
+      })
+
       it('holds at the claim what would pass the daily limit, counting what other claims reserved', async () => {
         await creditMany(s.store, 4)
         const limits = { maxPerTransfer: 1_000_000, maxPerDay: 25_000 }

@@ -1,11 +1,13 @@
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm'
+import { and, eq, inArray, ne, or, type SQL, sql } from 'drizzle-orm'
 import type { Fenced, TransferClaim } from '../../../ports/store.ts'
 import { doneOutbox, replayedOutbox } from '../outbox-claims.ts'
 import { planClaims, takenOver, transferOutboxId } from '../transfer-claims.ts'
 import * as transferWrites from '../transfer-writes.ts'
+import { applyPendingTransferEvents } from './bank-events.ts'
 import type { PgDb, PgTx } from './database.ts'
+import { anyOf, updateEach } from './many-rows.ts'
 import { leaseOutbox, lockDueOutbox } from './outbox-lease.ts'
-import { outbox, transfers } from './schema.ts'
+import { events, outbox, transfers } from './schema.ts'
 
 /**
  * Serialises the daily budget: every claim that decides send or hold takes this transaction-scoped
@@ -28,6 +30,56 @@ async function reservedToday(t: PgTx, now: number): Promise<number> {
     sql`select ${sum(createdToday)} + ${sum(reserved)} as total`,
   )
   return Number(row?.total ?? 0)
+}
+
+/**
+ * A relay batch Stark Bank created (distinct transfers), as `created` then `markCreated` would write
+ * it transfer by transfer, in three statements whatever its size: the outbox rows their claims still
+ * own marked done (the others too, in one more statement: created is a fact whoever reports it), the
+ * transfers created, and a look for transfer events that came before them (applied one by one: rare).
+ */
+async function createdMany(
+  t: PgTx,
+  list: Parameters<transferWrites.TransferSteps['transfersCreated']>[0],
+  now: number,
+): Promise<Fenced[]> {
+  const owned = await t
+    .update(outbox)
+    .set(doneOutbox(now))
+    .where(or(...list.map((c) => transferWrites.ownedTransfer(outbox, c.claim))))
+    .returning({ id: outbox.id })
+  const mine = new Set(owned.map((r) => r.id))
+  const theirs = list.map((c) => transferOutboxId(c.claim.transferId)).filter((id) => !mine.has(id))
+  if (theirs.length > 0) await t.update(outbox).set(doneOutbox(now)).where(anyOf(outbox.id, theirs))
+  const rows = list
+    .map((c) => ({ id: c.claim.transferId, ...transferWrites.createdTransfer(c.bank, now) }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+  // Created never moves back, and keeps the Stark Bank id it was first given.
+  await updateEach(t, transfers, 'id', rows, ne(transfers.status, 'created'))
+  const kept = await t
+    .select({ subjectId: events.subjectId, refId: events.refId })
+    .from(events)
+    .where(
+      and(
+        eq(events.flag, 'unmatched'),
+        or(
+          anyOf(
+            events.subjectId,
+            list.map((c) => c.bank.id),
+          ),
+          anyOf(
+            events.refId,
+            list.map((c) => c.claim.transferId),
+          ),
+        ),
+      ),
+    )
+  for (const c of list)
+    if (kept.some((k) => k.subjectId === c.bank.id || k.refId === c.claim.transferId))
+      await applyPendingTransferEvents(t, c.claim.transferId, c.bank.id, now)
+  return list.map((c) =>
+    mine.has(transferOutboxId(c.claim.transferId)) ? transferWrites.written : transferWrites.stale,
+  )
 }
 
 /**
@@ -126,6 +178,8 @@ export function postgresTransferOutbox(deps: {
 
     async transfersCreated(list, now) {
       return db.transaction(async (t) => {
+        const ids = new Set(list.map((c) => c.claim.transferId))
+        if (list.length > 1 && ids.size === list.length) return createdMany(t, list, now)
         const results: Fenced[] = []
         for (const c of list) results.push(await created(t, c.claim, c.bank, now))
         return results
