@@ -10,7 +10,9 @@
  * Baseline in the same run: the SDK way's ingest alone (`starkbank.event.parse` + one insert).
  * With `taskset` and two cores, one more PostgreSQL run pins the worker alone to core 1.
  *
- *   npx bun run bench/role-cpu.ts [events=2000] [connections=32]
+ *   npx bun run bench/role-cpu.ts [events=2000] [connections=32] [setups=sqlite-one,sqlite-roles,pg-roles,pg-pinned]
+ *   ROLE_CPU_PROF_DIR=/tmp/prof npx bun run bench/role-cpu.ts …   (each role under --cpu-prof, with
+ *   its .md summary; the profiler's own cost is then in the figures)
  *
  * Linux only (/proc). Needs PostgreSQL's server binaries (`apt-get install -y postgresql`).
  */
@@ -23,7 +25,7 @@ import { startPostgres } from '../test/support/postgres.ts'
 import { type PaybridgeProcess, spawnPaybridge } from '../test/support/process.ts'
 import { waitFor } from '../test/support/wait.ts'
 import { canPin, cpuWindow, type Meter, pin, processMeter, serverMeter } from './support/cpu-meter.ts'
-import { clientRow, cpuRows, cpuSummary, shown } from './support/cpu-table.ts'
+import { clientRow, cpuRows, cpuSummary, requestsPerEvent, shown } from './support/cpu-table.ts'
 import { type EmulatorProcess, spawnEmulator } from './support/emulator-process.ts'
 import { type Load, postWebhooks } from './support/load-client.ts'
 import { freePort, machineLine } from './support/machine.ts'
@@ -33,6 +35,8 @@ import { wrkRequests } from './support/wrk.ts'
 
 const total = Number(process.argv[2] ?? 2000)
 const connections = Number(process.argv[3] ?? 32)
+const only = process.argv[4]?.split(',')
+const profileDir = process.env.ROLE_CPU_PROF_DIR
 const WARMUP = 300
 const IDLE_MS = 2_000
 const root = join(import.meta.dir, '..')
@@ -48,6 +52,8 @@ const supporting = [
 ]
 
 interface Setup {
+  /** Picks the setup on the command line. */
+  key: string
   label: string
   /** Processes to start: name → roles; the first is the web process. */
   processes: [string, string[]][]
@@ -121,8 +127,7 @@ async function measureWith(setup: Setup, emulator: EmulatorProcess) {
     PORT: '0',
     LOG_FORMAT: 'text',
     LOG_LEVEL: 'warn',
-    RELAY_INTERVAL_MS: '50',
-    WORKER_CONCURRENCY: '16',
+    // RELAY_INTERVAL_MS, WORKER_CONCURRENCY and SQS_RECEIVE_LOOPS at their defaults, as deployed.
     QUEUE_VISIBILITY_MS: '30000',
     // The benchmark's invoices were planned by no run of the ledger: pay out every credited one.
     PAYOUT_SCOPE: 'all',
@@ -130,8 +135,19 @@ async function measureWith(setup: Setup, emulator: EmulatorProcess) {
     TRANSFER_MAX_DAILY_AMOUNT: String(Number.MAX_SAFE_INTEGER),
     ...(await setup.env()),
   }
-  const spawn = ([name, roles]: [string, string[]], level = 'warn') =>
-    [name, spawnPaybridge(roles, { ...env, LOG_LEVEL: level }, join(dir.path, `${tag}-${name}.log`))] as const
+  const profile = (name: string) =>
+    profileDir
+      ? [
+          '--cpu-prof',
+          '--cpu-prof-md',
+          `--cpu-prof-dir=${profileDir}`,
+          `--cpu-prof-name=${tag}-${name}.cpuprofile`,
+        ]
+      : []
+  const spawn = ([name, roles]: [string, string[]], level = 'warn') => {
+    const log = join(dir.path, `${tag}-${name}.log`)
+    return [name, spawnPaybridge(roles, { ...env, LOG_LEVEL: level }, log, profile(name))] as const
+  }
   const [first, ...rest] = setup.processes
   if (!first) throw new Error(`${setup.label}: no processes`)
   // The web process first: it applies the migrations before the others open the ledger.
@@ -179,7 +195,8 @@ async function drive(
     pin([process.pid], '0')
   }
   const idle = await cpuWindow(meters, () => Bun.sleep(IDLE_MS))
-  const before = await transfers()
+  const start = await emulator.received()
+  const before = start.transfers
   let load: Load | undefined
   const run = await cpuWindow(meters, async () => {
     const sent = await post(url, file, setup.alone ? '0' : undefined)
@@ -196,7 +213,8 @@ async function drive(
   const summary =
     `${setup.label}: ${Math.round(total / (run.wallMs / 1000))} events/s end to end, ` +
     `${end.transfers - before} transfers, one per event: ${end.externalIds === end.transfers ? 'yes' : 'NO'}, ` +
-    `${load.failed} webhooks refused; ${cpuSummary(measured)}`
+    `${load.failed} webhooks refused; ${cpuSummary(measured)}; Stark Bank requests per event: ` +
+    requestsPerEvent(start.requests, end.requests, total)
   return { rows: measured, summary }
 }
 
@@ -209,7 +227,6 @@ const postgresEnv = async () => ({
   AWS_SECRET_ACCESS_KEY: 'test',
   SQS_ENDPOINT: fauxqs.endpoint,
   SQS_QUEUE_NAME: `bench-cpu-${databases}`,
-  SQS_RECEIVE_LOOPS: '4',
 })
 const perRole: [string, string[]][] = [
   ['web', ['web']],
@@ -218,18 +235,21 @@ const perRole: [string, string[]][] = [
 ]
 const setups: Setup[] = [
   {
+    key: 'sqlite-one',
     label: 'SQLite + embedded queue, one process',
     processes: [['web+worker+relay', ['web', 'worker', 'relay']]],
     env: sqliteEnv('one'),
     support: [],
   },
   {
+    key: 'sqlite-roles',
     label: 'SQLite + embedded queue, a process per role',
     processes: perRole,
     env: sqliteEnv('roles'),
     support: [],
   },
   {
+    key: 'pg-roles',
     label: 'PostgreSQL + SQS, a process per role',
     processes: perRole,
     env: postgresEnv,
@@ -238,6 +258,7 @@ const setups: Setup[] = [
 ]
 if (canPin(availableParallelism())) {
   setups.push({
+    key: 'pg-pinned',
     label: 'PostgreSQL + SQS, worker alone on core 1',
     processes: perRole,
     env: postgresEnv,
@@ -249,7 +270,7 @@ if (canPin(availableParallelism())) {
 const results = []
 try {
   results.push(await measureBaseline())
-  for (const setup of setups) {
+  for (const setup of setups.filter((s) => !only || only.includes(s.key))) {
     results.push(await measure(setup))
     process.stderr.write(`${results.at(-1)?.summary}\n`)
   }
@@ -262,7 +283,7 @@ console.log(
   `\nCPU per event per process: ${total} signed credited webhooks over ${connections} connections → queue → worker → ledger → relay → Stark Bank emulator (after ${WARMUP} to warm up)`,
 )
 console.log(machine)
-const sdkIngest = results[0]?.rows[0]?.beyondIdle ?? Number.NaN
+const sdkIngest = results[0]?.rows[0]?.msPerEvent ?? Number.NaN
 console.table(
   shown(
     results.flatMap((r) => r.rows),
@@ -271,6 +292,6 @@ console.table(
 )
 for (const r of results) console.log(`- ${r.summary}`)
 console.log(
-  "CPU ms per event = cores one process kind needs per 1,000 events/s. 'beyond idle' takes away the process's idle rate over the run's time; events/s per core = 1000 ÷ it. The pinned run puts every process but the worker on core 0.",
+  "CPU ms per event = cores one process kind needs per 1,000 events/s; events/s per core = 1000 ÷ it. 'beyond idle' takes away the process's idle rate (2 s before the run) over the run's time: a lower bound. The pinned run puts every process but the worker on core 0.",
 )
 process.exit(0)

@@ -4,15 +4,16 @@
  * starts it; run directly, this file is that process:
  *
  *   env EMULATOR_PROJECT_ID, EMULATOR_PROJECT_PUBLIC_KEY (PEM), EMULATOR_SIGNING_KEY (private PEM)
- *   over IPC: sends `{ url }` once listening; answers `'transfers'` with `{ transfers, externalIds }`
+ *   over IPC: sends `{ url }` once listening; answers `'transfers'` with `{ transfers, externalIds, requests }`
  */
 import { startStarkBankEmulator } from '../../src/emulator/emulator.ts'
 import { type Meter, processMeter } from './cpu-meter.ts'
 
-/** Transfers the emulator has received, and the distinct externalIds among them. */
+/** Transfers the emulator has received, the distinct externalIds among them, and requests by route. */
 export interface Received {
   transfers: number
   externalIds: number
+  requests: Record<string, number>
 }
 
 export interface EmulatorProcess {
@@ -73,7 +74,11 @@ async function serve() {
     if (message !== 'transfers') return
     const transfers = emulator.transfers()
     const externalIds = new Set(transfers.map((t) => t.externalId)).size
-    process.send?.({ transfers: transfers.length, externalIds } satisfies Received)
+    process.send?.({
+      transfers: transfers.length,
+      externalIds,
+      requests: { ...emulator.counts },
+    } satisfies Received)
   })
   process.on('SIGTERM', async () => {
     await emulator.stop()

@@ -11,13 +11,17 @@ export interface PaybridgeProcess {
   port(): Promise<number>
 }
 
-/** Starts `bun run src/main.ts <args>` as a real process, its log (stderr) in `logFile`. */
+/**
+ * Starts `bun run src/main.ts <args>` as a real process, its log (stderr) in `logFile`; `bunFlags` go
+ * to bun before `run` (e.g. `--cpu-prof`).
+ */
 export function spawnPaybridge(
   args: string[],
   env: Record<string, string | undefined>,
   logFile: string,
+  bunFlags: string[] = [],
 ): PaybridgeProcess {
-  const child = Bun.spawn([process.execPath, 'run', 'src/main.ts', ...args], {
+  const child = Bun.spawn([process.execPath, ...bunFlags, 'run', 'src/main.ts', ...args], {
     cwd: ROOT,
     env,
     stdout: 'ignore',
