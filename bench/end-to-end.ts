@@ -99,7 +99,6 @@ async function measure(label: string, env: Record<string, string>) {
       STARK_API_URL: emulator.url,
       LOG_LEVEL: 'warn',
       RELAY_INTERVAL_MS: '100',
-      WORKER_CONCURRENCY: '16',
       // Far above what the benchmark's transfers add up to: the daily cap would hold them.
       TRANSFER_MAX_DAILY_AMOUNT: String(Number.MAX_SAFE_INTEGER),
       // The benchmark's invoices were planned by no run of this ledger: pay every credited one.
