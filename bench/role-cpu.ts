@@ -126,7 +126,7 @@ async function measureWith(setup: Setup, emulator: EmulatorProcess) {
     STARK_TIMEOUT_MS: '5000',
     PORT: '0',
     LOG_FORMAT: 'text',
-    LOG_LEVEL: 'warn',
+    // LOG_LEVEL at its default (info, as deployed: the web role logs each accepted webhook).
     // RELAY_INTERVAL_MS, WORKER_CONCURRENCY and SQS_RECEIVE_LOOPS at their defaults, as deployed.
     QUEUE_VISIBILITY_MS: '30000',
     // The benchmark's invoices were planned by no run of the ledger: pay out every credited one.
@@ -137,21 +137,16 @@ async function measureWith(setup: Setup, emulator: EmulatorProcess) {
   }
   const profile = (name: string) =>
     profileDir
-      ? [
-          '--cpu-prof',
-          '--cpu-prof-md',
-          `--cpu-prof-dir=${profileDir}`,
-          `--cpu-prof-name=${tag}-${name}.cpuprofile`,
-        ]
+      ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${tag}-${name}`]
       : []
-  const spawn = ([name, roles]: [string, string[]], level = 'warn') => {
+  const spawn = ([name, roles]: [string, string[]]) => {
     const log = join(dir.path, `${tag}-${name}.log`)
-    return [name, spawnPaybridge(roles, { ...env, LOG_LEVEL: level }, log, profile(name))] as const
+    return [name, spawnPaybridge(roles, env, log, profile(name))] as const
   }
   const [first, ...rest] = setup.processes
   if (!first) throw new Error(`${setup.label}: no processes`)
   // The web process first: it applies the migrations before the others open the ledger.
-  const web = spawn(first, 'info')
+  const web = spawn(first)
   const url = `http://127.0.0.1:${await web[1].port()}/webhook/starkbank`
   const procs: (readonly [string, PaybridgeProcess])[] = [web, ...rest.map((p) => spawn(p))]
   try {
