@@ -73,6 +73,8 @@ export function applyPendingTransferEvents(
 ) {
   const kept = st.pendingTransferEvents.all({ starkId, transferId })
   if (kept.length === 0) return
+  // In the order they arrived (received_at, then id), as SQLite would have sorted them.
+  kept.sort((a, b) => a.receivedAt - b.receivedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   const applied = applyKeptEvents(kept, st.transferById.get({ id: transferId }))
   for (const e of applied.resolved) st.resolveEvent.run(e)
   if (applied.bankStatus !== undefined)

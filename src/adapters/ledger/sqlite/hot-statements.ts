@@ -1,4 +1,4 @@
-import { and, asc, eq, is, isNull, ne, or, SQL, sql } from 'drizzle-orm'
+import { and, eq, is, isNull, ne, or, SQL, sql } from 'drizzle-orm'
 import { invoiceFactColumns, transferRefColumns } from '../bank-event-writes.ts'
 import { attemptedForward } from '../forward-writes.ts'
 import { leasedOutbox, ownedOutbox } from '../outbox-claims.ts'
@@ -100,9 +100,13 @@ export function hotStatements(db: Ledger['db']) {
       .set(placeholders('bankStatus', 'updatedAt'))
       .where(eq(transfers.id, p('id')))
       .prepare(),
-    /** Transfer events kept for a transfer not created yet, by its Stark Bank id or externalId. */
+    /**
+     * Transfer events kept for a transfer not created yet, by its Stark Bank id or externalId. Unsorted:
+     * an ORDER BY here costs a temporary b-tree on every transfer created, found rows or not (about
+     * 50 µs, ten times the search); the caller sorts the few it finds.
+     */
     pendingTransferEvents: db
-      .select({ id: events.id, payload: events.payload })
+      .select({ id: events.id, payload: events.payload, receivedAt: events.receivedAt })
       .from(events)
       .where(
         and(
@@ -110,7 +114,6 @@ export function hotStatements(db: Ledger['db']) {
           or(eq(events.subjectId, p('starkId')), eq(events.refId, p('transferId'))),
         ),
       )
-      .orderBy(asc(events.receivedAt), asc(events.id))
       .prepare(),
     resolveEvent: db
       .update(events)
