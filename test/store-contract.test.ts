@@ -664,6 +664,19 @@ for (const adapter of [sqlite(), postgres()]) {
         expect(again.held.map((h) => h.transferId)).toEqual([first.claimed[0]!.transferId])
       })
 
+      it('never lets concurrent claimers together reserve more than the daily limit', async () => {
+        await creditMany(s.store, 12)
+        const stores = [s.store, (await another()).store, (await another()).store, (await another()).store]
+        // Five transfers of 9,950 fit in 50,000; a sixth would pass it.
+        const limits = { maxPerTransfer: 1_000_000, maxPerDay: 50_000 }
+        const claims = await Promise.all(
+          stores.map((store) => store.claimTransfers(3, T + 1, 60_000, limits)),
+        )
+        const claimed = claims.flatMap((c) => c.claimed)
+        expect(claimed.reduce((sum, c) => sum + c.plan.amount, 0)).toBe(49_750)
+        expect(claims.flatMap((c) => c.held).length).toBe(7)
+      })
+
       it('never gives two concurrent claimers the same transfer', async () => {
         await creditMany(s.store, 120)
         const stores = [s.store, (await another()).store, (await another()).store, (await another()).store]

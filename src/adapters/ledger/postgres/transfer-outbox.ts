@@ -11,7 +11,8 @@ import { events, outbox, transfers } from './schema.ts'
 
 /**
  * Serialises the daily budget: every claim that decides send or hold takes this transaction-scoped
- * advisory lock first, so no two relays count the same remaining budget. Any fixed key will do; this
+ * advisory lock before it reads the budget, so no two relays count the same remaining budget. It is
+ * held until the claim commits: every round trip after it makes the other relays wait. Any fixed key will do; this
  * one reads "paybrdg1".
  */
 const BUDGET_LOCK = 0x7061796272646731n
@@ -130,7 +131,6 @@ export function postgresTransferOutbox(deps: {
     async claimTransfers(limit, now, leaseMs, limits) {
       if (limit <= 0) return { claimed: [], held: [] }
       return db.transaction(async (t) => {
-        if (limits) await t.execute(sql`select pg_advisory_xact_lock(${BUDGET_LOCK})`)
         const due = await lockDueOutbox(t, 'transfer', now, limit)
         if (due.length === 0) return { claimed: [], held: [] }
         const rows = await t
@@ -142,7 +142,13 @@ export function postgresTransferOutbox(deps: {
               due.map((d) => d.refId),
             ),
           )
-        const budget = limits ? await reservedToday(t, now) : 0
+        // The budget lock is taken only now, for the read of the budget and the writes that spend it:
+        // the due rows are this claim's alone already (SKIP LOCKED), and an empty claim takes no lock.
+        let budget = 0
+        if (limits) {
+          await t.execute(sql`select pg_advisory_xact_lock(${BUDGET_LOCK})`)
+          budget = await reservedToday(t, now)
+        }
         const plan = planClaims(due, rows, limits, () => budget)
         const leased = plan.claimed.map((c) => c.transferId)
         if (leased.length > 0) {
