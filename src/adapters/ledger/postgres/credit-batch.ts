@@ -4,7 +4,7 @@ import { type CreditSettlement, type LedgerInvoice, settleCredit } from '../../.
 import type { RecordedEvent } from '../../../ports/store.ts'
 import * as bankWrites from '../bank-event-writes.ts'
 import type { PgTx } from './database.ts'
-import { anyOf, updateEach } from './many-rows.ts'
+import { anyOf, insertEach, updateEach } from './many-rows.ts'
 import { events, invoices, outbox, transfers } from './schema.ts'
 
 // A receive's credited (and ignored) events in one statement per table instead of five or six per
@@ -92,11 +92,7 @@ export async function recordCredits(t: PgTx, inputs: Input[], now: number): Prom
     if (!s) return bankWrites.bankInboxRow(input, ignoredReason(input), null, null, now)
     return bankWrites.bankInboxRow(input, s.outcome, bankWrites.creditFlag(s), null, now)
   })
-  const inserted = new Set(
-    (await t.insert(events).values(byId(inboxRows)).onConflictDoNothing().returning({ id: events.id })).map(
-      (r) => r.id,
-    ),
-  )
+  const inserted = await insertEach(t, events, byId(inboxRows))
   const results = inputs.map((input): RecordedEvent => {
     const s = settled.get(input)
     if (!inserted.has(input.event.id)) {
@@ -140,12 +136,7 @@ async function creditInvoices(
   const written = new Set<string>()
   if (external.length > 0) {
     const rows = external.map((f) => bankWrites.externalInvoiceRow(f.invoice.id, f.c, f.c.decision, now))
-    const added = await t
-      .insert(invoices)
-      .values(byId(rows))
-      .onConflictDoNothing()
-      .returning({ id: invoices.id })
-    for (const r of added) written.add(r.id)
+    for (const id of await insertEach(t, invoices, byId(rows))) written.add(id)
   }
   if (known.length > 0) {
     const rows = known.map((f) => ({ id: f.invoice.id, ...bankWrites.creditedInvoice(f.c.decision, now) }))
@@ -186,14 +177,10 @@ async function planTransfers(
       skipped.push(bankWrites.skippedTransferRow(c, c.decision, s.payout.reason, now))
     else plannedRows.push(bankWrites.plannedTransferRows(c, c.decision, now))
   }
-  if (skipped.length > 0) await t.insert(transfers).values(byId(skipped)).onConflictDoNothing()
+  if (skipped.length > 0) await insertEach(t, transfers, byId(skipped))
   if (plannedRows.length === 0) return
-  const added = await t
-    .insert(transfers)
-    .values(byId(plannedRows.map((p) => p.transfer)))
-    .onConflictDoNothing()
-    .returning({ id: transfers.id })
-  const fresh = new Set(added.map((r) => r.id))
+  const fresh = await insertEach(t, transfers, byId(plannedRows.map((p) => p.transfer)))
   const rows = plannedRows.filter((p) => fresh.has(p.transfer.id)).map((p) => p.outbox)
-  if (rows.length > 0) await t.insert(outbox).values(byId(rows))
+  // A fresh transfer's outbox row is new too: one already there is a broken ledger, and fails the step.
+  if (rows.length > 0) await insertEach(t, outbox, byId(rows), { conflicts: 'fail' })
 }
