@@ -58,7 +58,7 @@ export function openLedger(path: string, options: { busyTimeoutMs?: number } = {
   const db = drizzle({ client: sqlite, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
   sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
-  const wal = walSync(path)
+  const wal = walSync(databaseFile(sqlite))
   return {
     db,
     sqlite,
@@ -69,6 +69,12 @@ export function openLedger(path: string, options: { busyTimeoutMs?: number } = {
       sqlite.close()
     },
   }
+}
+
+/** The file SQLite opened for `main`, symlinks resolved ('' in memory): its `-wal` is beside it. */
+function databaseFile(sqlite: Database): string {
+  const rows = sqlite.query('PRAGMA database_list').all() as { name: string; file: string }[]
+  return rows.find((row) => row.name === 'main')?.file ?? ''
 }
 
 /**
