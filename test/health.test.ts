@@ -10,6 +10,7 @@ import {
 } from '../src/adapters/http/health.ts'
 import { type Ledger, openLedger } from '../src/adapters/ledger/sqlite/database.ts'
 import { ledgerWritable } from '../src/adapters/ledger/sqlite/ledger-health.ts'
+import { walSync } from '../src/adapters/ledger/sqlite/wal-sync.ts'
 import { tempDir } from './support/paybridge.ts'
 
 interface Readiness {
@@ -114,7 +115,7 @@ describe('health endpoints', () => {
   it('is not ready when the ledger is read-only or held by another writer', async () => {
     const path = ledgerFile()
     const sqlite = new Database(path, { readonly: true })
-    const readOnly = { sqlite } as unknown as Ledger
+    const readOnly = { sqlite, wal: walSync(path) } as unknown as Ledger
     const locked = openLedger(path, { busyTimeoutMs: 20 })
     const other = new Database(path)
     other.exec('BEGIN IMMEDIATE')
