@@ -70,6 +70,8 @@ const child = Bun.spawn([process.execPath, 'run', 'src/main.ts'], {
     RELAY_INTERVAL_MS: '200',
     // Soak traffic is synthetic: no daily cap should hold it.
     TRANSFER_MAX_DAILY_AMOUNT: String(Number.MAX_SAFE_INTEGER),
+    // The soak's invoices were planned by no run of this ledger: pay every credited one.
+    PAYOUT_SCOPE: 'all',
     LOG_LEVEL: 'warn',
   },
   stdout: 'ignore',
@@ -114,7 +116,7 @@ try {
           type: 'credited',
           created,
           errors: [],
-          // paybridge's invoice tag: the default PAYOUT_SCOPE=issued pays it out.
+          // paybridge's invoice tag, as on the invoices it issues.
           invoice: { id: invoiceId, amount, fee: 50, status: 'paid', tags: [invoiceTag(`soak-${i}`)] },
         },
       },
