@@ -16,8 +16,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
-import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
 import { type FauxqsCalls, startFauxqs } from '../test/support/fauxqs.ts'
+import { benchEmulator } from './support/bench-emulator.ts'
 import { cpuMsOf } from './support/cpu-meter.ts'
 import { fauxqsRate } from './support/fauxqs-rate.ts'
 import { freePort, machineLine } from './support/machine.ts'
@@ -50,12 +50,7 @@ async function post(url: string, file: string) {
 
 /** The SDK way's ingest alone (`event.parse` + one insert per request), the same events and client. */
 async function sdkIngest() {
-  const emulator = await startStarkBankEmulator({
-    port: 0,
-    projects: { [PROJECT_ID]: project.publicPem },
-    payShare: 0,
-    signingKey: signing.privatePem,
-  })
+  const emulator = await benchEmulator(PROJECT_ID, project.publicPem, signing.privatePem)
   const port = freePort()
   const server = await startServerProcess({
     cmd: [process.execPath, join(root, 'bench/baseline/sdk-webhook-server.ts')],
@@ -77,12 +72,7 @@ async function sdkIngest() {
 }
 
 async function measure(label: string, env: Record<string, string>) {
-  const emulator = await startStarkBankEmulator({
-    port: 0,
-    projects: { [PROJECT_ID]: project.publicPem },
-    payShare: 0,
-    signingKey: signing.privatePem,
-  })
+  const emulator = await benchEmulator(PROJECT_ID, project.publicPem, signing.privatePem)
   const file = wrkRequests(dir, label, signedCredits(events, signing.privatePem, `e2e-${label}`))
   const port = freePort()
   const server = await startServerProcess({

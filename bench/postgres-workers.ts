@@ -13,12 +13,12 @@ import { join } from 'node:path'
 import { SQL } from 'bun'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { invoiceTag } from '../src/domain/invoice-batch.ts'
-import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
 import { startFauxqs } from '../test/support/fauxqs.ts'
 import { envFor, PROJECT_ID, tempDir } from '../test/support/paybridge.ts'
 import { startPostgres } from '../test/support/postgres.ts'
 import { type PaybridgeProcess, spawnPaybridge } from '../test/support/process.ts'
 import { waitFor } from '../test/support/wait.ts'
+import { benchEmulator } from './support/bench-emulator.ts'
 import { machineLine } from './support/machine.ts'
 
 const total = Number(process.argv[2] ?? 2000)
@@ -81,12 +81,7 @@ async function measure(setup: Setup) {
   const project = generateKeyPair()
   const signing = generateKeyPair()
   // No webhook URL: the emulator sends nothing back; the bench posts the credited events itself.
-  const emulator = await startStarkBankEmulator({
-    port: 0,
-    projects: { [PROJECT_ID]: project.publicPem },
-    payShare: 0,
-    signingKey: signing.privatePem,
-  })
+  const emulator = await benchEmulator(PROJECT_ID, project.publicPem, signing.privatePem)
   const tag = setup.label.replace(/\W+/g, '-').toLowerCase()
   const env = {
     ...process.env,

@@ -11,7 +11,7 @@ import { renderTable } from '../src/adapters/cli/table.ts'
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { invoiceTag } from '../src/domain/invoice-batch.ts'
 import { transferIdFor } from '../src/domain/transfer.ts'
-import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
+import { benchEmulator } from './support/bench-emulator.ts'
 
 const PROJECT_ID = '7878787878787878'
 const ROOT = join(import.meta.dir, '..')
@@ -50,12 +50,7 @@ const dir = mkdtempSync(join(tmpdir(), 'paybridge-soak-'))
 const project = generateKeyPair()
 const signing = generateKeyPair()
 const secret = privateKeyFromPem(signing.privatePem)
-const emulator = await startStarkBankEmulator({
-  port: 0,
-  projects: { [PROJECT_ID]: project.publicPem },
-  payShare: 0,
-  signingKey: signing.privatePem,
-})
+const emulator = await benchEmulator(PROJECT_ID, project.publicPem, signing.privatePem)
 const port = freePort()
 const ledgerPath = join(dir, 'ledger.sqlite')
 const child = Bun.spawn([process.execPath, 'run', 'src/main.ts'], {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
-import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
+import { benchEmulator } from './support/bench-emulator.ts'
 import { cpuMsOf } from './support/cpu-meter.ts'
 import { freePort, machineLine } from './support/machine.ts'
 import { startServerProcess } from './support/server-process.ts'
@@ -20,11 +20,7 @@ const runs = Number(process.argv[2] ?? 5)
 const PROJECT_ID = '5656565656565656'
 const dir = mkdtempSync(join(tmpdir(), 'paybridge-startup-'))
 const project = generateKeyPair()
-const emulator = await startStarkBankEmulator({
-  port: 0,
-  projects: { [PROJECT_ID]: project.publicPem },
-  payShare: 0,
-})
+const emulator = await benchEmulator(PROJECT_ID, project.publicPem)
 const root = join(import.meta.dir, '..')
 
 async function probeReadyPath(): Promise<string> {

@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
-import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
+import { benchEmulator } from './support/bench-emulator.ts'
 import { freePort, machineLine } from './support/machine.ts'
 import { startServerProcess } from './support/server-process.ts'
 import { signedCredits } from './support/signed-webhooks.ts'
@@ -32,12 +32,7 @@ requireWrk()
 const dir = mkdtempSync(join(tmpdir(), 'paybridge-bench-'))
 const project = generateKeyPair()
 const signing = generateKeyPair()
-const emulator = await startStarkBankEmulator({
-  port: 0,
-  projects: { [PROJECT_ID]: project.publicPem },
-  payShare: 0,
-  signingKey: signing.privatePem,
-})
+const emulator = await benchEmulator(PROJECT_ID, project.publicPem, signing.privatePem)
 // Distinct events for the measured run (enough for 12k/s) and a separate set to warm up with.
 const events = (count: number, prefix: string) => signedCredits(count, signing.privatePem, prefix, 'created')
 const measured = wrkRequests(dir, 'measured', events(seconds * 12_000, 'ev'))

@@ -6,7 +6,7 @@
  *   env EMULATOR_PROJECT_ID, EMULATOR_PROJECT_PUBLIC_KEY (PEM), EMULATOR_SIGNING_KEY (private PEM)
  *   over IPC: sends `{ url }` once listening; answers `'transfers'` with `{ transfers, externalIds, requests }`
  */
-import { startStarkBankEmulator } from '../../src/emulator/emulator.ts'
+import { benchEmulator } from './bench-emulator.ts'
 import { type Meter, processMeter } from './cpu-meter.ts'
 
 /** Transfers the emulator has received, the distinct externalIds among them, and requests by route. */
@@ -64,12 +64,11 @@ export async function spawnEmulator(projectId: string, projectPublicPem: string,
 
 async function serve() {
   const env = process.env
-  const emulator = await startStarkBankEmulator({
-    port: 0,
-    projects: { [env.EMULATOR_PROJECT_ID ?? '']: env.EMULATOR_PROJECT_PUBLIC_KEY ?? '' },
-    payShare: 0,
-    signingKey: env.EMULATOR_SIGNING_KEY,
-  })
+  const emulator = await benchEmulator(
+    env.EMULATOR_PROJECT_ID ?? '',
+    env.EMULATOR_PROJECT_PUBLIC_KEY ?? '',
+    env.EMULATOR_SIGNING_KEY,
+  )
   process.on('message', (message) => {
     if (message !== 'transfers') return
     const transfers = emulator.transfers()
