@@ -2,6 +2,7 @@ import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { openLedger } from '../../src/adapters/ledger/sqlite/database.ts'
+import { StartupFailure } from '../../src/adapters/startup-failure.ts'
 import { tempDir } from '../support/paybridge.ts'
 
 // Processes started together (two web processes sharing a port, a worker beside them) open the
@@ -40,6 +41,44 @@ describe('opening the SQLite ledger', () => {
       expect(await holder.exited).toBe(0)
     } finally {
       holder.kill()
+      dir.cleanup()
+    }
+  })
+
+  // A 200 is durable because the WAL is fdatasynced (wal-sync.ts): a ledger SQLite left in another
+  // journal mode would answer 200 for commits that are not on disk. SQLite does not fail the pragma
+  // then, it answers the mode it kept. On Linux the one path bun:sqlite reaches that way is '' (its
+  // private temporary database, which answers 'memory'); a VFS without shared memory (macOS on a
+  // network mount) answers 'delete' the same way.
+  it('refuses a ledger SQLite keeps out of WAL mode, naming the path, the mode it got and the fix', () => {
+    let failure: unknown
+    try {
+      openLedger('').close()
+    } catch (err) {
+      failure = err
+    }
+    expect(failure).toBeInstanceOf(StartupFailure)
+    const message = (failure as Error).message
+    expect(message).toStartWith('DATABASE_PATH: ')
+    expect(message).toContain("the ledger file ''")
+    expect(message).toContain("journal mode 'memory', not WAL")
+    expect(message).toContain('point DATABASE_PATH at a file on a local filesystem')
+    expect(message).not.toContain('\n')
+  })
+
+  it("keeps ':memory:' (nothing to sync: a throwaway ledger for tests) and a file in WAL mode", () => {
+    const memory = openLedger(':memory:')
+    try {
+      expect(memory.sqlite.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'memory' })
+    } finally {
+      memory.close()
+    }
+    const dir = tempDir('paybridge-open-')
+    try {
+      const ledger = openLedger(join(dir.path, 'ledger.sqlite'))
+      expect(ledger.sqlite.query('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
+      ledger.close()
+    } finally {
       dir.cleanup()
     }
   })

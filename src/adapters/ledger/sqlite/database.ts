@@ -2,6 +2,7 @@ import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
+import { StartupFailure } from '../../startup-failure.ts'
 import * as schema from './schema.ts'
 import { type WalSync, walSync } from './wal-sync.ts'
 
@@ -29,17 +30,36 @@ export const BUSY_TIMEOUT_MS = 50
 
 const MIGRATIONS = join(import.meta.dir, '../../../../migrations')
 
-function pragmas(sqlite: Database, busyTimeoutMs: number): void {
+function pragmas(sqlite: Database, path: string, busyTimeoutMs: number): void {
   // First: switching to WAL takes a lock, and a connection without a busy timeout fails at once.
   sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
-  sqlite.exec('PRAGMA journal_mode = WAL')
+  requireWal(sqlite, path)
   sqlite.exec('PRAGMA synchronous = NORMAL')
   sqlite.exec('PRAGMA foreign_keys = ON')
 }
 
 /**
+ * A 200 is durable because the WAL is fdatasynced (`walSync`); with NORMAL commits, a ledger in
+ * any other journal mode would answer 200 for commits that are not on disk. SQLite does not fail
+ * `journal_mode = WAL` when it cannot switch: it answers the mode it kept ('delete' where the VFS
+ * has no shared memory, as macOS picks on a network mount; 'memory' for bun:sqlite's '' database).
+ * `':memory:'` is let through on purpose: a throwaway ledger for tests, nothing there to sync.
+ */
+function requireWal(sqlite: Database, path: string): void {
+  const { journal_mode: mode } = sqlite.query('PRAGMA journal_mode = WAL').get() as { journal_mode: string }
+  if (mode === 'wal' || path === ':memory:') return
+  sqlite.close()
+  throw new StartupFailure(
+    'DATABASE_PATH',
+    `the ledger file '${path}' stays in journal mode '${mode}', not WAL, so no commit could be synced to disk before its 200`,
+    "point DATABASE_PATH at a file on a local filesystem (not a network mount), or at ':memory:' for a throwaway ledger",
+  )
+}
+
+/**
  * Opens (creating if needed) the ledger file, sets the pragmas once and applies the migrations in
- * `migrations/`. `':memory:'` gives a private in-memory ledger for tests.
+ * `migrations/`. `':memory:'` gives a private in-memory ledger for tests. A file SQLite will not put
+ * in WAL mode is refused (a `StartupFailure` naming DATABASE_PATH).
  *
  * Durability: in WAL mode commits reach the disk in commit order, so a power loss can only cut off
  * a suffix of them. Every commit is NORMAL (durable against a process crash, no fsync per commit);
@@ -54,7 +74,7 @@ export function openLedger(path: string, options: { busyTimeoutMs?: number } = {
   const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS
   const sqlite = new Database(path, { create: true, strict: true })
   // Processes starting together migrate one after another: a long wait, once, at start-up.
-  pragmas(sqlite, 5000)
+  pragmas(sqlite, path, 5000)
   const db = drizzle({ client: sqlite, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
   sqlite.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
