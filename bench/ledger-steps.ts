@@ -1,8 +1,10 @@
 /**
- * The ledger's two hot steps on their own, on SQLite and on a throwaway PostgreSQL in the same run
+ * The ledger's hot steps on their own, on SQLite and on a throwaway PostgreSQL in the same run
  * (loopback, no other network): recording credited events (a whole receive per transaction, as the
- * worker does) and claiming + marking created (a relay batch of 100). On PostgreSQL it also counts the
- * statements (each one a round trip) per transaction, from pg_stat_statements.
+ * worker does), claiming + marking created (a relay batch of 100), and recording the transfer events
+ * Stark Bank sends for those transfers (processing, then success, a receive per transaction). On
+ * PostgreSQL it also counts the statements (each one a round trip) per transaction, from
+ * pg_stat_statements.
  *
  *   npx bun run bench/ledger-steps.ts [events=6400] [batch=32]
  *
@@ -64,6 +66,30 @@ const creditedEvents = (from: number) =>
   })
 const inputs = [creditedEvents(0), creditedEvents(total)] as const
 
+/** The next Stark Bank id a transfer marked created gets (Stark Bank ids are digit strings). */
+let starkIds = 4_600_000_000_000_000
+
+/** A transfer event for each created transfer (by its Stark Bank id and externalId), `status` each. */
+const transferEvents = (created: { transferId: string; starkId: string }[], status: string, from: number) =>
+  created.map(({ transferId, starkId }, n) => {
+    const i = from + n
+    const body = JSON.stringify({
+      event: {
+        id: `${4_400_000_000_000_000 + i}`,
+        subscription: 'transfer',
+        created: '2026-11-25T12:00:00+00:00',
+        log: {
+          id: `${4_500_000_000_000_000 + i}`,
+          type: status,
+          transfer: { id: starkId, amount: 9_950, status, tags: [], externalId: transferId },
+        },
+      },
+    })
+    const parsed = parseBankEvent(body)
+    if (!parsed.ok) throw new Error(parsed.reason)
+    return { event: parsed.event, payload: body, decision: decideBankEvent(parsed.event, 'all') }
+  })
+
 /** Statements run on the ledger's database since the last `reset()` (undefined: not counted). */
 interface StatementCount {
   reset(): Promise<void>
@@ -73,21 +99,21 @@ const uncounted: StatementCount = { reset: async () => undefined, count: async (
 
 async function steps(engine: string, store: Store, statements: StatementCount) {
   const per = (n: number | undefined, of: number) => (n === undefined ? '—' : (n / of).toFixed(1))
-  const record = async (events: (typeof inputs)[number]) => {
+  const record = async (events: Parameters<Store['recordBankEvents']>[0]) => {
     await statements.reset()
     const started = performance.now()
     let transactions = 0
-    for (let i = 0; i < total; i += batch) {
+    for (let i = 0; i < events.length; i += batch) {
       await store.recordBankEvents(events.slice(i, i + batch), Date.now())
       transactions++
     }
-    const rate = total / ((performance.now() - started) / 1000)
+    const rate = events.length / ((performance.now() - started) / 1000)
     return { rate, statements: per(await statements.count(), transactions) }
   }
   const relay = async (withLimits: boolean) => {
     await statements.reset()
     const started = performance.now()
-    let relayed = 0
+    const created: { transferId: string; starkId: string }[] = []
     let claims = 0
     for (;;) {
       const { claimed } = await store.claimTransfers(
@@ -98,17 +124,16 @@ async function steps(engine: string, store: Store, statements: StatementCount) {
       )
       claims++
       if (claimed.length === 0) break
-      relayed += claimed.length
-      const bank = (transferId: string) => ({ id: `bank-${transferId}`, status: 'created' })
-      await store.transfersCreated(
-        claimed.map((c) => ({ claim: c, bank: bank(c.transferId) })),
-        Date.now(),
-      )
+      // One Stark Bank id per transfer, never reused by the second relay.
+      const marked = claimed.map((c) => ({ claim: c, bank: { id: `${starkIds++}`, status: 'created' } }))
+      for (const m of marked) created.push({ transferId: m.claim.transferId, starkId: m.bank.id })
+      await store.transfersCreated(marked, Date.now())
     }
-    if (relayed !== total) throw new Error(`${engine}: ${relayed} of ${total} transfers claimed and created`)
-    const rate = relayed / ((performance.now() - started) / 1000)
+    if (created.length !== total)
+      throw new Error(`${engine}: ${created.length} of ${total} transfers claimed and created`)
+    const rate = created.length / ((performance.now() - started) / 1000)
     // Per full batch: a claim and its mark-created; the last, empty claim is counted in.
-    return { rate, statements: per(await statements.count(), claims - 1) }
+    return { rate, statements: per(await statements.count(), claims - 1), created }
   }
   const row = (step: string, m: { rate: number; statements: string }) => ({
     engine,
@@ -120,10 +145,17 @@ async function steps(engine: string, store: Store, statements: StatementCount) {
   const relayed = await relay(false)
   await record(inputs[1])
   const budgeted = await relay(true)
+  // Each transfer's processing, then its success: a receive of events for different transfers.
+  const statusEvents = [
+    ...transferEvents(relayed.created, 'processing', 0),
+    ...transferEvents(relayed.created, 'success', total),
+  ]
+  const statuses = await record(statusEvents)
   return [
     row(`record events, ${batch} per transaction`, recorded),
     row(`claim ${RELAY_BATCH} transfers + mark them created`, relayed),
     row(`the same with the daily limits (the relay's default)`, budgeted),
+    row(`record transfer events, ${batch} per transaction`, statuses),
   ]
 }
 
