@@ -495,6 +495,121 @@ for (const adapter of [sqlite(), postgres()]) {
         ])
       })
 
+      it('records a receive of transfer events in one step exactly as one by one: applied in order, late, repeated, already recorded, kept until created, anomalous, after a credit of the same receive', async () => {
+        // Three transfers created at Stark Bank (6101-6103), one claimed but not yet created (5104).
+        const given = async (store: Store) => {
+          for (const n of [1, 2, 3, 4]) await store.recordBankEvent(credited(`evt-c${n}`, `510${n}`), T)
+          const claims = await claim(store, 10, T + 1, 60_000)
+          const transferOf = (n: number) => {
+            const c = claims.find((c) => c.transferId.endsWith(`510${n}`))
+            if (!c) throw new Error(`no claim for invoice 510${n}`)
+            return c
+          }
+          for (const n of [1, 2, 3])
+            await store.transferCreated(transferOf(n), { id: `610${n}`, status: 'created' }, T + 2)
+          await store.recordBankEvent(transferEvent('evt-t0', '6102', 'processing'), T + 3)
+          return { transferOf }
+        }
+        const receive = (transferOf: (n: number) => { transferId: string }) => [
+          transferEvent('evt-t1', '6101', 'processing'),
+          transferEvent('evt-t2', '6101', 'success', transferOf(1).transferId),
+          transferEvent('evt-t3', '6101', 'processing'),
+          transferEvent('evt-t1', '6101', 'processing'),
+          transferEvent('evt-t0', '6102', 'processing'),
+          transferEvent('evt-t4', '6102', 'failed', transferOf(2).transferId),
+          transferEvent('evt-t5', '6104', 'success', transferOf(4).transferId),
+          transferEvent('evt-t6', '6199', 'success'),
+          transferEvent('evt-t7', '6197', 'success', transferOf(3).transferId),
+          credited('evt-c5', '5105'),
+          transferEvent('evt-t8', '6105', 'created', 'paybridge-invoice-5105'),
+          transferEvent('evt-t9', '6103', 'created'),
+        ]
+        const ledgerRows = async (subject: Subject) => {
+          const all: Record<string, unknown[]> = {}
+          for (const table of ['invoices', 'events', 'transfers', 'outbox'] as const)
+            all[table] = (await subject.rows(table)).sort((a, b) => String(a.id).localeCompare(String(b.id)))
+          return all
+        }
+        // The kept events are applied alike once their transfer is created.
+        const thenCreated = async (
+          store: Store,
+          transferOf: (n: number) => Parameters<Store['transferCreated']>[0],
+        ) => store.transferCreated(transferOf(4), { id: '6104', status: 'created' }, T + 5)
+
+        const mine = await given(s.store)
+        const oneByOne = []
+        for (const input of receive(mine.transferOf))
+          oneByOne.push(await s.store.recordBankEvent(input, T + 4))
+        const expected = await ledgerRows(s)
+        await thenCreated(s.store, mine.transferOf)
+        const expectedAfter = await ledgerRows(s)
+
+        const other = await adapter.fresh()
+        try {
+          const theirs = await given(other.store)
+          expect(await other.store.recordBankEvents(receive(theirs.transferOf), T + 4)).toEqual(oneByOne)
+          expect(await ledgerRows(other)).toEqual(expected)
+          await thenCreated(other.store, theirs.transferOf)
+          expect(await ledgerRows(other)).toEqual(expectedAfter)
+        } finally {
+          await other.close()
+        }
+        expect(oneByOne.map((r) => (r.kind === 'recorded' ? r.effect : r.kind))).toEqual([
+          'status',
+          'status',
+          'status',
+          'duplicate',
+          'duplicate',
+          'status',
+          'unmatched',
+          'unmatched',
+          'anomaly',
+          'transfer-planned',
+          'unmatched',
+          'status',
+        ])
+        const bankStatus = (rows: unknown[]) =>
+          Object.fromEntries(
+            (rows as { stark_id: string | null; bank_status: string | null }[]).map((t) => [
+              t.stark_id,
+              t.bank_status,
+            ]),
+          )
+        expect(bankStatus(expected.transfers!)).toEqual({
+          '6101': 'success',
+          '6102': 'failed',
+          '6103': 'created',
+          null: null,
+        })
+        expect(bankStatus(expectedAfter.transfers!)['6104']).toBe('success')
+      })
+
+      it('records overlapping receives of transfer events from several processes at once: each event once, every transfer ends terminal', async () => {
+        for (let i = 0; i < 10; i++) await s.store.recordBankEvent(credited(`evt-c${i}`, `${5200 + i}`), T)
+        for (const [i, c] of (await claim(s.store, 10, T + 1, 60_000)).entries())
+          await s.store.transferCreated(c, { id: `${6200 + i}`, status: 'created' }, T + 2)
+        const stores = [s.store, (await another()).store, (await another()).store]
+        const inputs = Array.from({ length: 10 }, (_, i) => [
+          transferEvent(`evt-p${i}`, `${6200 + i}`, 'processing'),
+          transferEvent(`evt-s${i}`, `${6200 + i}`, 'success'),
+        ]).flat()
+        const orders = [inputs, [...inputs].reverse(), [...inputs.slice(10), ...inputs.slice(0, 10)]]
+        const results = await Promise.all(
+          stores.map(async (store, p) => {
+            const mine = orders[p] as typeof inputs
+            const out = []
+            for (let i = 0; i < mine.length; i += 5)
+              for (const [k, r] of (await store.recordBankEvents(mine.slice(i, i + 5), T + 3)).entries())
+                out.push({ id: mine[i + k]!.event.id, kind: r.kind })
+            return out
+          }),
+        )
+        const recorded = results.flat().filter((r) => r.kind === 'recorded')
+        expect(recorded.map((r) => r.id).sort()).toEqual(inputs.map((i) => i.event.id).sort())
+        expect((await s.rows('events')).length).toBe(30)
+        expect((await s.rows('transfers')).map((t) => t.bank_status)).toEqual(Array(10).fill('success'))
+      })
+
       it('records overlapping receives from several processes at once: each event once, one transfer per invoice', async () => {
         const stores = [s.store, (await another()).store, (await another()).store]
         const inputs = Array.from({ length: 30 }, (_, i) => credited(`evt-${i}`, `${8000 + i}`))

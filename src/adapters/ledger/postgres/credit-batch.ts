@@ -6,6 +6,7 @@ import * as bankWrites from '../bank-event-writes.ts'
 import type { PgTx } from './database.ts'
 import { anyOf, insertEach, updateEach } from './many-rows.ts'
 import { events, invoices, outbox, transfers } from './schema.ts'
+import { isTransferEvent, type TransferInput } from './transfer-event-batch.ts'
 
 // A receive's credited (and ignored) events in one statement per table instead of five or six per
 // event: the invoice facts of the whole batch read and locked at once, then each table written with
@@ -31,22 +32,26 @@ function touches(input: Input): string[] {
 
 /**
  * The inputs in order, cut into runs: a run of credited or ignored events none of which touches what
- * another in the run touches (recorded together, they end as they would one after another), or a
- * single other event (a transfer event reads what the events before it wrote).
+ * another in the run touches (recorded together, they end as they would one after another), or a run
+ * of transfer events (recordTransferEvents settles them in order itself). A run reads what the runs
+ * before it wrote.
  */
-export function independentRuns(inputs: Input[]): { batch: boolean; items: Input[] }[] {
-  const runs: { batch: boolean; items: Input[] }[] = []
+export function independentRuns(
+  inputs: Input[],
+): ({ kind: 'credits'; items: Input[] } | { kind: 'transfers'; items: TransferInput[] })[] {
+  const runs: ReturnType<typeof independentRuns> = []
   let seen = new Set<string>()
   for (const input of inputs) {
     const current = runs.at(-1)
-    if (input.decision.kind === 'transfer-update') {
-      runs.push({ batch: false, items: [input] })
+    if (isTransferEvent(input)) {
+      if (current?.kind === 'transfers') current.items.push(input)
+      else runs.push({ kind: 'transfers', items: [input] })
       continue
     }
     const keys = touches(input)
-    if (current?.batch && !keys.some((k) => seen.has(k))) current.items.push(input)
+    if (current?.kind === 'credits' && !keys.some((k) => seen.has(k))) current.items.push(input)
     else {
-      runs.push({ batch: true, items: [input] })
+      runs.push({ kind: 'credits', items: [input] })
       seen = new Set()
     }
     for (const k of keys) seen.add(k)

@@ -11,6 +11,7 @@ import { applyPendingTransferEvents, recordIn } from './bank-events.ts'
 import { independentRuns, recordCredits } from './credit-batch.ts'
 import type { PgLedger, PgTx } from './database.ts'
 import { deadLetters, invoices, outbox, schedulerRuns, transfers } from './schema.ts'
+import { recordTransferEvents } from './transfer-event-batch.ts'
 import { postgresTransferOutbox } from './transfer-outbox.ts'
 
 /**
@@ -176,12 +177,12 @@ function postgresStoreSteps(ledger: PgLedger): Store {
     },
 
     async recordBankEvents(inputs, now) {
-      // A run of independent credits is one statement per table; a transfer event goes on its own.
+      // A run of independent credits is one statement per table; a run of transfer events four.
       return db.transaction(async (t) => {
         const results: RecordedEvent[] = []
         for (const run of independentRuns(inputs)) {
-          if (run.batch) results.push(...(await recordCredits(t, run.items, now)))
-          else for (const input of run.items) results.push(await recordIn(t, input, now))
+          if (run.kind === 'credits') results.push(...(await recordCredits(t, run.items, now)))
+          else results.push(...(await recordTransferEvents(t, run.items, now)))
         }
         return results
       })
