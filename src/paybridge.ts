@@ -3,7 +3,6 @@ import { openStripeQueue } from './adapters/cli/stripe-commands.ts'
 import { consoleLog } from './adapters/console-log.ts'
 import { embeddedQueueDepths } from './adapters/embedded-queue/queue-depths.ts'
 import { type OpenLedger, openLedgerStores } from './adapters/ledger/open.ts'
-import { prometheusMetrics } from './adapters/metrics/prometheus.ts'
 import { timedBank } from './adapters/metrics/timed.ts'
 import { openQueue } from './adapters/open-queue.ts'
 import { starkBank } from './adapters/starkbank/bank.ts'
@@ -13,12 +12,12 @@ import { redactUrl } from './domain/redacted-url.ts'
 import type { StarkBankEmulator } from './emulator/emulator.ts'
 import type { StripeServiceStandIn } from './emulator/stripe-service.ts'
 import type { Log } from './ports/log.ts'
+import type { Metrics } from './ports/metrics.ts'
 import type { Queue } from './ports/queue.ts'
-import { relayRole } from './roles/relay.ts'
+import { type BackgroundRoles, workerAndRelay } from './roles/background.ts'
 import { schedulerRole } from './roles/scheduler.ts'
 import type { Shared } from './roles/shared.ts'
-import { webRole } from './roles/web.ts'
-import { workerRole } from './roles/worker.ts'
+import { startWorkerThread } from './roles/worker-thread.ts'
 
 /** What one process runs: `all`, or any of the parts, so they can be scaled apart. */
 export const ROLES = ['all', 'web', 'worker', 'relay', 'scheduler'] as const
@@ -33,6 +32,10 @@ export interface Paybridge {
   emulator: StarkBankEmulator | undefined
   /** The local Stripe-processing stand-in the forwarder posts to when no STRIPE_SERVICE_URL is set. */
   stripeService: StripeServiceStandIn | undefined
+  /** Readiness of the worker and relay, wherever they run (this thread or their worker thread). */
+  checks: BackgroundRoles['checks']
+  /** Resolves with why if the worker and relay stopped on their own (their thread died); never otherwise. */
+  failed: Promise<string>
   issueInvoicesNow(): Promise<{ runId: string; planned: boolean; issued: boolean }>
   /** Records the events Stark Bank has not delivered (also runs at start and hourly). */
   fillGaps(): Promise<GapReport | undefined>
@@ -47,6 +50,10 @@ export interface PaybridgeOptions {
   /** Delays before retrying a failed gap fill (default 30 s, 2 min, 10 min). */
   gapRetryMs?: number[]
   random?: () => number
+  /** Where counters go instead of a registry of this process's own (a worker thread's, to its main thread). */
+  metrics?: Metrics
+  /** Run the worker and relay beside the web role on a thread of their own (default: WORKER_THREAD). */
+  workerThread?: boolean
 }
 
 /**
@@ -59,51 +66,71 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   const roles = options.roles ?? ['all']
   const runs = (role: Role) => roles.includes('all') || roles.includes(role)
   log.info('paybridge starting', { roles: roles.join(',') })
-  const { shared, emulator, stripeService, sqs, stripeQueue } = await sharedAdapters(
+  const { shared, prometheus, resolved, emulator, stripeService, sqs, stripeQueue } = await sharedAdapters(
     config,
     log,
     options,
     runs('worker'),
   )
   const { ledger, queue } = shared
-
-  const relay = relayRole(shared)
-  const worker = await workerRole({
-    ...shared,
-    ...{ stripeQueue, sqs, relayed: relay.poke, gapRetryMs: options.gapRetryMs },
+  const backgroundRoles = (['worker', 'relay'] as const).filter(runs)
+  const extras = {
+    stripeQueue,
+    sqs,
+    gapRetryMs: options.gapRetryMs,
     gapFillAtStart: options.gapFill !== false,
-  })
+  }
+  // With the web role in the same process, the worker and relay get a thread (a core) of their own.
+  const background =
+    runs('web') && backgroundRoles.length > 0 && onWorkerThread(config, options)
+      ? startWorkerThread({
+          config: resolved,
+          roles: backgroundRoles,
+          gapFillAtStart: extras.gapFillAtStart,
+          gapRetryMs: options.gapRetryMs,
+          log,
+          metrics: shared.metrics,
+        })
+      : await workerAndRelay(shared, extras, { worker: runs('worker'), relay: runs('relay') })
   const scheduler = schedulerRole({ ...shared, issueAtStart: emulator !== undefined })
   const schedulerOn = options.scheduler !== false && runs('scheduler')
   // The embedded queues live in the SQLite file; a PostgreSQL ledger has its queues on SQS.
   const queueDepths = ledger.sqlite && embeddedQueueDepths(ledger.sqlite)
-  const web = webRole({
-    ...shared,
-    checks: {
-      consumer: worker.readiness,
-      ...(schedulerOn ? { scheduler: scheduler.readiness } : {}),
-      ...(runs('relay') ? { transferRelay: relay.readiness } : {}),
-    },
-    admin: { queues: byName([queue, stripeQueue]), queueDepths },
-    listening: (port) => emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`),
-  })
-  const started = [
-    ...(runs('web') ? [web] : []),
-    ...(runs('worker') ? [worker] : []),
-    ...(runs('relay') ? [relay] : []),
-  ]
+  const web =
+    runs('web') && prometheus
+      ? (await import('./roles/web.ts')).webRole({
+          ...shared,
+          metrics: prometheus,
+          checks: {
+            consumer: background.checks.consumer,
+            ...(schedulerOn ? { scheduler: scheduler.readiness } : {}),
+            ...(runs('relay') ? { transferRelay: background.checks.transferRelay } : {}),
+          },
+          admin: { queues: byName([queue, stripeQueue]), queueDepths },
+          listening: (port) => emulator?.setWebhookUrl(`http://127.0.0.1:${port}/webhook/starkbank`),
+        })
+      : undefined
+  const started = [...(web ? [web] : []), background]
   for (const role of started) role.start()
   if (schedulerOn) scheduler.start()
+  // The worker thread starts while this thread starts the web role; a thread that cannot start ends the start.
+  await background.ready.catch(async (err: unknown) => {
+    await scheduler.stop()
+    await web?.stop()
+    throw err
+  })
 
   let stopped: Promise<void> | undefined
   return {
-    port: web.port(),
+    port: web?.port() ?? 0,
     ledger,
     queue,
     emulator,
     stripeService,
+    checks: background.checks,
+    failed: background.failed,
     issueInvoicesNow: scheduler.issueNow,
-    fillGaps: worker.fillGaps,
+    fillGaps: background.fillGaps,
     stop: () => {
       stopped ??= (async () => {
         log.info('stopping: draining worker and relay')
@@ -122,6 +149,12 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   }
 }
 
+/** WORKER_THREAD (or the option), on a ledger another thread can open: a file or PostgreSQL. */
+function onWorkerThread(config: Config, options: PaybridgeOptions): boolean {
+  const wanted = options.workerThread ?? config.workerThread
+  return wanted && (config.databaseUrl !== undefined || config.databasePath !== ':memory:')
+}
+
 const byName = (queues: (Queue | undefined)[]): Record<string, Queue> =>
   Object.fromEntries(queues.filter((q) => q !== undefined).map((q) => [q.name, q]))
 
@@ -132,12 +165,16 @@ async function sharedAdapters(configured: Config, log: Log, options: PaybridgeOp
   // DATABASE_URL puts the ledger on PostgreSQL, shared by every paybridge process (queues on SQS).
   const ledger = await openLedgerStores(config)
   if (ledger.engine === 'postgres') log.info('ledger: PostgreSQL (shared); migrations applied')
-  const metrics = prometheusMetrics({
-    views: ledger.views,
-    queueDepths: ledger.sqlite && embeddedQueueDepths(ledger.sqlite),
-    clock,
-    unresolvedTransfers: () => ledger.store.unresolvedTransfers(),
-  })
+  // A worker thread's counters go to its main thread's registry: prom-client loads only where one is kept.
+  const prometheus = options.metrics
+    ? undefined
+    : (await import('./adapters/metrics/prometheus.ts')).prometheusMetrics({
+        views: ledger.views,
+        queueDepths: ledger.sqlite && embeddedQueueDepths(ledger.sqlite),
+        clock,
+        unresolvedTransfers: () => ledger.store.unresolvedTransfers(),
+      })
+  const metrics: Metrics = prometheus ?? (options.metrics as Metrics)
   let emulator: StarkBankEmulator | undefined
   let stark = config.stark
   // The emulator's modules load only where it runs: with Stark Bank credentials none is loaded.
@@ -194,7 +231,10 @@ async function sharedAdapters(configured: Config, log: Log, options: PaybridgeOp
     random: options.random ?? Math.random,
     log,
   }
-  return { shared, emulator, stripeService, sqs, stripeQueue }
+  // What a worker thread is started with: the Stark Bank this process talks to (its emulator's
+  // credentials too) and the Stripe service it forwards to, so the thread starts neither again.
+  const resolved: Config = { ...config, stark }
+  return { shared, prometheus, resolved, emulator, stripeService, sqs, stripeQueue }
 }
 
 /** Says loudly that no real Stark Bank (and maybe no AWS) is in use. */

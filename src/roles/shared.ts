@@ -1,10 +1,10 @@
 import type { OpenLedger } from '../adapters/ledger/open.ts'
-import type { PrometheusMetrics } from '../adapters/metrics/prometheus.ts'
 import type { Config } from '../config.ts'
 import type { Random } from '../domain/random.ts'
 import type { Bank } from '../ports/bank.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Log } from '../ports/log.ts'
+import type { Metrics } from '../ports/metrics.ts'
 import type { Queue } from '../ports/queue.ts'
 
 /** What one role of the process runs: built without side effects, started only where the role runs. */
@@ -18,7 +18,7 @@ export interface RoleModule {
 export interface Shared {
   config: Config
   ledger: OpenLedger
-  metrics: PrometheusMetrics
+  metrics: Metrics
   /** Stark Bank, every call timed into the metrics. */
   bank: Bank
   /** The Stark Bank events queue (embedded or SQS). */

@@ -8,7 +8,7 @@ import {
 } from '../adapters/http/health.ts'
 import { httpApp } from '../adapters/http/server.ts'
 import { starkWebhook } from '../adapters/http/stark-webhook.ts'
-import { metricsRoute } from '../adapters/metrics/prometheus.ts'
+import { metricsRoute, type PrometheusMetrics } from '../adapters/metrics/prometheus.ts'
 import { starkSignatureVerifier } from '../adapters/starkbank/webhook-signature.ts'
 import { reconcileLedger } from '../app/reconcile-ledger.ts'
 import { recentReconciliation } from '../app/reconcile-recent.ts'
@@ -32,6 +32,8 @@ export interface AdminDeps {
  */
 export function webRole(
   deps: Shared & {
+    /** The process's registry: /metrics renders it. */
+    metrics: PrometheusMetrics
     /** Readiness of the other roles (the scheduler and relay only where this process runs them). */
     checks: { consumer: ReadinessCheck; scheduler?: ReadinessCheck; transferRelay?: ReadinessCheck }
     admin: AdminDeps

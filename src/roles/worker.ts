@@ -7,6 +7,7 @@ import { Poller } from '../app/poller.ts'
 import { recordBankEvent, recordBankEvents } from '../app/record-bank-event.ts'
 import { stripeForwarding } from '../app/stripe-forwarding.ts'
 import type { Queue } from '../ports/queue.ts'
+import type { WorkerExtras } from './background.ts'
 import type { RoleModule, Shared } from './shared.ts'
 
 /** The SQS long-poll wait of one receive. */
@@ -33,14 +34,10 @@ export function messagesPerLoop(concurrency: number, loops: number, kind: Queue[
  * dead-lettered. `relayed` runs whenever new transfers may be waiting for the relay.
  */
 export async function workerRole(
-  deps: Shared & {
-    /** The Stripe events queue, opened when Stripe forwarding is configured. */
-    stripeQueue: Queue | undefined
-    sqs: SQSClient | undefined
-    relayed: () => void
-    gapFillAtStart: boolean
-    gapRetryMs?: number[] | undefined
-  },
+  deps: Shared &
+    WorkerExtras & {
+      relayed: () => void
+    },
 ): Promise<RoleModule & { readiness(): true | string; fillGaps(): Promise<GapReport | undefined> }> {
   const { config, ledger, queue, stripeQueue, clock, random, log, metrics, relayed } = deps
   const store = ledger.store

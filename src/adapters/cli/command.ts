@@ -58,7 +58,11 @@ export interface CliContext {
   roots: {
     /** paybridge's parts, any of which a process may run alone (`all`: every one). */
     roles: readonly string[]
-    startPaybridge(config: Config, roles: string[], log: Log): Promise<{ stop(): Promise<void> }>
+    startPaybridge(
+      config: Config,
+      roles: string[],
+      log: Log,
+    ): Promise<{ stop(): Promise<void>; failed: Promise<string> }>
     startEmulator(options: LocalStarkBankConfig): Promise<{ stop(): Promise<void> }>
     bank(stark: StarkCredentials, timeoutMs: number): Bank
     sqsClient(config: Config): Promise<SQSClient | undefined>

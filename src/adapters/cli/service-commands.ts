@@ -32,9 +32,12 @@ forwarder and the hourly gap fill; single roles need Stark Bank credentials or S
     // Listen for the stop signal before starting: one that arrives mid-start still drains, once started.
     const stopSignal = ctx.stopSignal().then((signal) => log.info('signal received', { signal }))
     const paybridge = await ctx.roots.startPaybridge(config, roles.length > 0 ? roles : ['all'], log)
-    await stopSignal
+    // A dead worker thread stops the process as an uncaught error would, for its supervisor to restart.
+    const failure = await Promise.race([stopSignal.then(() => undefined), paybridge.failed])
     await paybridge.stop()
-    return 0
+    if (failure === undefined) return 0
+    ctx.err(`paybridge: ${failure}\n`)
+    return 1
   },
 }
 

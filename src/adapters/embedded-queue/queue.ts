@@ -29,8 +29,10 @@ interface Row {
 
 const POLL_MS = 50
 
-// Senders wake the long polls of the same ledger and queue in this process; other processes are seen
-// by polling. Keyed by the connection so tests with separate ledgers never wake each other.
+// Senders wake the long polls of the same ledger and queue on this thread, and through a
+// BroadcastChannel those on the process's other threads (the worker thread's own connection to the
+// file); other processes are seen by polling. Keyed by the connection so tests with separate ledgers
+// never wake each other.
 const waiters = new WeakMap<Database, Map<string, Set<() => void>>>()
 
 function waitersOf(sqlite: Database, name: string): Set<() => void> {
@@ -64,8 +66,19 @@ export function sqliteQueue({
   clock = Date.now,
 }: SqliteQueueOptions): Queue {
   const { sqlite, wal } = ledger
-  const wake = () => {
+  const wakeHere = () => {
     for (const waiter of waitersOf(sqlite, name)) waiter()
+  }
+  const threads =
+    ledger.path === ':memory:' ? undefined : new BroadcastChannel(`paybridge-queue ${ledger.path} ${name}`)
+  if (threads) {
+    threads.onmessage = wakeHere
+    // Never what keeps a finished process or thread alive.
+    ;(threads as BroadcastChannel & { unref(): void }).unref()
+  }
+  const wake = () => {
+    wakeHere()
+    threads?.postMessage(0)
   }
 
   // Dedup rows are only garbage once expired: a live row answers "seen", an expired one is taken

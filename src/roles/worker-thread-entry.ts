@@ -1,0 +1,51 @@
+import { forwardingPorts } from '../adapters/thread/forwarded-ports.ts'
+import type { Paybridge } from '../paybridge.ts'
+import { startPaybridge } from '../paybridge.ts'
+import type { FromThread, ThreadCall, ToThread } from './worker-thread.ts'
+
+// The worker thread's side of `startWorkerThread`: paybridge with the worker and relay roles, its log
+// and metrics forwarded to the main thread, answering the main thread's calls.
+
+declare const self: Worker
+const post = (message: FromThread) => self.postMessage(message)
+const ports = forwardingPorts((calls) => post({ type: 'ports', calls }))
+let paybridge: Paybridge | undefined
+
+async function answer(name: ThreadCall, of: Paybridge): Promise<unknown> {
+  if (name === 'fillGaps') return of.fillGaps()
+  return of.checks[name]()
+}
+
+self.addEventListener('message', async (event: MessageEvent<ToThread>) => {
+  const message = event.data
+  if (message.type === 'start') {
+    try {
+      paybridge = await startPaybridge(message.config, {
+        roles: message.roles,
+        log: ports.log.child({ thread: 'worker' }),
+        metrics: ports.metrics,
+        scheduler: false,
+        gapFill: message.gapFillAtStart,
+        ...(message.gapRetryMs ? { gapRetryMs: message.gapRetryMs } : {}),
+        workerThread: false,
+      })
+      ports.flush()
+      post({ type: 'started' })
+    } catch (err) {
+      ports.flush()
+      post({ type: 'start-failed', error: err instanceof Error ? err.message : String(err) })
+    }
+  } else if (message.type === 'call') {
+    const of = paybridge
+    if (!of) return post({ type: 'reply', id: message.id, error: 'worker thread not started' })
+    try {
+      post({ type: 'reply', id: message.id, value: await answer(message.call, of) })
+    } catch (err) {
+      post({ type: 'reply', id: message.id, error: err instanceof Error ? err.message : String(err) })
+    }
+  } else {
+    await paybridge?.stop()
+    ports.flush()
+    post({ type: 'stopped' })
+  }
+})
