@@ -71,9 +71,11 @@ async function sdkIngest() {
   return { rps: (events - load.failed) / (load.ms / 1000), p99: load.p99 }
 }
 
-async function measure(label: string, env: Record<string, string>) {
+/** One run on `label`'s queue, with the worker and relay on their thread (`on`) or on the web's loop. */
+async function measure(label: string, env: Record<string, string>, thread: 'on' | 'off') {
   const emulator = await benchEmulator(PROJECT_ID, project.publicPem, signing.privatePem)
-  const file = wrkRequests(dir, label, signedCredits(events, signing.privatePem, `e2e-${label}`))
+  const run = `${label}-${thread}`
+  const file = wrkRequests(dir, run, signedCredits(events, signing.privatePem, `e2e-${run}`))
   const port = freePort()
   const server = await startServerProcess({
     cmd: [
@@ -83,7 +85,8 @@ async function measure(label: string, env: Record<string, string>) {
     ],
     env: {
       PORT: String(port),
-      DATABASE_PATH: join(dir, `${label}.sqlite`),
+      DATABASE_PATH: join(dir, `${run}.sqlite`),
+      WORKER_THREAD: thread,
       STARK_PROJECT_ID: PROJECT_ID,
       STARK_PRIVATE_KEY: project.privatePem,
       STARK_API_URL: emulator.url,
@@ -114,12 +117,20 @@ async function measure(label: string, env: Record<string, string>) {
     fauxqs: fauxqs && label === 'sqs' ? perEvent(cpuMsOf(fauxqs.pid) - cpuAtStart.fauxqs) : '–',
   }
   if (fauxqs && callsAtStart && label === 'sqs')
-    sqsCalls.push(callsPer('paybridge (per event)', callsAtStart, await fauxqs.calls(), transfers))
+    sqsCalls.push(
+      callsPer(
+        `paybridge, worker thread ${thread} (per event)`,
+        callsAtStart,
+        await fauxqs.calls(),
+        transfers,
+      ),
+    )
   const peak = server.peakRssMb()
   await server.stop()
   await emulator.stop()
   return {
     queue: label,
+    'worker thread': thread,
     events,
     'webhook req/s': Math.round(events / (load.ms / 1000)),
     'webhook p99 ms': load.p99.toFixed(1),
@@ -154,16 +165,16 @@ process.env.AWS_ACCESS_KEY_ID = 'test'
 process.env.AWS_SECRET_ACCESS_KEY = 'test'
 const sdk = await sdkIngest()
 const rows = []
-if (queues.includes('embedded')) rows.push(await measure('embedded', {}))
-if (fauxqs)
-  rows.push(
-    await measure('sqs', {
-      AWS_REGION: 'us-east-1',
-      SQS_ENDPOINT: fauxqs.endpoint,
-      SQS_QUEUE_NAME: 'bench-e2e',
-      SQS_RECEIVE_LOOPS: '4',
-    }),
-  )
+// Each queue with every role on one event loop (WORKER_THREAD=off), then with the default thread.
+for (const thread of ['off', 'on'] as const) {
+  if (queues.includes('embedded')) rows.push(await measure('embedded', {}, thread))
+}
+for (const thread of ['off', 'on'] as const) {
+  if (fauxqs) {
+    const sqsEnv = { AWS_REGION: 'us-east-1', SQS_ENDPOINT: fauxqs.endpoint, SQS_RECEIVE_LOOPS: '4' }
+    rows.push(await measure('sqs', { ...sqsEnv, SQS_QUEUE_NAME: `bench-e2e-${thread}` }, thread))
+  }
+}
 let reference: { rate: number; cpu: string } | undefined
 if (fauxqs) {
   const [cpu, calls] = [cpuMsOf(fauxqs.pid), await fauxqs.calls()]
@@ -182,13 +193,13 @@ console.log(
   `SDK way's ingest alone (event.parse + one insert, same events and client): ${Math.round(sdk.rps)} req/s, p99 ${sdk.p99.toFixed(1)} ms`,
 )
 console.table(rows)
-const sqsRow = rows.find((r) => r.queue === 'sqs')
+const sqsRow = rows.find((r) => r.queue === 'sqs' && r['worker thread'] === 'on')
 if (reference !== undefined && sqsRow) {
   console.log(
     `fauxqs alone (send 10/batch, then 4 loops of receive 10 + delete batch): ${reference.rate} messages/s, fauxqs CPU ${reference.cpu} ms/message`,
   )
   const share = Math.round((100 * sqsRow['credited → transfer events/s']) / Math.max(1, reference.rate))
-  console.log(`SQS row: ${share} % of fauxqs's own rate. SQS calls counted at fauxqs:`)
+  console.log(`SQS row (worker thread on): ${share} % of fauxqs's own rate. SQS calls counted at fauxqs:`)
   console.table(sqsCalls)
 }
 process.exit(0)

@@ -43,8 +43,11 @@ export interface Config {
   payoutScope: PayoutScope
   queue: { visibilityMs: number; maxReceives: number }
   workerConcurrency: number
-  /** With the web role in the same process, the worker and relay run on a worker thread of their own. */
-  workerThread: boolean
+  /**
+   * With the web role in the same process, the worker and relay run on a worker thread of their own:
+   * `on`, `off`, or `auto` (on where the events queue is on SQS; see `onWorkerThread` in paybridge.ts).
+   */
+  workerThread: 'auto' | 'on' | 'off'
   relayIntervalMs: number
   /** How long a relay owns claimed outbox rows; after a crash they are sent again once it runs out. */
   relayLeaseMs: number
@@ -137,7 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     payoutScope: e.PAYOUT_SCOPE,
     queue: { visibilityMs: e.QUEUE_VISIBILITY_MS, maxReceives: e.QUEUE_MAX_RECEIVES },
     workerConcurrency: e.WORKER_CONCURRENCY,
-    workerThread: e.WORKER_THREAD === 'on',
+    workerThread: e.WORKER_THREAD,
     relayIntervalMs: e.RELAY_INTERVAL_MS,
     relayLeaseMs: e.RELAY_LEASE_MS,
     emulator: localStarkBankBehaviour(e),

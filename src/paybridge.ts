@@ -53,7 +53,7 @@ export interface PaybridgeOptions {
   /** Where counters go instead of a registry of this process's own (a worker thread's, to its main thread). */
   metrics?: Metrics
   /** Run the worker and relay beside the web role on a thread of their own (default: WORKER_THREAD). */
-  workerThread?: boolean
+  workerThread?: boolean | Config['workerThread']
 }
 
 /**
@@ -82,7 +82,7 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   }
   // With the web role in the same process, the worker and relay get a thread (a core) of their own.
   const background =
-    runs('web') && backgroundRoles.length > 0 && onWorkerThread(config, options)
+    runs('web') && backgroundRoles.length > 0 && onWorkerThread(config, options, queue)
       ? startWorkerThread({
           config: resolved,
           roles: backgroundRoles,
@@ -149,9 +149,16 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   }
 }
 
-/** WORKER_THREAD (or the option), on a ledger another thread can open: a file or PostgreSQL. */
-function onWorkerThread(config: Config, options: PaybridgeOptions): boolean {
-  const wanted = options.workerThread ?? config.workerThread
+/**
+ * WORKER_THREAD (or the option), on a ledger another thread can open (a file or PostgreSQL). `auto`
+ * is on where the events queue is SQS. On the embedded queue every webhook's send takes the SQLite
+ * file's one write lock that the worker's steps take too, so the threads wait for each other (a
+ * webhook's wait blocks the web's loop): bench/end-to-end.ts on 2 cores gave the same events/s with
+ * the thread, more CPU per event and a higher webhook p99, while on SQS it doubled the webhook's rate.
+ */
+function onWorkerThread(config: Config, options: PaybridgeOptions, queue: Queue): boolean {
+  const setting = options.workerThread ?? config.workerThread
+  const wanted = setting === 'auto' ? queue.kind === 'sqs' : setting === true || setting === 'on'
   return wanted && (config.databaseUrl !== undefined || config.databasePath !== ':memory:')
 }
 

@@ -84,7 +84,7 @@ export const EnvSchema = v.object({
   QUEUE_MAX_RECEIVES: v.optional(int(1, 1000), '5'),
   WORKER_CONCURRENCY: v.optional(int(1, 500), '32'),
   RELAY_INTERVAL_MS: v.optional(int(10, 600_000), '500'),
-  WORKER_THREAD: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
+  WORKER_THREAD: v.optional(v.picklist(['auto', 'on', 'off'], 'must be auto, on or off'), 'auto'),
   RELAY_LEASE_MS: v.optional(int(1_000, 3_600_000), '60000'),
   ...LOCAL_STARK_BANK_BEHAVIOUR,
   SQS_QUEUE_URL: v.optional(url()),

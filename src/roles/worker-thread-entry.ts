@@ -8,7 +8,7 @@ import type { FromThread, ThreadCall, ToThread } from './worker-thread.ts'
 
 declare const self: Worker
 const post = (message: FromThread) => self.postMessage(message)
-const ports = forwardingPorts((calls) => post({ type: 'ports', calls }))
+let ports: ReturnType<typeof forwardingPorts> | undefined
 let paybridge: Paybridge | undefined
 
 async function answer(name: ThreadCall, of: Paybridge): Promise<unknown> {
@@ -19,20 +19,22 @@ async function answer(name: ThreadCall, of: Paybridge): Promise<unknown> {
 self.addEventListener('message', async (event: MessageEvent<ToThread>) => {
   const message = event.data
   if (message.type === 'start') {
+    const forwarded = forwardingPorts((calls) => post({ type: 'ports', calls }), message.config.logLevel)
+    ports = forwarded
     try {
       paybridge = await startPaybridge(message.config, {
         roles: message.roles,
-        log: ports.log.child({ thread: 'worker' }),
-        metrics: ports.metrics,
+        log: forwarded.log.child({ thread: 'worker' }),
+        metrics: forwarded.metrics,
         scheduler: false,
         gapFill: message.gapFillAtStart,
         ...(message.gapRetryMs ? { gapRetryMs: message.gapRetryMs } : {}),
         workerThread: false,
       })
-      ports.flush()
+      forwarded.flush()
       post({ type: 'started' })
     } catch (err) {
-      ports.flush()
+      forwarded.flush()
       post({ type: 'start-failed', error: err instanceof Error ? err.message : String(err) })
     }
   } else if (message.type === 'call') {
@@ -45,7 +47,7 @@ self.addEventListener('message', async (event: MessageEvent<ToThread>) => {
     }
   } else {
     await paybridge?.stop()
-    ports.flush()
+    ports?.flush()
     post({ type: 'stopped' })
   }
 })

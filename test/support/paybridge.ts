@@ -60,7 +60,7 @@ export async function startRig(
     /** User info put into STARK_API_URL (the emulator ignores it). */
     apiUrlCredentials?: { user: string; password: string }
     /** Run the worker and relay on their worker thread (the CLI's default; off for in-process rigs). */
-    workerThread?: boolean
+    workerThread?: Config['workerThread']
     /** Runs after the emulator starts and before paybridge does (to queue faults for start-up). */
     beforeStart?: (emulator: StarkBankEmulator) => void
   } = {},
@@ -98,7 +98,7 @@ export async function startRig(
     scheduler: options.scheduler ?? false,
     // In-process rigs keep the worker and relay on the test's event loop unless a test asks for the
     // thread (test/worker-thread.test.ts); processes started from the CLI run with WORKER_THREAD's default.
-    workerThread: options.workerThread ?? false,
+    workerThread: options.workerThread ?? 'off',
     ...(options.gapRetryMs ? { gapRetryMs: options.gapRetryMs } : {}),
   })
   const webhookUrl = `http://127.0.0.1:${paybridge.port}/webhook/starkbank`

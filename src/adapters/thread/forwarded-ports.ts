@@ -32,11 +32,12 @@ const LEVELS: Level[] = ['debug', 'info', 'warn', 'error']
  * process's one log and one metrics registry. So /metrics and the log lines are the process's,
  * whichever thread did the work. Every port method returns nothing, so nothing waits for the post.
  */
-export function forwardingPorts(post: (calls: PortCall[]) => void): {
-  log: Log
-  metrics: Metrics
-  flush(): void
-} {
+export function forwardingPorts(
+  post: (calls: PortCall[]) => void,
+  /** The lowest level worth posting: lines below it would only be dropped on the main thread. */
+  level: Level,
+): { log: Log; metrics: Metrics; flush(): void } {
+  const lowest = LEVELS.indexOf(level)
   let calls: PortCall[] = []
   let timer: Timer | undefined
   const flush = () => {
@@ -52,8 +53,11 @@ export function forwardingPorts(post: (calls: PortCall[]) => void): {
     timer ??= setTimeout(flush, 0)
   }
   const logWith = (bound: Fields | undefined): Log => {
-    const at = (level: Level) => (message: string, fields?: Fields) =>
-      keep(['log', level, message, bound || fields ? { ...bound, ...fields } : undefined])
+    const at = (level: Level) =>
+      LEVELS.indexOf(level) < lowest
+        ? () => {}
+        : (message: string, fields?: Fields) =>
+            keep(['log', level, message, bound || fields ? { ...bound, ...fields } : undefined])
     return {
       debug: at('debug'),
       info: at('info'),
