@@ -1,3 +1,6 @@
+/** @jsxImportSource hono/jsx */
+// The JSX source is named here too: Bun 1.4.5 took it from the tsconfig.json of the folder it was
+// started in, which a service manager may set anywhere (test/start-elsewhere.e2e.test.ts).
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import type { StatusSnapshot } from '../../app/ledger-status.ts'
