@@ -2,6 +2,25 @@ import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs'
 import { FetchHttpHandler } from '@smithy/fetch-http-handler'
 
 /**
+ * MD5 on Bun's native hasher. The SDK checks the MD5 of every body it sends and receives (SQS answers
+ * each one's), and its own MD5 is JavaScript: with this one every check is still made, and a message
+ * sent, received and deleted in batches of 10 costs 0.295 CPU ms instead of 0.347
+ * (`bench/sqs-client.ts`, one run).
+ */
+export class NativeMd5 {
+  private hash = new Bun.CryptoHasher('md5')
+  update(data: Uint8Array | string): void {
+    this.hash.update(data)
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest())
+  }
+  reset(): void {
+    this.hash = new Bun.CryptoHasher('md5')
+  }
+}
+
+/**
  * The SQS client paybridge runs on: the AWS SDK with its fetch handler instead of its default
  * node:http one. Under Bun, node:http is a layer over sockets written in JavaScript; Bun's own fetch
  * (which keeps connections alive) costs about half the CPU per call: a receive of 10 + one
@@ -10,5 +29,9 @@ import { FetchHttpHandler } from '@smithy/fetch-http-handler'
  * `abortSignal` still ends the request (the consumer's long poll on stop).
  */
 export function sqsClient(config: SQSClientConfig): SQSClient {
-  return new SQSClient({ requestHandler: new FetchHttpHandler({ keepAlive: true }), ...config })
+  return new SQSClient({
+    requestHandler: new FetchHttpHandler({ keepAlive: true }),
+    md5: NativeMd5,
+    ...config,
+  })
 }
