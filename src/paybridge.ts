@@ -152,9 +152,10 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
 /**
  * WORKER_THREAD (or the option), on a ledger another thread can open (a file or PostgreSQL). `auto`
  * is on where the events queue is SQS. On the embedded queue every webhook's send takes the SQLite
- * file's one write lock that the worker's steps take too, so the threads wait for each other (a
- * webhook's wait blocks the web's loop): bench/end-to-end.ts on 2 cores gave the same events/s with
- * the thread, more CPU per event and a higher webhook p99, while on SQS it doubled the webhook's rate.
+ * file's one write lock, which the worker's and relay's steps take too: in five runs of
+ * bench/end-to-end.ts on 2 cores the thread moved events/s by -9 to +10 %, cost 0.07-0.19 CPU ms more
+ * per event and mostly raised the webhook's p99; on SQS it took the webhook's rate from about 700 to
+ * 1,360/s and the transfers' by 9-26 % (three runs).
  */
 function onWorkerThread(config: Config, options: PaybridgeOptions, queue: Queue): boolean {
   const setting = options.workerThread ?? config.workerThread
