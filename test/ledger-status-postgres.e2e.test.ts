@@ -3,6 +3,7 @@ import type { StatusSnapshot } from '../src/app/ledger-status.ts'
 import { transferIdFor } from '../src/domain/transfer.ts'
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts'
 import { type PlantedStores, plantLedgerOn } from './support/ledger-fixture.ts'
+import { sample } from './support/metrics-sample.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
 import { type Postgres, startPostgres } from './support/postgres.ts'
 
@@ -12,12 +13,6 @@ import { type Postgres, startPostgres } from './support/postgres.ts'
 
 const TOKEN = 'admin-token-for-tests-3f9a'
 const HOUR = 3_600_000
-
-/** The value of one sample line, e.g. `paybridge_transfers{status="created"}`. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
-  return line === undefined ? undefined : Number(line.slice(series.length + 1))
-}
 
 describe('a paybridge on PostgreSQL and SQS', () => {
   let server: Postgres

@@ -5,14 +5,7 @@ import { ledgerViews } from '../src/adapters/ledger/views.ts'
 import { prometheusMetrics } from '../src/adapters/metrics/prometheus.ts'
 import { timedBank } from '../src/adapters/metrics/timed.ts'
 import { type Bank, BankError } from '../src/ports/bank.ts'
-
-const sample = (text: string, series: string) =>
-  Number(
-    text
-      .split('\n')
-      .find((l) => l.startsWith(`${series} `))
-      ?.slice(series.length + 1),
-  )
+import { sample } from './support/metrics-sample.ts'
 
 /** A clock that advances 250 ms per reading. */
 function steppingClock() {

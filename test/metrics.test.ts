@@ -4,13 +4,10 @@ import type { Ledger } from '../src/adapters/ledger/sqlite/database.ts'
 import { ledgerViews } from '../src/adapters/ledger/views.ts'
 import { metricsRoute, prometheusMetrics, statusClass } from '../src/adapters/metrics/prometheus.ts'
 import { NOW, type PlantedStores, plantLedgerOn } from './support/ledger-fixture.ts'
+import { sample } from './support/metrics-sample.ts'
 import { type Postgres, startPostgres } from './support/postgres.ts'
 
 /** The value of one sample line, e.g. `paybridge_transfers{status="created"}`. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
-  return line === undefined ? undefined : Number(line.slice(series.length + 1))
-}
 
 describe('Prometheus metrics', () => {
   let planted: PlantedStores

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { prometheusMetrics } from '../src/adapters/metrics/prometheus.ts'
-
-const sample = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
-  return line === undefined ? undefined : Number(line.slice(series.length + 1))
-}
+import { sample } from './support/metrics-sample.ts'
 
 describe('process metrics in /metrics', () => {
   it('reports resident memory, CPU time, open files and start time as they are on Bun', async () => {

@@ -4,6 +4,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import { generateKeyPair, privateKeyFromPem, sign } from '../src/adapters/starkbank/ecdsa.ts'
 import { type Fauxqs, fauxqsClientConfig, startFauxqs } from './support/fauxqs.ts'
 import { viewsOf } from './support/ledger-views.ts'
+import { sample } from './support/metrics-sample.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
 import { waitFor } from './support/wait.ts'
 
@@ -142,13 +143,7 @@ describe.each(['embedded', 'sqs'] as const)('Stark Bank flow, end to end, on the
 
   it('counts what happened in /metrics: webhooks accepted, invoices issued, transfers created', async () => {
     const text = await (await fetch(`http://127.0.0.1:${rig.paybridge.port}/metrics`)).text()
-    const value = (line: string) =>
-      Number(
-        text
-          .split('\n')
-          .find((l) => l.startsWith(`${line} `))
-          ?.split(' ')[1],
-      )
+    const value = (series: string) => sample(text, series)
     const invoices = rig.emulator.invoices().length
     expect(value('paybridge_webhooks_total{source="starkbank",outcome="accepted"}')).toBe(invoices)
     expect(value('paybridge_invoices_issued_total')).toBe(invoices)

@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config.ts'
 import type { Metrics } from '../src/ports/metrics.ts'
 import { startWorkerThread } from '../src/roles/worker-thread.ts'
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts'
+import { sample } from './support/metrics-sample.ts'
 import { type Rig, startRig } from './support/paybridge.ts'
 import { type Postgres, startPostgres } from './support/postgres.ts'
 import { waitFor } from './support/wait.ts'
@@ -61,13 +62,7 @@ describe.each(['sqlite', 'postgres'] as const)('the worker and relay on their th
       return now.includes(acked) && now.includes(`${sent} `)
     })
     const text = await scrape()
-    const value = (line: string) =>
-      Number(
-        text
-          .split('\n')
-          .find((l) => l.startsWith(`${line} `))
-          ?.split(' ')[1],
-      )
+    const value = (series: string) => sample(text, series)
     expect(value(sent)).toBeGreaterThan(0)
     expect(value(`paybridge_webhooks_total{source="starkbank",outcome="accepted"}`)).toBeGreaterThanOrEqual(
       invoices,
