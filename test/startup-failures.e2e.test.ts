@@ -1,3 +1,4 @@
+import { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -31,6 +32,32 @@ describe('start-up failures', () => {
     expect(named(run.stderr)[0]).toContain('point DATABASE_PATH at a file in a folder paybridge may write')
     expect(stackLines(run.stderr)).toEqual([])
   })
+
+  it('names DATABASE_PATH when another process holds the ledger file locked past the start-up wait', async () => {
+    const dir = tempDir()
+    const path = join(dir.path, 'ledger.db')
+    // A tool with the file open in exclusive locking mode, in a write transaction: paybridge's start
+    // waits out its 5 s busy timeout and must then say what is wrong, not print a stack.
+    const holder = new Database(path, { create: true })
+    holder.exec('PRAGMA locking_mode = EXCLUSIVE')
+    holder.exec('BEGIN EXCLUSIVE')
+    holder.exec('CREATE TABLE held (x)')
+    try {
+      const run = await runCli([], env({ DATABASE_PATH: path, PORT: String(freePort()) }))
+      expect(run.code).toBe(2)
+      expect(named(run.stderr)).toEqual([
+        expect.stringContaining(
+          `paybridge: DATABASE_PATH: the ledger file ${path} is locked by another process`,
+        ),
+      ])
+      expect(named(run.stderr)[0]).toContain('stop what holds it')
+      expect(stackLines(run.stderr)).toEqual([])
+    } finally {
+      holder.exec('ROLLBACK')
+      holder.close()
+      dir.cleanup()
+    }
+  }, 30_000)
 
   it('names DATABASE_PATH when a ledger command cannot open the file (a folder, not a file)', async () => {
     const dir = tempDir()

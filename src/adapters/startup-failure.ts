@@ -37,6 +37,14 @@ export function startupFailureOf(
       'stop what holds it, or set PORT to a free port',
     )
   }
+  // At start a busy ledger has already been waited for (5 s at open): something holds it for good.
+  if (!config.databaseUrl && code && /^SQLITE_(BUSY|LOCKED)/.test(code)) {
+    return new StartupFailure(
+      'DATABASE_PATH',
+      `the ledger file ${config.databasePath} is locked by another process (${code}: ${err.message.replace(`${code}: `, '')})`,
+      'stop what holds it (a tool with the file open in exclusive locking mode, or a stuck paybridge), then start again',
+    )
+  }
   const onLedgerPath =
     path === undefined || config.databasePath.startsWith(path) || path.startsWith(config.databasePath)
   if (
