@@ -29,24 +29,53 @@ interface Row {
 
 const POLL_MS = 50
 
-// Senders wake the long polls of the same ledger and queue on this thread, and through a
-// BroadcastChannel those on the process's other threads (the worker thread's own connection to the
-// file); other processes are seen by polling. Keyed by the connection so tests with separate ledgers
-// never wake each other.
-const waiters = new WeakMap<Database, Map<string, Set<() => void>>>()
+// Senders wake the long polls of the same queue: on this thread directly, and through one
+// BroadcastChannel per file and queue those on the process's other threads (the worker thread's own
+// connection to the file); other processes are seen by polling. A file's waiters are keyed by its path
+// and queue, an in-memory ledger's by its connection, so tests with separate ledgers never wake each
+// other. The channel's handler holds only its key: a closed ledger's connection is never kept.
+const fileWaiters = new Map<string, Set<() => void>>()
+const memoryWaiters = new WeakMap<Database, Map<string, Set<() => void>>>()
+const channels = new Map<string, BroadcastChannel>()
 
-function waitersOf(sqlite: Database, name: string): Set<() => void> {
-  let byName = waiters.get(sqlite)
-  if (!byName) {
-    byName = new Map()
-    waiters.set(sqlite, byName)
+const fileKey = (ledger: Ledger, name: string) =>
+  ledger.path === ':memory:' ? undefined : `${ledger.path} ${name}`
+
+function waitersOf(ledger: Ledger, name: string): Set<() => void> {
+  const key = fileKey(ledger, name)
+  if (key === undefined) {
+    let byName = memoryWaiters.get(ledger.sqlite)
+    if (!byName) {
+      byName = new Map()
+      memoryWaiters.set(ledger.sqlite, byName)
+    }
+    return setIn(byName, name)
   }
-  let set = byName.get(name)
+  return setIn(fileWaiters, key)
+}
+
+function setIn(map: Map<string, Set<() => void>>, key: string): Set<() => void> {
+  let set = map.get(key)
   if (!set) {
     set = new Set()
-    byName.set(name, set)
+    map.set(key, set)
   }
   return set
+}
+
+/** The process-wide channel of one file's queue, made once per thread. */
+function channelOf(key: string): BroadcastChannel {
+  let channel = channels.get(key)
+  if (!channel) {
+    channel = new BroadcastChannel(`paybridge-queue ${key}`)
+    channel.onmessage = () => {
+      for (const waiter of fileWaiters.get(key) ?? []) waiter()
+    }
+    // Never what keeps a finished process or thread alive.
+    ;(channel as BroadcastChannel & { unref(): void }).unref()
+    channels.set(key, channel)
+  }
+  return channel
 }
 
 /**
@@ -66,15 +95,10 @@ export function sqliteQueue({
   clock = Date.now,
 }: SqliteQueueOptions): Queue {
   const { sqlite, wal } = ledger
+  const key = fileKey(ledger, name)
+  const threads = key === undefined ? undefined : channelOf(key)
   const wakeHere = () => {
-    for (const waiter of waitersOf(sqlite, name)) waiter()
-  }
-  const threads =
-    ledger.path === ':memory:' ? undefined : new BroadcastChannel(`paybridge-queue ${ledger.path} ${name}`)
-  if (threads) {
-    threads.onmessage = wakeHere
-    // Never what keeps a finished process or thread alive.
-    ;(threads as BroadcastChannel & { unref(): void }).unref()
+    for (const waiter of waitersOf(ledger, name)) waiter()
   }
   const wake = () => {
     wakeHere()
@@ -231,7 +255,7 @@ export function sqliteQueue({
   /** Resolves after `ms`, on a local send, or on abort, whichever comes first. */
   const nap = (ms: number, signal?: AbortSignal) =>
     new Promise<void>((resolve) => {
-      const set = waitersOf(sqlite, name)
+      const set = waitersOf(ledger, name)
       const done = () => {
         clearTimeout(timer)
         set.delete(done)
