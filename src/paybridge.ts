@@ -17,7 +17,7 @@ import type { Queue } from './ports/queue.ts'
 import { type BackgroundRoles, workerAndRelay } from './roles/background.ts'
 import { schedulerRole } from './roles/scheduler.ts'
 import type { Shared } from './roles/shared.ts'
-import { startWorkerThread } from './roles/worker-thread.ts'
+import { workerThreadRoles } from './roles/worker-thread.ts'
 
 /** What one process runs: `all`, or any of the parts, so they can be scaled apart. */
 export const ROLES = ['all', 'web', 'worker', 'relay', 'scheduler'] as const
@@ -83,7 +83,7 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   // With the web role in the same process, the worker and relay get a thread (a core) of their own.
   const background =
     runs('web') && backgroundRoles.length > 0 && onWorkerThread(config, options, queue)
-      ? startWorkerThread({
+      ? workerThreadRoles({
           config: resolved,
           roles: backgroundRoles,
           gapFillAtStart: extras.gapFillAtStart,
@@ -111,16 +111,33 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
         })
       : undefined
   const started = [...(web ? [web] : []), background]
-  for (const role of started) role.start()
-  if (schedulerOn) scheduler.start()
-  // The worker thread starts while this thread starts the web role; a thread that cannot start ends the start.
-  await background.ready.catch(async (err: unknown) => {
-    await scheduler.stop()
-    await web?.stop()
-    throw err
-  })
-
   let stopped: Promise<void> | undefined
+  const stop = () => {
+    stopped ??= (async () => {
+      log.info('stopping: draining worker and relay')
+      // No new invoice runs from now; the start-up run in hand is awaited after the drains.
+      const scheduling = scheduler.stop()
+      for (const role of started) await role.stop()
+      await scheduling
+      await emulator?.stop()
+      await stripeService?.stop()
+      sqs?.destroy()
+      await ledger.close()
+      log.info('stopped')
+    })()
+    return stopped
+  }
+  try {
+    for (const role of started) role.start()
+    if (schedulerOn) scheduler.start()
+    // The worker thread starts while this thread serves; a thread that cannot start ends the start.
+    await background.ready
+  } catch (err) {
+    // Nothing started is left running: a web role that cannot listen stops the thread it would have had.
+    await stop()
+    throw err
+  }
+
   return {
     port: web?.port() ?? 0,
     ledger,
@@ -131,21 +148,7 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
     failed: background.failed,
     issueInvoicesNow: scheduler.issueNow,
     fillGaps: background.fillGaps,
-    stop: () => {
-      stopped ??= (async () => {
-        log.info('stopping: draining worker and relay')
-        // No new invoice runs from now; the start-up run in hand is awaited after the drains.
-        const scheduling = scheduler.stop()
-        for (const role of started) await role.stop()
-        await scheduling
-        await emulator?.stop()
-        await stripeService?.stop()
-        sqs?.destroy()
-        await ledger.close()
-        log.info('stopped')
-      })()
-      return stopped
-    },
+    stop,
   }
 }
 

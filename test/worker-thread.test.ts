@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import { join } from 'node:path'
 import { consoleLog } from '../src/adapters/console-log.ts'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
 import { loadConfig } from '../src/config.ts'
+import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
+import { startPaybridge } from '../src/paybridge.ts'
 import type { Metrics } from '../src/ports/metrics.ts'
-import { startWorkerThread } from '../src/roles/worker-thread.ts'
+import { workerThreadRoles } from '../src/roles/worker-thread.ts'
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts'
 import { sample } from './support/metrics-sample.ts'
-import { type Rig, startRig } from './support/paybridge.ts'
+import { envFor, type Rig, startRig, tempDir } from './support/paybridge.ts'
 import { type Postgres, startPostgres } from './support/postgres.ts'
 import { waitFor } from './support/wait.ts'
 
@@ -95,47 +98,112 @@ describe('WORKER_THREAD=auto on the embedded queue', () => {
   })
 })
 
-describe('a worker thread that dies', () => {
+describe('a worker thread that dies, hangs or fails', () => {
   const config = loadConfig({ DATABASE_PATH: ':memory:' })
   const noMetrics = new Proxy({}, { get: () => () => {} }) as Metrics
-
-  it('is reported by `failed`, by its readiness checks and in the log', async () => {
-    const logs: string[] = []
-    const log = consoleLog({ level: 'debug', format: 'json', write: (line) => logs.push(line) })
-    const roles = startWorkerThread({
+  const capture = () => {
+    const lines: string[] = []
+    return { lines, log: consoleLog({ level: 'debug', format: 'json', write: (line) => lines.push(line) }) }
+  }
+  const roles = (
+    entry: string,
+    log: ReturnType<typeof capture>['log'],
+    more: { stopDeadlineMs?: number } = {},
+  ) =>
+    workerThreadRoles({
       config,
       roles: ['worker', 'relay'],
       gapFillAtStart: false,
       log,
       metrics: noMetrics,
-      entry: new URL('./support/dying-thread.ts', import.meta.url),
+      entry: new URL(`./support/${entry}`, import.meta.url),
+      ...more,
     })
-    await roles.ready
-    const why = await roles.failed
+
+  it('is reported by `failed`, its readiness checks and the log, with what it said just before', async () => {
+    const { lines, log } = capture()
+    const dying = roles('dying-thread.ts', log)
+    dying.start()
+    await dying.ready
+    const why = await dying.failed
     expect(why).toContain('the worker thread hit a bug')
-    expect(await roles.checks.consumer()).toBe(why)
-    expect(await roles.checks.transferRelay()).toBe(why)
-    await expect(roles.fillGaps()).rejects.toThrow('the worker thread hit a bug')
-    expect(logs.some((l) => l.includes('about to fail') && l.includes('"thread":"worker"'))).toBe(true)
-    expect(logs.some((l) => l.includes('"level":"error"') && l.includes('worker thread died'))).toBe(true)
-    await roles.stop()
+    expect(await dying.checks.consumer()).toBe(why)
+    expect(await dying.checks.transferRelay()).toBe(why)
+    await expect(dying.fillGaps()).rejects.toThrow('the worker thread hit a bug')
+    // Logged in the same turn as the error that killed the thread.
+    expect(lines.some((l) => l.includes('about to fail') && l.includes('"thread":"worker"'))).toBe(true)
+    expect(lines.some((l) => l.includes('"level":"error"') && l.includes('worker thread died'))).toBe(true)
+    await dying.stop()
   })
 
-  it('that cannot start makes the start fail with why', async () => {
-    const log = consoleLog({ level: 'error', format: 'json', write: () => {} })
+  it('that spins is ended at the stop deadline, and says so', async () => {
+    const { lines, log } = capture()
+    const stuck = roles('stuck-thread.ts', log, { stopDeadlineMs: 500 })
+    stuck.start()
+    await stuck.ready
+    await Bun.sleep(100)
+    const started = Date.now()
+    await stuck.stop()
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(lines.some((l) => l.includes('"level":"error"') && l.includes('did not stop in time'))).toBe(true)
+    expect(await stuck.checks.consumer()).toBe('worker thread stopped')
+  })
+
+  it('whose drain fails logs why at error level', async () => {
+    const { lines, log } = capture()
+    const failing = roles('failing-stop-thread.ts', log)
+    failing.start()
+    await failing.ready
+    await failing.stop()
+    expect(lines.some((l) => l.includes('"level":"error"') && l.includes('closing the ledger failed'))).toBe(
+      true,
+    )
+  })
+
+  it('that cannot start makes the start fail with why, and is not reported as a death', async () => {
+    const { lines, log } = capture()
     const unreachable = loadConfig({
       DATABASE_PATH: '/proc/no-such-folder/ledger.sqlite',
       STARK_PROJECT_ID: '1',
       STARK_PRIVATE_KEY: generateKeyPair().privatePem,
     })
-    await expect(
-      startWorkerThread({
-        config: unreachable,
-        roles: ['worker'],
-        gapFillAtStart: false,
-        log,
-        metrics: noMetrics,
-      }).ready,
-    ).rejects.toThrow(/worker thread did not start: .*no-such-folder/)
+    const never = workerThreadRoles({
+      config: unreachable,
+      roles: ['worker'],
+      gapFillAtStart: false,
+      log,
+      metrics: noMetrics,
+    })
+    never.start()
+    await expect(never.ready).rejects.toThrow(/worker thread did not start: .*no-such-folder/)
+    expect(lines.some((l) => l.includes('worker thread died'))).toBe(false)
+  })
+})
+
+describe('a start whose web role cannot listen', () => {
+  it('leaves no worker thread behind', async () => {
+    const emulator = await startStarkBankEmulator({ port: 0 })
+    const dir = tempDir()
+    const taken = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+    const project = generateKeyPair()
+    const lines: string[] = []
+    const log = consoleLog({ level: 'debug', format: 'json', write: (line) => lines.push(line) })
+    try {
+      const config = loadConfig(
+        envFor(emulator, project.privatePem, {
+          DATABASE_PATH: join(dir.path, 'ledger.sqlite'),
+          PORT: String(taken.port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'debug',
+        }),
+      )
+      await expect(startPaybridge(config, { log, workerThread: 'on', scheduler: false })).rejects.toThrow()
+      await Bun.sleep(1_000)
+      expect(lines.filter((l) => l.includes('"thread":"worker"'))).toEqual([])
+    } finally {
+      taken.stop(true)
+      await emulator.stop()
+      dir.cleanup()
+    }
   })
 })

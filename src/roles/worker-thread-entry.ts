@@ -46,8 +46,14 @@ self.addEventListener('message', async (event: MessageEvent<ToThread>) => {
       post({ type: 'reply', id: message.id, error: err instanceof Error ? err.message : String(err) })
     }
   } else {
-    await paybridge?.stop()
+    // A failed drain is reported, not swallowed: the main thread logs it.
+    let error: string | undefined
+    try {
+      await paybridge?.stop()
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err)
+    }
     ports?.flush()
-    post({ type: 'stopped' })
+    post({ type: 'stopped', ...(error ? { error } : {}) })
   }
 })

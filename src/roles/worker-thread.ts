@@ -22,7 +22,10 @@ export type FromThread =
   | { type: 'started' }
   | { type: 'start-failed'; error: string }
   | { type: 'reply'; id: number; value?: unknown; error?: string }
-  | { type: 'stopped' }
+  | { type: 'stopped'; error?: string }
+
+/** A readiness question the thread has not answered in this long is answered "not ready" for it. */
+const CHECK_TIMEOUT_MS = 5_000
 
 /**
  * The worker and relay on a Bun worker thread of their own, so the webhook's event loop never waits
@@ -30,10 +33,11 @@ export type FromThread =
  * the roles worker and relay) on its own connection to the same ledger, talking to the Stark Bank this
  * process resolved (its emulator too). Its log lines and metrics are made on this thread's log and
  * registry; /readyz and the gap fill ask it over messages (until it has started, /readyz says so).
- * If the thread dies, `failed` says why and
- * its checks report it; what it had received and not acked is handed out again by the queue.
+ * The thread is spawned by `start()`, so a start that fails before it leaves none behind. If the
+ * thread dies, `failed` says why and its checks report it; what it had received and not acked is
+ * handed out again by the queue, and a transfer it had claimed is taken over when its lease ends.
  */
-export function startWorkerThread(deps: {
+export function workerThreadRoles(deps: {
   config: Config
   roles: ('worker' | 'relay')[]
   gapFillAtStart: boolean
@@ -42,18 +46,15 @@ export function startWorkerThread(deps: {
   metrics: Metrics
   /** The thread's module (tests start one that fails); paybridge's own by default. */
   entry?: URL
+  /** How long a stop waits for the thread's drain before ending it (default: the relay lease + 5 s). */
+  stopDeadlineMs?: number
 }): BackgroundRoles {
-  const { log, metrics } = deps
-  // The environment is handed over as it is now: Bun 1.4.5's default missed variables set at run time
-  // (the AWS SDK's credentials among them).
-  const thread = new Worker((deps.entry ?? new URL('./worker-thread-entry.ts', import.meta.url)).href, {
-    env: Object.fromEntries(
-      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
-    ),
-  })
-  const post = (message: ToThread) => thread.postMessage(message)
+  const { log, metrics, config, roles } = deps
+  const stopDeadlineMs = deps.stopDeadlineMs ?? config.relayLeaseMs + 5_000
+  let thread: Worker | undefined
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   let nextId = 0
+  let started = false
   let stopping = false
   let dead: string | undefined
   let died: (why: string) => void = () => {}
@@ -61,6 +62,11 @@ export function startWorkerThread(deps: {
     died = resolve
   })
   let onStarted: { resolve: () => void; reject: (e: Error) => void } | undefined
+  const ready = new Promise<void>((resolve, reject) => {
+    onStarted = { resolve, reject }
+  })
+  // Whoever starts the roles awaits `ready`; a start abandoned before it must not be an unhandled rejection.
+  ready.catch(() => {})
   let onStopped: (() => void) | undefined
 
   const end = (why: string) => {
@@ -70,68 +76,113 @@ export function startWorkerThread(deps: {
     pending.clear()
     onStarted?.reject(new Error(why))
     onStopped?.()
-    if (!stopping) {
+    // A thread that never started is the start's failure (thrown by `ready`), not a death.
+    if (!stopping && started) {
       log.error('worker thread died: the worker and relay stopped', { error: why })
       died(why)
     }
   }
-  thread.addEventListener('message', (event: MessageEvent<FromThread>) => {
-    const message = event.data
-    if (message.type === 'ports') replayPortCalls(message.calls, { log, metrics })
-    else if (message.type === 'started') onStarted?.resolve()
-    else if (message.type === 'start-failed') {
-      end(`worker thread did not start: ${message.error}`)
-      thread.terminate()
-    } else if (message.type === 'stopped') onStopped?.()
-    else {
-      const call = pending.get(message.id)
-      pending.delete(message.id)
-      if (message.error === undefined) call?.resolve(message.value)
-      else call?.reject(new Error(message.error))
-    }
-  })
-  thread.addEventListener('error', (event) => {
-    const error = (event as ErrorEvent).error
-    end(`worker thread failed: ${error instanceof Error ? error.message : (event as ErrorEvent).message}`)
-  })
-  thread.addEventListener('close', (event) =>
-    end(`worker thread exited (code ${(event as CloseEvent).code})`),
-  )
-
-  const call = <T>(name: ThreadCall): Promise<T> => {
-    if (dead) return Promise.reject(new Error(dead))
-    const id = nextId++
-    post({ type: 'call', id, call: name })
-    return new Promise<T>((resolve, reject) =>
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject }),
+  const listen = (worker: Worker) => {
+    worker.addEventListener('message', (event: MessageEvent<FromThread>) => {
+      const message = event.data
+      if (message.type === 'ports') replayPortCalls(message.calls, { log, metrics })
+      else if (message.type === 'started') {
+        started = true
+        log.info('worker and relay running on a worker thread', { roles: roles.join(',') })
+        onStarted?.resolve()
+      } else if (message.type === 'start-failed') {
+        end(`worker thread did not start: ${message.error}`)
+        worker.terminate()
+      } else if (message.type === 'stopped') {
+        if (message.error) log.error('worker thread stop failed', { error: message.error })
+        onStopped?.()
+      } else {
+        const call = pending.get(message.id)
+        pending.delete(message.id)
+        if (message.error === undefined) call?.resolve(message.value)
+        else call?.reject(new Error(message.error))
+      }
+    })
+    worker.addEventListener('error', (event) => {
+      const error = (event as ErrorEvent).error
+      const why = `worker thread failed: ${error instanceof Error ? error.message : (event as ErrorEvent).message}`
+      if (stopping) log.error('worker thread failed while stopping', { error: why })
+      end(why)
+    })
+    worker.addEventListener('close', (event) =>
+      end(`worker thread exited (code ${(event as CloseEvent).code})`),
     )
   }
-  const started = new Promise<void>((resolve, reject) => {
-    onStarted = { resolve, reject }
-  })
-  const { config, roles, gapFillAtStart, gapRetryMs } = deps
-  post({ type: 'start', config, roles, gapFillAtStart, ...(gapRetryMs ? { gapRetryMs } : {}) })
-  const ready = started.then(() =>
-    log.info('worker and relay running on a worker thread', { roles: roles.join(',') }),
-  )
+
+  const call = <T>(name: ThreadCall, timeoutMs?: number): Promise<T> => {
+    if (dead) return Promise.reject(new Error(dead))
+    if (!thread || !started) return Promise.reject(new Error('worker thread not started yet'))
+    const id = nextId++
+    thread.postMessage({ type: 'call', id, call: name } satisfies ToThread)
+    return new Promise<T>((resolve, reject) => {
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              pending.delete(id)
+              reject(new Error(`worker thread did not answer within ${timeoutMs} ms`))
+            }, timeoutMs)
+      const settle =
+        <A>(f: (a: A) => void) =>
+        (a: A) => {
+          clearTimeout(timer)
+          f(a)
+        }
+      pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject) })
+    })
+  }
 
   // A dead thread's checks say why at once instead of waiting out the probe's timeout.
-  const check = (name: ThreadCall) => () => (dead ? dead : call<true | string>(name))
+  const check = (name: ThreadCall) => () => (dead ? dead : call<true | string>(name, CHECK_TIMEOUT_MS))
   return {
     checks: { consumer: check('consumer'), transferRelay: check('transferRelay') },
     fillGaps: () => call<GapReport | undefined>('fillGaps'),
     ready,
     failed,
-    start() {},
-    async stop() {
-      if (dead) return
-      stopping = true
-      // The thread drains its roles and closes its ledger connection before it is ended.
-      await new Promise<void>((resolve) => {
-        onStopped = resolve
-        post({ type: 'stop' })
+    start() {
+      if (thread) return
+      // The environment is handed over as it is now: Bun 1.4.5's default missed variables set at run
+      // time (the AWS SDK's credentials among them).
+      thread = new Worker((deps.entry ?? new URL('./worker-thread-entry.ts', import.meta.url)).href, {
+        env: Object.fromEntries(
+          Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+        ),
       })
-      thread.terminate()
+      listen(thread)
+      const { gapFillAtStart, gapRetryMs } = deps
+      thread.postMessage({
+        type: 'start',
+        config,
+        roles,
+        gapFillAtStart,
+        ...(gapRetryMs ? { gapRetryMs } : {}),
+      } satisfies ToThread)
+    },
+    async stop() {
+      const worker = thread
+      if (!worker || dead) return
+      stopping = true
+      // The thread drains its roles and closes its ledger connection before it is ended; one that
+      // does not within the deadline is ended anyway (its messages come back, its claims expire).
+      let timer: Timer | undefined
+      const drained = await Promise.race([
+        new Promise<true>((resolve) => {
+          onStopped = () => resolve(true)
+          worker.postMessage({ type: 'stop' } satisfies ToThread)
+        }),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), stopDeadlineMs)
+        }),
+      ])
+      clearTimeout(timer)
+      if (!drained) log.error('worker thread did not stop in time; ended', { deadlineMs: stopDeadlineMs })
+      worker.terminate()
+      end('worker thread stopped')
     },
   }
 }

@@ -31,6 +31,7 @@ const LEVELS: Level[] = ['debug', 'info', 'warn', 'error']
  * the next turn of the loop (many calls, one message), where `replayPortCalls` makes it on the
  * process's one log and one metrics registry. So /metrics and the log lines are the process's,
  * whichever thread did the work. Every port method returns nothing, so nothing waits for the post.
+ * Made once per thread: it listens for the thread's uncaught error and exit.
  */
 export function forwardingPorts(
   post: (calls: PortCall[]) => void,
@@ -66,6 +67,10 @@ export function forwardingPorts(
       child: (fields) => logWith({ ...bound, ...fields }),
     }
   }
+  // What was said just before the thread dies is what tells why: flushed on an uncaught error (the
+  // thread still ends) and at exit, not left to the next turn that never comes.
+  globalThis.addEventListener?.('error', flush)
+  process.on('exit', flush)
   const metrics = Object.fromEntries(
     Object.keys(METRICS_METHODS).map((method) => [
       method,
