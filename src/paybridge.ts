@@ -134,7 +134,10 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
     await background.ready
   } catch (err) {
     // Nothing started is left running: a web role that cannot listen stops the thread it would have had.
-    await stop()
+    // The start's own error is what the caller gets; one met while stopping is logged.
+    await stop().catch((stopErr: unknown) =>
+      log.error('stop after a failed start failed', { error: String(stopErr) }),
+    )
     throw err
   }
 

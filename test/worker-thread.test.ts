@@ -149,6 +149,18 @@ describe('a worker thread that dies, hangs or fails', () => {
     expect(await stuck.checks.consumer()).toBe('worker thread stopped')
   })
 
+  it('asked to stop twice at once drains once, and neither waits for the deadline', async () => {
+    const { lines, log } = capture()
+    const slow = roles('slow-stop-thread.ts', log, { stopDeadlineMs: 3_000 })
+    slow.start()
+    await slow.ready
+    const started = Date.now()
+    await Promise.all([slow.stop(), slow.stop()])
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(lines.filter((l) => l.includes('stop received'))).toHaveLength(1)
+    expect(lines.some((l) => l.includes('did not stop in time'))).toBe(false)
+  })
+
   it('whose drain fails logs why at error level', async () => {
     const { lines, log } = capture()
     const failing = roles('failing-stop-thread.ts', log)

@@ -17,7 +17,7 @@ export interface WorkerExtras {
 
 /**
  * The worker and relay roles as the rest of the process sees them, whether they run on its event loop
- * (`workerAndRelay`) or on a worker thread of their own (`startWorkerThread`).
+ * (`workerAndRelay`) or on a worker thread of their own (`workerThreadRoles`).
  */
 export interface BackgroundRoles extends RoleModule {
   checks: { consumer: ReadinessCheck; transferRelay: ReadinessCheck }

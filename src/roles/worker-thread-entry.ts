@@ -3,7 +3,7 @@ import type { Paybridge } from '../paybridge.ts'
 import { startPaybridge } from '../paybridge.ts'
 import type { FromThread, ThreadCall, ToThread } from './worker-thread.ts'
 
-// The worker thread's side of `startWorkerThread`: paybridge with the worker and relay roles, its log
+// The worker thread's side of `workerThreadRoles`: paybridge with the worker and relay roles, its log
 // and metrics forwarded to the main thread, answering the main thread's calls.
 
 declare const self: Worker

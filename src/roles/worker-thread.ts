@@ -26,6 +26,11 @@ export type FromThread =
 
 /** A readiness question the thread has not answered in this long is answered "not ready" for it. */
 const CHECK_TIMEOUT_MS = 5_000
+/**
+ * A drain's longest normal course beyond the relay lease (no bank or Stripe call outlives the lease):
+ * the event consumers' 10 s for messages in hand, then the Stripe consumer's 10 s, and a margin.
+ */
+const DRAIN_MARGIN_MS = 25_000
 
 /**
  * The worker and relay on a Bun worker thread of their own, so the webhook's event loop never waits
@@ -46,11 +51,11 @@ export function workerThreadRoles(deps: {
   metrics: Metrics
   /** The thread's module (tests start one that fails); paybridge's own by default. */
   entry?: URL
-  /** How long a stop waits for the thread's drain before ending it (default: the relay lease + 5 s). */
+  /** How long a stop waits for the thread's drain before ending it (default: see DRAIN_MARGIN_MS). */
   stopDeadlineMs?: number
 }): BackgroundRoles {
   const { log, metrics, config, roles } = deps
-  const stopDeadlineMs = deps.stopDeadlineMs ?? config.relayLeaseMs + 5_000
+  const stopDeadlineMs = deps.stopDeadlineMs ?? config.relayLeaseMs + DRAIN_MARGIN_MS
   let thread: Worker | undefined
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   let nextId = 0
@@ -68,6 +73,7 @@ export function workerThreadRoles(deps: {
   // Whoever starts the roles awaits `ready`; a start abandoned before it must not be an unhandled rejection.
   ready.catch(() => {})
   let onStopped: (() => void) | undefined
+  let drainDone: Promise<void> | undefined
 
   const end = (why: string) => {
     if (dead) return
@@ -163,26 +169,32 @@ export function workerThreadRoles(deps: {
         ...(gapRetryMs ? { gapRetryMs } : {}),
       } satisfies ToThread)
     },
-    async stop() {
+    stop() {
       const worker = thread
-      if (!worker || dead) return
-      stopping = true
-      // The thread drains its roles and closes its ledger connection before it is ended; one that
-      // does not within the deadline is ended anyway (its messages come back, its claims expire).
-      let timer: Timer | undefined
-      const drained = await Promise.race([
-        new Promise<true>((resolve) => {
-          onStopped = () => resolve(true)
-          worker.postMessage({ type: 'stop' } satisfies ToThread)
-        }),
-        new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), stopDeadlineMs)
-        }),
-      ])
-      clearTimeout(timer)
-      if (!drained) log.error('worker thread did not stop in time; ended', { deadlineMs: stopDeadlineMs })
-      worker.terminate()
-      end('worker thread stopped')
+      if (!worker || dead) return Promise.resolve()
+      // One drain however many ask for it.
+      drainDone ??= drain(worker)
+      return drainDone
     },
+  }
+
+  async function drain(worker: Worker): Promise<void> {
+    stopping = true
+    // The thread drains its roles and closes its ledger connection before it is ended; one that
+    // does not within the deadline is ended anyway (its messages come back, its claims expire).
+    let timer: Timer | undefined
+    const drained = await Promise.race([
+      new Promise<true>((resolve) => {
+        onStopped = () => resolve(true)
+        worker.postMessage({ type: 'stop' } satisfies ToThread)
+      }),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), stopDeadlineMs)
+      }),
+    ])
+    clearTimeout(timer)
+    if (!drained) log.error('worker thread did not stop in time; ended', { deadlineMs: stopDeadlineMs })
+    worker.terminate()
+    end('worker thread stopped')
   }
 }
