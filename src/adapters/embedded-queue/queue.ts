@@ -1,8 +1,8 @@
-import type { Database } from 'bun:sqlite'
 import type { OutgoingMessage, Queue, QueueMessage, ReceiveOptions } from '../../ports/queue.ts'
 import { sqliteStep } from '../ledger/ledger-failure.ts'
 import type { Ledger } from '../ledger/sqlite/database.ts'
 import { groupCommit } from './group-commit.ts'
+import { queueWakeUps } from './wake-ups.ts'
 
 export interface SqliteQueueOptions {
   ledger: Ledger
@@ -29,55 +29,6 @@ interface Row {
 
 const POLL_MS = 50
 
-// Senders wake the long polls of the same queue: on this thread directly, and through one
-// BroadcastChannel per file and queue those on the process's other threads (the worker thread's own
-// connection to the file); other processes are seen by polling. A file's waiters are keyed by its path
-// and queue, an in-memory ledger's by its connection, so tests with separate ledgers never wake each
-// other. The channel's handler holds only its key: a closed ledger's connection is never kept.
-const fileWaiters = new Map<string, Set<() => void>>()
-const memoryWaiters = new WeakMap<Database, Map<string, Set<() => void>>>()
-const channels = new Map<string, BroadcastChannel>()
-
-const fileKey = (ledger: Ledger, name: string) =>
-  ledger.path === ':memory:' ? undefined : `${ledger.path} ${name}`
-
-function waitersOf(ledger: Ledger, name: string): Set<() => void> {
-  const key = fileKey(ledger, name)
-  if (key === undefined) {
-    let byName = memoryWaiters.get(ledger.sqlite)
-    if (!byName) {
-      byName = new Map()
-      memoryWaiters.set(ledger.sqlite, byName)
-    }
-    return setIn(byName, name)
-  }
-  return setIn(fileWaiters, key)
-}
-
-function setIn(map: Map<string, Set<() => void>>, key: string): Set<() => void> {
-  let set = map.get(key)
-  if (!set) {
-    set = new Set()
-    map.set(key, set)
-  }
-  return set
-}
-
-/** The process-wide channel of one file's queue, made once per thread. */
-function channelOf(key: string): BroadcastChannel {
-  let channel = channels.get(key)
-  if (!channel) {
-    channel = new BroadcastChannel(`paybridge-queue ${key}`)
-    channel.onmessage = () => {
-      for (const waiter of fileWaiters.get(key) ?? []) waiter()
-    }
-    // Never what keeps a finished process or thread alive.
-    ;(channel as BroadcastChannel & { unref(): void }).unref()
-    channels.set(key, channel)
-  }
-  return channel
-}
-
 /**
  * The embedded Queue on the ledger's SQLite file, for running without SQS. At-least-once like SQS:
  * a received message is invisible for the visibility timeout and handed out again unless acked; a
@@ -95,15 +46,7 @@ export function sqliteQueue({
   clock = Date.now,
 }: SqliteQueueOptions): Queue {
   const { sqlite, wal } = ledger
-  const key = fileKey(ledger, name)
-  const threads = key === undefined ? undefined : channelOf(key)
-  const wakeHere = () => {
-    for (const waiter of waitersOf(ledger, name)) waiter()
-  }
-  const wake = () => {
-    wakeHere()
-    threads?.postMessage(0)
-  }
+  const { wake, nap } = queueWakeUps(ledger, name)
 
   // Dedup rows are only garbage once expired: a live row answers "seen", an expired one is taken
   // over by the new send. So the sweep of expired rows can be lazy and bounded (see `sweepDedup`).
@@ -251,21 +194,6 @@ export function sqliteQueue({
     },
     { attempt: (commit) => sqliteStep(commit), sync: wal.sync },
   )
-
-  /** Resolves after `ms`, on a local send, or on abort, whichever comes first. */
-  const nap = (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      const set = waitersOf(ledger, name)
-      const done = () => {
-        clearTimeout(timer)
-        set.delete(done)
-        signal?.removeEventListener('abort', done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      set.add(done)
-      signal?.addEventListener('abort', done, { once: true })
-    })
 
   return {
     name,
