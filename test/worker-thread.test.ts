@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
 import { join } from 'node:path'
 import { consoleLog } from '../src/adapters/console-log.ts'
 import { generateKeyPair } from '../src/adapters/starkbank/ecdsa.ts'
+import { startupFailureOf } from '../src/adapters/startup-failure.ts'
 import { loadConfig } from '../src/config.ts'
 import { startStarkBankEmulator } from '../src/emulator/emulator.ts'
 import { startPaybridge } from '../src/paybridge.ts'
@@ -172,7 +173,7 @@ describe('a worker thread that dies, hangs or fails', () => {
     )
   })
 
-  it('that cannot start makes the start fail with why, and is not reported as a death', async () => {
+  it('that cannot start fails the start with why, named as main.ts names start-up failures, not as a death', async () => {
     const { lines, log } = capture()
     const unreachable = loadConfig({
       DATABASE_PATH: '/proc/no-such-folder/ledger.sqlite',
@@ -187,7 +188,15 @@ describe('a worker thread that dies, hangs or fails', () => {
       metrics: noMetrics,
     })
     never.start()
-    await expect(never.ready).rejects.toThrow(/worker thread did not start: .*no-such-folder/)
+    const err = await never.ready.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(String(err)).toMatch(/worker thread did not start: .*no-such-folder/)
+    // main.ts names it as it would a failure on its own thread: one line for DATABASE_PATH, exit 2.
+    expect(startupFailureOf(err, unreachable)?.message).toContain(
+      'DATABASE_PATH: cannot open the ledger file /proc/no-such-folder/ledger.sqlite',
+    )
     expect(lines.some((l) => l.includes('worker thread died'))).toBe(false)
   })
 })

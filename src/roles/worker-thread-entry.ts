@@ -1,7 +1,8 @@
+import { StartupFailure } from '../adapters/startup-failure.ts'
 import { forwardingPorts } from '../adapters/thread/forwarded-ports.ts'
 import type { Paybridge } from '../paybridge.ts'
 import { startPaybridge } from '../paybridge.ts'
-import type { FromThread, ThreadCall, ToThread } from './worker-thread.ts'
+import type { FromThread, StartCause, ThreadCall, ToThread } from './worker-thread.ts'
 
 // The worker thread's side of `workerThreadRoles`: paybridge with the worker and relay roles, its log
 // and metrics forwarded to the main thread, answering the main thread's calls.
@@ -10,6 +11,18 @@ declare const self: Worker
 const post = (message: FromThread) => self.postMessage(message)
 let ports: ReturnType<typeof forwardingPorts> | undefined
 let paybridge: Paybridge | undefined
+
+/** What main.ts needs to name a start failure: the error's code, syscall and path, or its StartupFailure. */
+function causeOf(err: unknown): StartCause {
+  if (!(err instanceof Error)) return {}
+  if (err instanceof StartupFailure) return { startup: { variable: err.variable, message: err.message } }
+  const { code, syscall, path } = err as Error & StartCause
+  return {
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof syscall === 'string' ? { syscall } : {}),
+    ...(typeof path === 'string' ? { path } : {}),
+  }
+}
 
 async function answer(name: ThreadCall, of: Paybridge): Promise<unknown> {
   if (name === 'fillGaps') return of.fillGaps()
@@ -35,7 +48,11 @@ self.addEventListener('message', async (event: MessageEvent<ToThread>) => {
       post({ type: 'started' })
     } catch (err) {
       forwarded.flush()
-      post({ type: 'start-failed', error: err instanceof Error ? err.message : String(err) })
+      post({
+        type: 'start-failed',
+        error: err instanceof Error ? err.message : String(err),
+        cause: causeOf(err),
+      })
     }
   } else if (message.type === 'call') {
     const of = paybridge

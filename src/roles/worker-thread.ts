@@ -1,3 +1,4 @@
+import { StartupFailure } from '../adapters/startup-failure.ts'
 import { type PortCall, replayPortCalls } from '../adapters/thread/forwarded-ports.ts'
 import type { GapReport } from '../app/fill-gaps.ts'
 import type { Config } from '../config.ts'
@@ -20,9 +21,34 @@ export type ToThread =
 export type FromThread =
   | { type: 'ports'; calls: PortCall[] }
   | { type: 'started' }
-  | { type: 'start-failed'; error: string }
+  | { type: 'start-failed'; error: string; cause: StartCause }
   | { type: 'reply'; id: number; value?: unknown; error?: string }
   | { type: 'stopped'; error?: string }
+
+/** What main.ts names a start-up failure by (see startupFailureOf), carried across from the thread. */
+export interface StartCause {
+  code?: string
+  syscall?: string
+  path?: string
+  /** Set when the thread's failure was a StartupFailure: its variable and whole message. */
+  startup?: { variable: string; message: string }
+}
+
+/** The thread's start failure as main.ts would have met it on its own thread. */
+function startError(why: string, cause: StartCause): Error {
+  const { startup, ...codes } = cause
+  if (startup) {
+    // `variable: problem; fix`, as StartupFailure writes it.
+    const rest = startup.message.slice(startup.variable.length + 2)
+    const cut = rest.lastIndexOf('; ')
+    return new StartupFailure(
+      startup.variable,
+      cut < 0 ? rest : rest.slice(0, cut),
+      cut < 0 ? '' : rest.slice(cut + 2),
+    )
+  }
+  return Object.assign(new Error(why), codes)
+}
 
 /** A readiness question the thread has not answered in this long is answered "not ready" for it. */
 const CHECK_TIMEOUT_MS = 5_000
@@ -97,7 +123,9 @@ export function workerThreadRoles(deps: {
         log.info('worker and relay running on a worker thread', { roles: roles.join(',') })
         onStarted?.resolve()
       } else if (message.type === 'start-failed') {
-        end(`worker thread did not start: ${message.error}`)
+        const why = `worker thread did not start: ${message.error}`
+        onStarted?.reject(startError(why, message.cause))
+        end(why)
         worker.terminate()
       } else if (message.type === 'stopped') {
         if (message.error) log.error('worker thread stop failed', { error: message.error })
