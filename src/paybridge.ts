@@ -53,7 +53,7 @@ export interface PaybridgeOptions {
   /** Where counters go instead of a registry of this process's own (a worker thread's, to its main thread). */
   metrics?: Metrics
   /** Run the worker and relay beside the web role on a thread of their own (default: WORKER_THREAD). */
-  workerThread?: boolean | Config['workerThread']
+  workerThread?: Config['workerThread']
 }
 
 /**
@@ -74,24 +74,18 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
   )
   const { ledger, queue } = shared
   const backgroundRoles = (['worker', 'relay'] as const).filter(runs)
-  const extras = {
-    stripeQueue,
-    sqs,
-    gapRetryMs: options.gapRetryMs,
-    gapFillAtStart: options.gapFill !== false,
-  }
+  const gapFill = { gapFillAtStart: options.gapFill !== false, gapRetryMs: options.gapRetryMs }
   // With the web role in the same process, the worker and relay get a thread (a core) of their own.
   const background =
     runs('web') && backgroundRoles.length > 0 && onWorkerThread(config, options, queue)
       ? workerThreadRoles({
           config: resolved,
           roles: backgroundRoles,
-          gapFillAtStart: extras.gapFillAtStart,
-          gapRetryMs: options.gapRetryMs,
+          ...gapFill,
           log,
           metrics: shared.metrics,
         })
-      : await workerAndRelay(shared, extras, { worker: runs('worker'), relay: runs('relay') })
+      : await workerAndRelay(shared, { stripeQueue, sqs, ...gapFill }, backgroundRoles)
   const scheduler = schedulerRole({ ...shared, issueAtStart: emulator !== undefined })
   const schedulerOn = options.scheduler !== false && runs('scheduler')
   // The embedded queues live in the SQLite file; a PostgreSQL ledger has its queues on SQS.
@@ -165,7 +159,7 @@ export async function startPaybridge(config: Config, options: PaybridgeOptions =
  */
 function onWorkerThread(config: Config, options: PaybridgeOptions, queue: Queue): boolean {
   const setting = options.workerThread ?? config.workerThread
-  const wanted = setting === 'auto' ? queue.kind === 'sqs' : setting === true || setting === 'on'
+  const wanted = setting === 'auto' ? queue.kind === 'sqs' : setting === 'on'
   return wanted && (config.databaseUrl !== undefined || config.databasePath !== ':memory:')
 }
 

@@ -6,8 +6,8 @@ export class StartupFailure extends Error {
   override name = 'StartupFailure'
   constructor(
     readonly variable: string,
-    problem: string,
-    fix: string,
+    readonly problem: string,
+    readonly fix: string,
   ) {
     super(`${variable}: ${problem}; ${fix}`)
   }

@@ -33,12 +33,12 @@ export interface BackgroundRoles extends RoleModule {
 export async function workerAndRelay(
   shared: Shared,
   extras: WorkerExtras,
-  runs: { worker: boolean; relay: boolean },
+  runs: ('worker' | 'relay')[],
 ): Promise<BackgroundRoles> {
   const relay = relayRole(shared)
   // The relay goes at once when the worker has recorded transfers it may be waiting for.
   const worker = await workerRole({ ...shared, ...extras, relayed: relay.poke })
-  const started = [...(runs.worker ? [worker] : []), ...(runs.relay ? [relay] : [])]
+  const started = [...(runs.includes('worker') ? [worker] : []), ...(runs.includes('relay') ? [relay] : [])]
   return {
     checks: { consumer: worker.readiness, transferRelay: relay.readiness },
     fillGaps: worker.fillGaps,

@@ -15,7 +15,8 @@ let paybridge: Paybridge | undefined
 /** What main.ts needs to name a start failure: the error's code, syscall and path, or its StartupFailure. */
 function causeOf(err: unknown): StartCause {
   if (!(err instanceof Error)) return {}
-  if (err instanceof StartupFailure) return { startup: { variable: err.variable, message: err.message } }
+  if (err instanceof StartupFailure)
+    return { startup: { variable: err.variable, problem: err.problem, fix: err.fix } }
   const { code, syscall, path } = err as Error & StartCause
   return {
     ...(typeof code === 'string' ? { code } : {}),
@@ -42,7 +43,7 @@ self.addEventListener('message', async (event: MessageEvent<ToThread>) => {
         scheduler: false,
         gapFill: message.gapFillAtStart,
         ...(message.gapRetryMs ? { gapRetryMs: message.gapRetryMs } : {}),
-        workerThread: false,
+        workerThread: 'off',
       })
       forwarded.flush()
       post({ type: 'started' })

@@ -30,23 +30,14 @@ export interface StartCause {
   code?: string
   syscall?: string
   path?: string
-  /** Set when the thread's failure was a StartupFailure: its variable and whole message. */
-  startup?: { variable: string; message: string }
+  /** Set when the thread's failure was a StartupFailure: what it is made of. */
+  startup?: { variable: string; problem: string; fix: string }
 }
 
 /** The thread's start failure as main.ts would have met it on its own thread. */
 function startError(why: string, cause: StartCause): Error {
   const { startup, ...codes } = cause
-  if (startup) {
-    // `variable: problem; fix`, as StartupFailure writes it.
-    const rest = startup.message.slice(startup.variable.length + 2)
-    const cut = rest.lastIndexOf('; ')
-    return new StartupFailure(
-      startup.variable,
-      cut < 0 ? rest : rest.slice(0, cut),
-      cut < 0 ? '' : rest.slice(cut + 2),
-    )
-  }
+  if (startup) return new StartupFailure(startup.variable, startup.problem, startup.fix)
   return Object.assign(new Error(why), codes)
 }
 
